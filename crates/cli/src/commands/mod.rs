@@ -1,0 +1,31 @@
+//! One module per subcommand: parse arguments, call the library crates, print.
+
+pub mod bench;
+pub mod generate;
+pub mod scan;
+
+use std::path::Path;
+
+use anyhow::Context;
+
+/// Writes `contents` to `path` through a temporary file in the same folder, so that a reader never
+/// sees half a file and a failed run leaves the old file (or none) in place.
+pub fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .with_context(|| format!("{}: not a file path", path.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.tmp",
+        name.to_string_lossy(),
+        std::process::id()
+    ));
+    std::fs::write(&tmp, contents).with_context(|| format!("{}: cannot write", tmp.display()))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        anyhow::anyhow!("{}: cannot write: {e}", path.display())
+    })
+}

@@ -1,0 +1,49 @@
+//! `pubdata`: one binary for the public data platform.
+
+mod commands;
+mod progress;
+mod table_fmt;
+
+use clap::{Parser, Subcommand};
+
+/// Public data platform: catalog, aggregation, sharing, opening and de-identification of public data.
+#[derive(Parser)]
+#[command(name = "pubdata", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Find personal information in every column of a table (CSV, TSV, XLSX, JSON Lines, Parquet).
+    Scan(commands::scan::ScanArgs),
+    /// Generate synthetic data to try the tools on.
+    #[command(subcommand)]
+    Gen(commands::generate::GenCommand),
+    /// Measure throughput and accuracy.
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scan(args) => commands::scan::run(args),
+        Command::Gen(cmd) => commands::generate::run(cmd),
+        Command::Bench(cmd) => commands::bench::run(cmd),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(err) => {
+            // One line: the outermost context first, then the causes, as a data officer reads it.
+            let mut line = err.to_string();
+            for cause in err.chain().skip(1) {
+                line.push_str(": ");
+                line.push_str(&cause.to_string());
+            }
+            eprintln!("error: {line}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}

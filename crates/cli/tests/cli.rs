@@ -1,0 +1,285 @@
+//! The `pubdata` binary as a user runs it: generate, scan, and fail clearly on bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+fn pubdata(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pubdata"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+fn ok(args: &[&str]) -> String {
+    let out = pubdata(args);
+    assert!(
+        out.status.success(),
+        "pubdata {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// Runs a command that must fail and returns its standard error.
+fn fails(args: &[&str]) -> String {
+    let out = pubdata(args);
+    assert!(!out.status.success(), "pubdata {args:?} should fail");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(
+        err.trim_end().lines().count(),
+        1,
+        "one-line error expected, got: {err}"
+    );
+    err
+}
+
+fn gen_citizens(dir: &Path, rows: u32, seed: u32, name: &str) -> PathBuf {
+    let out = dir.join(name);
+    let truth = dir.join(format!("{name}.truth.json"));
+    ok(&[
+        "gen",
+        "citizens",
+        "--rows",
+        &rows.to_string(),
+        "--seed",
+        &seed.to_string(),
+        "--out",
+        s(&out),
+        "--truth",
+        s(&truth),
+    ]);
+    out
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().expect("utf-8 path")
+}
+
+fn scan_json(args: &[&str]) -> Value {
+    serde_json::from_str(&ok(args)).expect("scan --json prints JSON")
+}
+
+fn column<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["columns"]
+        .as_array()
+        .expect("columns array")
+        .iter()
+        .find(|c| c["name"] == name)
+        .expect("column present")
+}
+
+#[test]
+fn scan_finds_every_generated_type_and_role() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = gen_citizens(dir.path(), 3000, 1, "citizens.csv");
+    let truth: Value = serde_json::from_slice(
+        &std::fs::read(dir.path().join("citizens.csv.truth.json")).expect("truth"),
+    )
+    .expect("json");
+    let report = scan_json(&["scan", s(&csv), "--json"]);
+    assert_eq!(report["rows"], 3000);
+    for col in truth["columns"].as_array().expect("columns") {
+        let name = col["name"].as_str().expect("name");
+        let found = column(&report, name);
+        if col["role"] == "free_text" {
+            assert_eq!(found["type"], "free_text", "{name}");
+            assert_eq!(found["role"], "direct_identifier", "{name}");
+            continue;
+        }
+        assert_eq!(found["type"], col["type"], "type of {name}: {found}");
+        assert_eq!(found["role"], col["role"], "role of {name}: {found}");
+        if !col["type"].is_null() {
+            assert!(
+                found["match_ratio"].as_f64().expect("ratio") > 0.99,
+                "{name}: {found}"
+            );
+        }
+    }
+}
+
+#[test]
+fn same_seed_same_file_other_seed_other_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = std::fs::read(gen_citizens(dir.path(), 500, 9, "a.csv")).expect("a");
+    let b = std::fs::read(gen_citizens(dir.path(), 500, 9, "b.csv")).expect("b");
+    let c = std::fs::read(gen_citizens(dir.path(), 500, 10, "c.csv")).expect("c");
+    assert_eq!(a, b);
+    assert_ne!(a, c);
+}
+
+#[test]
+fn spans_in_remarks_are_listed_with_character_offsets() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = gen_citizens(dir.path(), 200, 2, "c.csv");
+    let report = scan_json(&["scan", s(&csv), "--json", "--spans"]);
+    let remarks = column(&report, "remarks");
+    let spans = remarks["spans"].as_array().expect("spans listed");
+    assert!(
+        spans.len() > 200,
+        "most remarks hold two or more spans, got {}",
+        spans.len()
+    );
+    let truth: Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("c.csv.truth.json")).expect("truth"))
+            .expect("json");
+    let first = &truth["spans"][0];
+    assert!(
+        spans.iter().any(|s| s["row"] == first["row"]
+            && s["start"] == first["start"]
+            && s["end"] == first["end"]
+            && s["type"] == first["type"]),
+        "truth span {first} not found"
+    );
+    assert!(
+        remarks["counts"]["person_name"]
+            .as_u64()
+            .expect("names counted")
+            > 100
+    );
+    let human = ok(&["scan", s(&csv), "--spans"]);
+    assert!(human.contains("spans in remarks:"));
+}
+
+#[test]
+fn policy_out_writes_a_policy_for_every_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = gen_citizens(dir.path(), 300, 3, "c.csv");
+    let policy = dir.path().join("policy.toml");
+    ok(&["scan", s(&csv), "--policy-out", s(&policy)]);
+    let text = std::fs::read_to_string(&policy).expect("policy written");
+    let parsed: toml::Table = text.parse().expect("valid TOML");
+    let columns = parsed["columns"].as_table().expect("columns table");
+    assert_eq!(columns.len(), 19);
+    assert_eq!(columns["resident_id"]["op"].as_str(), Some("pseudonymize"));
+    assert_eq!(columns["mobile"]["op"].as_str(), Some("mask"));
+    assert_eq!(columns["remarks"]["op"].as_str(), Some("redact"));
+    assert_eq!(columns["diagnosis"]["op"].as_str(), Some("keep"));
+    assert_eq!(parsed["dataset"]["on_invalid"].as_str(), Some("fail"));
+    assert!(!text.contains("key ="), "a policy never holds a key");
+}
+
+#[test]
+fn sample_looks_at_the_first_rows_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = gen_citizens(dir.path(), 1000, 4, "c.parquet");
+    let report = scan_json(&[
+        "scan",
+        s(&csv),
+        "--json",
+        "--sample",
+        "100",
+        "--batch-size",
+        "64",
+    ]);
+    assert_eq!(report["rows"], 100);
+    assert_eq!(report["sampled"], true);
+    assert_eq!(column(&report, "resident_id")["type"], "cn_resident_id");
+}
+
+#[test]
+fn gbk_csv_is_detected_and_scanned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "姓名,手机号,身份证号,备注\n张伟,13812345678,11010519491231002X,无\n李娜,13987654321,11010519491231002X,已办结\n王芳,15012345678,11010519491231002X,已回访\n";
+    let (bytes, _, _) = encoding_rs::GBK.encode(text);
+    let path = dir.path().join("gbk.csv");
+    std::fs::write(&path, &bytes).expect("write");
+    let report = scan_json(&["scan", s(&path), "--json"]);
+    assert_eq!(column(&report, "姓名")["type"], "person_name");
+    assert_eq!(column(&report, "手机号")["type"], "cn_mobile");
+    assert_eq!(column(&report, "身份证号")["type"], "cn_resident_id");
+}
+
+#[test]
+fn regions_table_is_checked_when_given() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bad = dir.path().join("regions.csv");
+    std::fs::write(&bad, "code,name,cityCode,provinceCode\nnot-a-code,x,1,1\n").expect("write");
+    let csv = gen_citizens(dir.path(), 50, 5, "c.csv");
+    let err = fails(&["scan", s(&csv), "--regions", s(&bad)]);
+    assert!(err.contains("regions.csv"), "{err}");
+}
+
+#[test]
+fn bad_input_gets_one_clear_line_and_a_failure_exit() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = dir.path().join("missing.csv");
+    assert!(fails(&["scan", s(&missing)]).contains("missing.csv"));
+
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, "").expect("write");
+    assert!(fails(&["scan", s(&empty)]).contains("empty.csv"));
+
+    let ragged = dir.path().join("ragged.csv");
+    std::fs::write(&ragged, "a,b,c\n1,2,3\n4,5\n").expect("write");
+    let err = fails(&["scan", s(&ragged)]);
+    assert!(
+        err.contains("ragged.csv") && err.contains("line 3"),
+        "{err}"
+    );
+
+    let undecodable = dir.path().join("bytes.csv");
+    std::fs::write(
+        &undecodable,
+        b"name,phone\n\xe5\xbc\xa0\xe4\xbc\x9f,1\n\xff\xfe\xfd,2\n",
+    )
+    .expect("write");
+    assert!(fails(&["scan", s(&undecodable), "--encoding", "utf8"]).contains("bytes.csv"));
+
+    let parquet = dir.path().join("corrupt.parquet");
+    std::fs::write(&parquet, b"PAR1 this is not parquet at all").expect("write");
+    assert!(fails(&["scan", s(&parquet)]).contains("corrupt.parquet"));
+
+    let xlsx = dir.path().join("corrupt.xlsx");
+    std::fs::write(&xlsx, b"PK\x03\x04 definitely not a workbook").expect("write");
+    assert!(fails(&["scan", s(&xlsx)]).contains("corrupt.xlsx"));
+
+    let unknown = dir.path().join("table.doc");
+    std::fs::write(&unknown, b"x").expect("write");
+    assert!(fails(&["scan", s(&unknown)]).contains("table.doc"));
+}
+
+#[test]
+fn failed_generation_leaves_no_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("no-such-dir").join("c.csv");
+    fails(&["gen", "citizens", "--rows", "10", "--out", s(&out)]);
+    assert!(!out.exists());
+    let bad_ext = dir.path().join("c.doc");
+    fails(&["gen", "citizens", "--rows", "10", "--out", s(&bad_ext)]);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        0,
+        "nothing half-written"
+    );
+}
+
+#[test]
+fn every_subcommand_has_help_and_the_binary_a_version() {
+    assert!(ok(&["--version"]).starts_with("pubdata "));
+    for args in [
+        vec!["scan"],
+        vec!["gen"],
+        vec!["gen", "citizens"],
+        vec!["bench"],
+        vec!["bench", "scan"],
+    ] {
+        let mut a = args.clone();
+        a.push("--help");
+        assert!(ok(&a).contains("Usage"), "{args:?}");
+    }
+}
+
+#[test]
+fn bench_scan_reports_throughput_and_accuracy() {
+    let report: Value =
+        serde_json::from_str(&ok(&["bench", "scan", "--rows", "2000", "--json"])).expect("json");
+    assert!(report["structured"]["mb_per_s"].as_f64().expect("figure") > 0.0);
+    assert!(report["free_text"]["rows_per_s"].as_f64().expect("figure") > 0.0);
+    let recall = report["structured_accuracy"]["cn_resident_id"]["recall"]
+        .as_f64()
+        .expect("recall");
+    assert!(recall > 0.99, "{recall}");
+}

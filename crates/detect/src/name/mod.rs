@@ -1,0 +1,406 @@
+//! Person names: Chinese names (a surname from `facts` and one or two given characters) and
+//! obvious Latin-script names.
+//!
+//! In running text a surname character starts thousands of ordinary words (高兴, 方便, 周末), so
+//! a candidate needs context on both sides: a left boundary (start, punctuation) or trigger (患者,
+//! 联系人, 由) and a right boundary or trigger (先生, 电话, 的, 说). Honorifics (先生, 女士) suffice
+//! alone. A stop-list of surname-initial words vetoes candidates whose context is only a
+//! boundary, and very common surname characters (高, 方, 金...) additionally need a given
+//! character typical of names.
+
+mod words;
+
+use crate::facts;
+use crate::util::{CharSet, is_cjk};
+use std::sync::OnceLock;
+use words::*;
+
+/// A list of words tested at a position by its first (or last) two characters, so that the
+/// full comparisons run only where a word can actually be.
+struct WordSet {
+    words: &'static [&'static str],
+    singles: CharSet,
+    pairs: Vec<[char; 2]>,
+}
+
+impl WordSet {
+    fn new(words: &'static [&'static str], from_end: bool) -> WordSet {
+        let singles: Vec<&str> = words
+            .iter()
+            .copied()
+            .filter(|w| w.chars().count() == 1)
+            .collect();
+        let pairs = pairs(words.iter().filter_map(|w| {
+            let n = w.chars().count();
+            match (n >= 2, from_end) {
+                (false, _) => None,
+                (true, false) => Some(*w),
+                // The last two characters, as a suffix of `w`.
+                (true, true) => w.char_indices().nth(n - 2).map(|(i, _)| &w[i..]),
+            }
+        }));
+        WordSet {
+            words,
+            singles: CharSet::new(singles),
+            pairs,
+        }
+    }
+
+    /// True when `rest` begins with one of the words.
+    fn starts(&self, rest: &str) -> bool {
+        let mut it = rest.chars();
+        let Some(a) = it.next() else { return false };
+        if self.singles.contains(a) {
+            return true;
+        }
+        let Some(b) = it.next() else { return false };
+        self.pairs.binary_search(&[a, b]).is_ok() && self.words.iter().any(|w| rest.starts_with(w))
+    }
+
+    /// True when `head` ends with one of the words.
+    fn ends(&self, head: &str) -> bool {
+        let mut it = head.chars().rev();
+        let Some(b) = it.next() else { return false };
+        if self.singles.contains(b) {
+            return true;
+        }
+        let Some(a) = it.next() else { return false };
+        self.pairs.binary_search(&[a, b]).is_ok() && self.words.iter().any(|w| head.ends_with(w))
+    }
+}
+
+struct Tables {
+    surnames: CharSet,
+    /// Single surnames plus the first characters of compound ones: where a name can start.
+    starts: CharSet,
+    compounds: Vec<[char; 2]>,
+    given_common: CharSet,
+    not_given: CharSet,
+    common_surnames: CharSet,
+    left_links: CharSet,
+    right_links: CharSet,
+    left_triggers: WordSet,
+    honorifics: WordSet,
+    right_words: WordSet,
+    stop: Vec<[char; 2]>,
+}
+
+fn pairs<'a>(words: impl Iterator<Item = &'a str>) -> Vec<[char; 2]> {
+    let mut v: Vec<[char; 2]> = words
+        .filter_map(|w| {
+            let mut c = w.chars();
+            Some([c.next()?, c.next()?])
+        })
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+fn tables() -> &'static Tables {
+    static T: OnceLock<Tables> = OnceLock::new();
+    T.get_or_init(|| Tables {
+        surnames: CharSet::new(facts::SURNAMES.iter().copied()),
+        starts: CharSet::new(
+            facts::SURNAMES
+                .iter()
+                .chain(facts::COMPOUND_SURNAMES)
+                .copied(),
+        ),
+        compounds: pairs(facts::COMPOUND_SURNAMES.iter().copied()),
+        given_common: CharSet::new([facts::GIVEN_NAME_CHARS]),
+        not_given: CharSet::new([NOT_GIVEN]),
+        common_surnames: CharSet::new([COMMON_SURNAMES]),
+        left_links: CharSet::new([LEFT_LINKS]),
+        right_links: CharSet::new([RIGHT_LINKS]),
+        left_triggers: WordSet::new(LEFT_TRIGGERS, true),
+        honorifics: WordSet::new(HONORIFICS, false),
+        right_words: WordSet::new(RIGHT_WORDS, false),
+        stop: pairs(STOP_WORDS.split_whitespace()),
+    })
+}
+
+/// Length in bytes of the surname at the start of `s` (compound first), if any.
+fn surname_len(t: &Tables, s: &str) -> Option<usize> {
+    let mut it = s.chars();
+    let a = it.next()?;
+    if let Some(b) = it.next()
+        && t.compounds.binary_search(&[a, b]).is_ok()
+    {
+        return Some(a.len_utf8() + b.len_utf8());
+    }
+    t.surnames.contains(a).then(|| a.len_utf8())
+}
+
+impl Tables {
+    fn is_given_char(&self, c: char) -> bool {
+        is_cjk(c) && !self.not_given.contains(c)
+    }
+
+    /// True when `rest` begins with an honorific or a context word.
+    fn begins_context(&self, rest: &str) -> bool {
+        self.honorifics.starts(rest) || self.right_words.starts(rest)
+    }
+
+    fn ends_with_trigger(&self, head: &str) -> bool {
+        self.left_triggers.ends(head)
+    }
+}
+
+/// True when the whole value is a person's name: a Chinese name of 2-4 characters, a name of
+/// an ethnic minority written with a middle dot (买买提·艾力), or 2-3 capitalized Latin words.
+pub(crate) fn is_person_name(v: &str) -> bool {
+    if v.is_ascii() {
+        return is_latin_name(v);
+    }
+    if v.contains(['·', '•']) {
+        let mut parts = 0;
+        for p in v.split(['·', '•']) {
+            let n = p.chars().count();
+            if !(1..=8).contains(&n) || !p.chars().all(is_cjk) {
+                return false;
+            }
+            parts += 1;
+        }
+        return (2..=4).contains(&parts);
+    }
+    let t = tables();
+    let Some(sl) = surname_len(t, v) else {
+        return false;
+    };
+    let given = &v[sl..];
+    let n = given.chars().count();
+    let mut chars = v.chars();
+    let first_two = match (chars.next(), chars.next()) {
+        (Some(a), Some(b)) => [a, b],
+        _ => return false,
+    };
+    // The stop-list vetoes three-character values too (高血压 is not 高 + 血压), at the price of
+    // the rare name that starts with a common word (明天瑞).
+    (1..=2).contains(&n)
+        && given.chars().all(|c| t.is_given_char(c))
+        && t.stop.binary_search(&first_two).is_err()
+}
+
+/// Two or three words of 2-20 letters, each capitalized (`Zhang Wei`, `John Smith`).
+fn is_latin_name(v: &str) -> bool {
+    let mut words = 0;
+    for w in v.split(' ') {
+        let b = w.as_bytes();
+        let ok = (2..=20).contains(&b.len())
+            && b[0].is_ascii_uppercase()
+            && b[1..].iter().all(u8::is_ascii_lowercase)
+            && !LATIN_STOP.contains(&w);
+        if !ok {
+            return false;
+        }
+        words += 1;
+    }
+    (2..=3).contains(&words)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Ctx {
+    None,
+    Boundary,
+    Trigger,
+}
+
+fn left_context(t: &Tables, text: &str, pos: usize, surname: char) -> Ctx {
+    let head = &text[..pos];
+    let Some(prev) = head.chars().next_back() else {
+        return Ctx::Boundary;
+    };
+    if t.ends_with_trigger(head) {
+        return Ctx::Trigger;
+    }
+    if !is_cjk(prev) {
+        // 姓名：张伟 — a trigger behind a colon or space still counts.
+        let inner = head.trim_end_matches([':', '：', ' ', '\u{3000}']);
+        if inner.len() < head.len() && t.ends_with_trigger(inner) {
+            return Ctx::Trigger;
+        }
+        return Ctx::Boundary;
+    }
+    // 由于 / 关于: 于 after a link character is the preposition, not a surname.
+    if t.left_links.contains(prev) && surname != '于' {
+        return Ctx::Boundary;
+    }
+    Ctx::None
+}
+
+/// Right context after a candidate ending at `end`, and whether it is an honorific.
+fn right_context(t: &Tables, text: &str, end: usize) -> (Ctx, bool) {
+    let rest = &text[end..];
+    let Some(next) = rest.chars().next() else {
+        return (Ctx::Boundary, false);
+    };
+    if t.honorifics.starts(rest) {
+        return (Ctx::Trigger, true);
+    }
+    if t.right_words.starts(rest) {
+        return (Ctx::Trigger, false);
+    }
+    if !is_cjk(next) {
+        // 张伟，男，35岁: a gender right after the comma is as good as a trigger.
+        let after = rest.trim_start_matches([',', '，', '、', ' ', '(', '（']);
+        if after.len() < rest.len() && (after.starts_with('男') || after.starts_with('女')) {
+            return (Ctx::Trigger, false);
+        }
+        return (Ctx::Boundary, false);
+    }
+    if t.right_links.contains(next) {
+        return (Ctx::Boundary, false);
+    }
+    (Ctx::None, false)
+}
+
+/// Finds the name that starts at byte `pos` (a surname), returning its end.
+fn name_at(t: &Tables, text: &str, pos: usize) -> Option<usize> {
+    let sl = surname_len(t, &text[pos..])?;
+    let surname = text[pos..].chars().next()?;
+    let mut given = text[pos + sl..].chars();
+    let g1 = given.next().filter(|&c| t.is_given_char(c))?;
+    let g2 = given.next().filter(|&c| t.is_given_char(c));
+    let end1 = pos + sl + g1.len_utf8();
+    // A given character may not begin an honorific or context word (王先生 is a surname and title).
+    let begins_context = |at: usize| t.begins_context(&text[at..]);
+    if begins_context(pos + sl) {
+        return None;
+    }
+    let end2 = g2
+        .map(|c| end1 + c.len_utf8())
+        .filter(|_| !begins_context(end1));
+    let left = left_context(t, text, pos, surname);
+    let stopped = t.stop.binary_search(&[surname, g1]).is_ok();
+    let common = t.common_surnames.contains(surname) && sl == surname.len_utf8();
+    let name_like = |end: usize| {
+        text[pos + sl..end]
+            .chars()
+            .any(|c| t.given_common.contains(c))
+    };
+    let accept = |end: usize| {
+        let (right, honorific) = right_context(t, text, end);
+        match (left, right) {
+            _ if honorific => !stopped || left == Ctx::Trigger,
+            (Ctx::Trigger, r) => r != Ctx::None,
+            (Ctx::None, _) | (_, Ctx::None) => false,
+            (Ctx::Boundary, Ctx::Trigger) => !stopped,
+            (Ctx::Boundary, Ctx::Boundary) => !stopped && (!common || name_like(end)),
+        }
+    };
+    if let Some(e2) = end2
+        && accept(e2)
+    {
+        return Some(e2);
+    }
+    if accept(end1) {
+        return Some(end1);
+    }
+    // After a strong trigger the name is there even if nothing marks its end: take the second
+    // given character only when it is typical of names.
+    if left == Ctx::Trigger && !stopped {
+        return Some(match end2 {
+            Some(e2) if g2.is_some_and(|c| t.given_common.contains(c)) => e2,
+            _ => end1,
+        });
+    }
+    None
+}
+
+/// Calls `found(start, end)` for each name in `text` (byte offsets, left to right).
+pub(crate) fn scan(text: &str, mut found: impl FnMut(usize, usize)) {
+    let t = tables();
+    let mut iter = text.char_indices();
+    while let Some((pos, c)) = iter.next() {
+        if !t.starts.contains(c) {
+            continue;
+        }
+        if let Some(end) = name_at(t, text, pos) {
+            found(pos, end);
+            // Resume after the name: the given characters may themselves be surnames.
+            while iter.offset() < end {
+                iter.next();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(t: &str) -> Vec<&str> {
+        let mut v = Vec::new();
+        scan(t, |s, e| v.push(&t[s..e]));
+        v
+    }
+
+    #[test]
+    fn whole_values() {
+        for ok in [
+            "张伟",
+            "王小明",
+            "欧阳娜娜",
+            "司马光",
+            "买买提·艾力",
+            "Zhang Wei",
+            "John Smith",
+            "Mary Ann Lee",
+        ] {
+            assert!(is_person_name(ok), "{ok}");
+        }
+        for bad in [
+            "高兴",
+            "周末",
+            "黄金",
+            "江苏",
+            "方便",
+            "高血压",
+            "张",
+            "张伟伟伟",
+            "王的",
+            "zhang wei",
+            "New York",
+            "John",
+            "张三1",
+            "User Id Here Now",
+            "某某",
+        ] {
+            assert!(!is_person_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn names_in_sentences() {
+        assert_eq!(names("患者张伟，身份证号"), vec!["张伟"]);
+        assert_eq!(names("联系人：李娜，电话"), vec!["李娜"]);
+        assert_eq!(names("由王小明负责"), vec!["王小明"]);
+        assert_eq!(names("张伟说他很高兴"), vec!["张伟"]);
+        assert_eq!(names("王先生来电"), Vec::<&str>::new());
+        assert_eq!(names("请联系刘洋女士。"), vec!["刘洋"]);
+        assert_eq!(names("欧阳娜娜的电话"), vec!["欧阳娜娜"]);
+        assert_eq!(names("申请人诸葛亮，"), vec!["诸葛亮"]);
+        assert_eq!(names("患者陈静住院三天"), vec!["陈静"]);
+    }
+
+    #[test]
+    fn ordinary_words_are_not_names() {
+        for t in [
+            "我很高兴见到你。",
+            "请张开嘴。",
+            "方便的时候回电。",
+            "周末去江苏玩。",
+            "黄金价格上涨",
+            "他陈述了事实。",
+            "林业局的工作",
+            "由于天气原因",
+            "关于王国的故事",
+            "有关部门电话",
+            "马上到。",
+            "高兴，",
+            "今天天气很好，明天下雨。",
+        ] {
+            assert!(names(t).is_empty(), "{t}: {:?}", names(t));
+        }
+    }
+}
