@@ -192,6 +192,34 @@ fn gbk_csv_is_detected_and_scanned() {
     assert_eq!(column(&report, "身份证号")["type"], "cn_resident_id");
 }
 
+/// The national division table beside the project, or `None` (skip) outside CI.
+fn shared_areas() -> Option<PathBuf> {
+    let path = PathBuf::from("../../../shared/data/regions/areas.csv");
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(std::env::var("CI").as_deref() != Ok("true"), "{} is missing under CI", path.display());
+    eprintln!("skipping: {} not found", path.display());
+    None
+}
+
+#[test]
+fn retired_region_codes_are_valid_ids_and_reported() {
+    let Some(areas) = shared_areas() else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("ids.csv");
+    // 330103 (the old Xiacheng district of Hangzhou) was merged away in 2021; 330106 is current.
+    std::fs::write(&path, "id\n330103198001010014\n330106198001010021\n330106198512310050\n").expect("write");
+    let report = scan_json(&["scan", s(&path), "--json", "--regions", s(&areas)]);
+    let col = column(&report, "id");
+    assert_eq!(col["type"], "cn_resident_id");
+    assert_eq!(col["match_ratio"], 1.0);
+    assert_eq!(col["region_current"], 2);
+    assert!(col["reason"].as_str().expect("reason").contains("1 a retired one"), "{col}");
+    let without = scan_json(&["scan", s(&path), "--json"]);
+    assert!(column(&without, "id").get("region_current").is_none());
+}
+
 #[test]
 fn regions_table_is_checked_when_given() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -106,6 +106,10 @@ pub struct ColumnReport {
     pub non_null: u64,
     /// Null values seen.
     pub nulls: u64,
+    /// For resident-ID columns scanned with a region table: IDs whose 6-digit region code is current
+    /// (the others carry codes retired since issue, still valid IDs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region_current: Option<u64>,
     /// For free text: how many spans of each type were found.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub counts: BTreeMap<String, u64>,
@@ -164,6 +168,7 @@ struct ColumnState {
     probed: u64,
     sentence_like: u64,
     span_counts: BTreeMap<PiiType, u64>,
+    region_current: u64,
     spans: Vec<SpanRecord>,
     /// Probe-phase span results, kept until the mode is known.
     probe_spans: Vec<(u64, Span)>,
@@ -195,6 +200,7 @@ impl<'d> Scanner<'d> {
                 probed: 0,
                 sentence_like: 0,
                 span_counts: BTreeMap::new(),
+                region_current: 0,
                 spans: Vec::new(),
                 probe_spans: Vec::new(),
                 probe_span_values: 0,
@@ -250,6 +256,10 @@ impl<'d> Scanner<'d> {
                     col.probed += 1;
                     if let Some(kind) = detector.classify(value) {
                         *col.tally.entry(kind).or_default() += 1;
+                        if kind == PiiType::CnResidentId && detector.has_regions() {
+                            let current = detector.resident_id_info(value).and_then(|i| i.region_current);
+                            col.region_current += u64::from(current == Some(true));
+                        }
                     }
                     if looks_like_sentence(value) {
                         col.sentence_like += 1;
@@ -262,6 +272,12 @@ impl<'d> Scanner<'d> {
                         .extend(self.scratch.iter().map(|s| (row, *s)));
                     if col.probed >= probe {
                         col.decide(keep_spans);
+                    }
+                }
+                Mode::Structured(PiiType::CnResidentId) if detector.has_regions() => {
+                    if let Some(info) = detector.resident_id_info(value) {
+                        col.hits += 1;
+                        col.region_current += u64::from(info.region_current == Some(true));
                     }
                 }
                 Mode::Structured(kind) => {
@@ -294,6 +310,7 @@ impl<'d> Scanner<'d> {
     /// The verdict on every column.
     pub fn finish(mut self) -> Vec<ColumnReport> {
         let keep_spans = self.options.spans;
+        let has_regions = self.detector.has_regions();
         self.columns
             .iter_mut()
             .enumerate()
@@ -301,7 +318,7 @@ impl<'d> Scanner<'d> {
                 if col.mode == Mode::Probing {
                     col.decide(keep_spans);
                 }
-                col.report(index)
+                col.report(index, has_regions)
             })
             .collect()
     }
@@ -382,14 +399,15 @@ impl ColumnState {
         self.tally.clear();
     }
 
-    fn report(&mut self, index: usize) -> ColumnReport {
+    fn report(&mut self, index: usize, has_regions: bool) -> ColumnReport {
         let ratio = if self.non_null == 0 {
             0.0
         } else {
             self.hits as f64 / self.non_null as f64
         };
         let non_null = self.non_null;
-        let (kind, role, confidence, reason) = match self.mode {
+        let regions_checked = self.mode == Mode::Structured(PiiType::CnResidentId) && has_regions;
+        let (kind, role, confidence, mut reason) = match self.mode {
             Mode::Structured(kind) => structured_verdict(&self.name, kind, ratio, non_null),
             Mode::FreeText => {
                 let found: Vec<String> = self
@@ -422,6 +440,13 @@ impl ColumnState {
             }
             Mode::Probing | Mode::Plain => plain_verdict(&self.name, non_null),
         };
+        if regions_checked && self.hits > 0 {
+            let retired = self.hits - self.region_current;
+            reason.push_str(&format!(
+                "; {:.1}% carry a current GB/T 2260 region code, {retired} a retired one",
+                self.region_current as f64 * 100.0 / self.hits as f64
+            ));
+        }
         // A column the verdict gives no type has nothing to match, whatever its values looked like.
         let (ratio, matches) = if kind.is_some() {
             (ratio, self.hits)
@@ -439,6 +464,7 @@ impl ColumnState {
             reason,
             non_null,
             nulls: self.nulls,
+            region_current: regions_checked.then_some(self.region_current),
             counts: self
                 .span_counts
                 .iter()

@@ -99,6 +99,11 @@ impl Detector {
         }
     }
 
+    /// True when a region table was given, so resident-ID region codes can be checked in full.
+    pub fn has_regions(&self) -> bool {
+        self.regions.is_some()
+    }
+
     /// True when the whole value (trimmed) is a valid instance of `kind`. Allocation-free.
     pub fn is_match(&self, kind: PiiType, value: &str) -> bool {
         let v = value.trim();
