@@ -198,7 +198,11 @@ fn shared_areas() -> Option<PathBuf> {
     if path.exists() {
         return Some(path);
     }
-    assert!(std::env::var("CI").as_deref() != Ok("true"), "{} is missing under CI", path.display());
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "{} is missing under CI",
+        path.display()
+    );
     eprintln!("skipping: {} not found", path.display());
     None
 }
@@ -209,13 +213,23 @@ fn retired_region_codes_are_valid_ids_and_reported() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = dir.path().join("ids.csv");
     // 330103 (the old Xiacheng district of Hangzhou) was merged away in 2021; 330106 is current.
-    std::fs::write(&path, "id\n330103198001010014\n330106198001010021\n330106198512310050\n").expect("write");
+    std::fs::write(
+        &path,
+        "id\n330103198001010014\n330106198001010021\n330106198512310050\n",
+    )
+    .expect("write");
     let report = scan_json(&["scan", s(&path), "--json", "--regions", s(&areas)]);
     let col = column(&report, "id");
     assert_eq!(col["type"], "cn_resident_id");
     assert_eq!(col["match_ratio"], 1.0);
     assert_eq!(col["region_current"], 2);
-    assert!(col["reason"].as_str().expect("reason").contains("1 a retired one"), "{col}");
+    assert!(
+        col["reason"]
+            .as_str()
+            .expect("reason")
+            .contains("1 a retired one"),
+        "{col}"
+    );
     let without = scan_json(&["scan", s(&path), "--json"]);
     assert!(column(&without, "id").get("region_current").is_none());
 }

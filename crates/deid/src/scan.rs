@@ -257,7 +257,9 @@ impl<'d> Scanner<'d> {
                     if let Some(kind) = detector.classify(value) {
                         *col.tally.entry(kind).or_default() += 1;
                         if kind == PiiType::CnResidentId && detector.has_regions() {
-                            let current = detector.resident_id_info(value).and_then(|i| i.region_current);
+                            let current = detector
+                                .resident_id_info(value)
+                                .and_then(|i| i.region_current);
                             col.region_current += u64::from(current == Some(true));
                         }
                     }

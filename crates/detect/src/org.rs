@@ -13,9 +13,10 @@ const MAX_PREFIX_CHARS: usize = 30;
 const WEAK_SUFFIXES: &[&str] = &["局", "厅", "中心"];
 
 /// Characters at which a name cannot extend further left: prepositions, verbs and pronouns
-/// that introduce an organization in a sentence (在杭州某某公司, 我们公司).
+/// that introduce an organization in a sentence (在杭州某某公司, 我们公司). 和 is not one: trade
+/// names use it too often (正和, 祥和, 中和).
 const LEFT_STOP_CHARS: &str =
-    "在于是到向从为的了和与及去来往由被把给对让我你他她它们这那该本此其各每个";
+    "在于是到向从为的了与及去来往由被把给对让我你他她它们这那该本此其各每个";
 
 /// Words that introduce an organization; the name starts after them.
 const LEFT_STOP_WORDS: &[&str] = &[
@@ -171,5 +172,9 @@ mod tests {
         assert!(find("今天去了医院，我们公司很忙").is_empty());
         assert_eq!(find("工作单位杭州市公安局。"), vec!["杭州市公安局"]);
         assert!(find("住学院路").is_empty());
+        assert_eq!(
+            find("工作单位为宁波正和科技有限公司。"),
+            vec!["宁波正和科技有限公司"]
+        );
     }
 }

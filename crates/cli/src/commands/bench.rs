@@ -79,6 +79,8 @@ struct ScanBench {
     seed: u64,
     threads: usize,
     structured: Throughput,
+    /// The structured scan again, one column at a time, to show where the time goes.
+    per_column: BTreeMap<String, Throughput>,
     free_text: Throughput,
     #[serde(skip_serializing_if = "Option::is_none")]
     csv_end_to_end: Option<Throughput>,
@@ -126,6 +128,17 @@ fn scan(args: ScanBenchArgs) -> anyhow::Result<()> {
     drop(batches);
 
     let (structured_report, structured_tp) = time_scan(&detector, &structured, false)?;
+    let mut per_column = BTreeMap::new();
+    for (j, &i) in structured_idx.iter().enumerate() {
+        let one: Vec<RecordBatch> = structured
+            .iter()
+            .map(|b| b.project(&[j]))
+            .collect::<Result<_, _>>()?;
+        per_column.insert(
+            CITIZEN_COLUMNS[i].name.to_string(),
+            time_scan(&detector, &one, false)?.1,
+        );
+    }
     let (remarks_report, free_text_tp) = time_scan(&detector, &remarks, true)?;
     let csv_end_to_end = if args.with_csv {
         Some(csv_scan(&detector, args.rows, args.seed)?)
@@ -138,6 +151,7 @@ fn scan(args: ScanBenchArgs) -> anyhow::Result<()> {
         seed: args.seed,
         threads: 1,
         structured: structured_tp,
+        per_column,
         free_text: free_text_tp,
         csv_end_to_end,
         structured_accuracy: structured_accuracy(&structured_report, &structured_idx),
@@ -298,6 +312,11 @@ fn print_bench(b: &ScanBench) {
     if let Some(t) = &b.csv_end_to_end {
         rows.push(tp_row("CSV file end to end", t));
     }
+    rows.extend(
+        b.per_column
+            .iter()
+            .map(|(name, t)| tp_row(&format!("  column {name}"), t)),
+    );
     print!(
         "{}",
         render(&["part", "rows", "MB", "seconds", "MB/s", "rows/s"], &rows)

@@ -381,6 +381,8 @@ mod tests {
         assert_eq!(names("欧阳娜娜的电话"), vec!["欧阳娜娜"]);
         assert_eq!(names("申请人诸葛亮，"), vec!["诸葛亮"]);
         assert_eq!(names("患者陈静住院三天"), vec!["陈静"]);
+        assert_eq!(names("车主欧斌，车牌浙B15278"), vec!["欧斌"]);
+        assert_eq!(names("已通过短信通知雷怡领取证件。"), vec!["雷怡"]);
     }
 
     #[test]

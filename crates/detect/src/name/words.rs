@@ -73,6 +73,18 @@ pub(super) const LEFT_TRIGGERS: &[&str] = &[
     "被告",
     "原告",
     "嫌疑人",
+    "车主",
+    "通知",
+    "告知",
+    "提醒",
+    "转告",
+    "委托",
+    "授权",
+    "代理人",
+    "受理人",
+    "承租人",
+    "出租人",
+    "户籍人",
 ];
 
 /// Single characters before a name that link it into a sentence (由张伟负责, 与李娜联系).
