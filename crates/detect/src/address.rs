@@ -168,6 +168,13 @@ fn names_a_street(rest: &str) -> bool {
         .any(|(i, _)| NAMED_MARKERS.iter().any(|m| rest[i..].starts_with(m)))
 }
 
+/// True when `text` has a character that can begin a street marker: without one it holds no
+/// address, and the division-name search (the costliest pass over text) can be skipped.
+pub(crate) fn may_hold_address(text: &str) -> bool {
+    let sets = sets();
+    text.chars().any(|c| sets.marker_first.contains(c))
+}
+
 pub(crate) fn address_at(text: &str, hits: &[AdminHit]) -> Option<(usize, usize, usize)> {
     chain_address(text, hits, false)
 }
@@ -186,7 +193,7 @@ pub(crate) fn is_address(v: &str) -> bool {
     }
     let body = v.strip_prefix("中国").unwrap_or(v);
     let offset = v.len() - body.len();
-    let (hits, n) = names().find_first::<64>(body);
+    let (hits, n) = names().chain_at_start::<8>(body);
     let hits = &hits[..n];
     if hits.first().is_none_or(|h| h.start != 0) {
         return false;

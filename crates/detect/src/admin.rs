@@ -16,6 +16,10 @@ pub(crate) struct AdminHit {
 
 /// The division-name automaton and, per pattern, whether it is a short form.
 pub(crate) struct AdminNames {
+    /// Leftmost-longest matching, unanchored for text and anchored for whole values (a whole-value
+    /// address only needs the chain of names at its start, which a few anchored steps find).
+    /// Leftmost-longest non-overlapping matches are exactly the hits the chain logic keeps, so no
+    /// overlapping search and sort is needed.
     ac: AhoCorasick,
     short: Vec<bool>,
 }
@@ -81,9 +85,9 @@ fn build() -> AdminNames {
     // state per byte; leftmost-longest restarts after every failed partial match, which CJK
     // text (where most characters begin some place name) makes several times slower.
     let ac = AhoCorasick::builder()
-        .match_kind(MatchKind::Standard)
+        .match_kind(MatchKind::LeftmostLongest)
         .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-        .prefilter(false)
+        .start_kind(aho_corasick::StartKind::Both)
         .build(list.iter().map(|(n, _)| n.as_str()))
         .expect("division names are a small fixed set");
     AdminNames {
@@ -99,21 +103,43 @@ pub(crate) fn names() -> &'static AdminNames {
 }
 
 impl AdminNames {
-    /// Appends every non-overlapping division name in `text` to `out` (left to right).
-    pub(crate) fn find_into(&self, text: &str, out: &mut Vec<AdminHit>) {
-        let base = out.len();
-        for m in self.ac.find_overlapping_iter(text) {
-            out.push(AdminHit {
+    /// The chain of consecutive division names that starts at byte 0 of `text` (the hits that
+    /// [`AdminNames::chain`] would use), at most `N` of them.
+    pub(crate) fn chain_at_start<const N: usize>(&self, text: &str) -> ([AdminHit; N], usize) {
+        let mut out = [AdminHit {
+            start: 0,
+            end: 0,
+            short: false,
+        }; N];
+        let mut n = 0;
+        let mut pos = 0;
+        while n < N {
+            let input = aho_corasick::Input::new(text)
+                .range(pos..)
+                .anchored(aho_corasick::Anchored::Yes);
+            let Some(m) = self.ac.find(input) else { break };
+            out[n] = AdminHit {
                 start: m.start(),
                 end: m.end(),
                 short: self.short[m.pattern().as_usize()],
-            });
+            };
+            n += 1;
+            pos = m.end();
         }
-        leftmost_longest(out, base);
+        (out, n)
     }
 
-    /// The leftmost-longest division names among the first `N` (overlapping) matches of `text`,
-    /// in a fixed array, for whole values: no allocation.
+    /// Appends every non-overlapping division name in `text` to `out` (left to right).
+    pub(crate) fn find_into(&self, text: &str, out: &mut Vec<AdminHit>) {
+        out.extend(self.ac.find_iter(text).map(|m| AdminHit {
+            start: m.start(),
+            end: m.end(),
+            short: self.short[m.pattern().as_usize()],
+        }));
+    }
+
+    /// The first `N` leftmost-longest division names of `text`, in a fixed array, for whole
+    /// values: no allocation.
     pub(crate) fn find_first<const N: usize>(&self, text: &str) -> ([AdminHit; N], usize) {
         let mut out = [AdminHit {
             start: 0,
@@ -121,7 +147,7 @@ impl AdminNames {
             short: false,
         }; N];
         let mut n = 0;
-        for m in self.ac.find_overlapping_iter(text).take(N) {
+        for m in self.ac.find_iter(text).take(N) {
             out[n] = AdminHit {
                 start: m.start(),
                 end: m.end(),
@@ -129,18 +155,7 @@ impl AdminNames {
             };
             n += 1;
         }
-        let hits = &mut out[..n];
-        hits.sort_unstable_by_key(|h| (h.start, usize::MAX - h.end));
-        let (mut kept, mut last_end) = (0, 0);
-        for i in 0..n {
-            let h = out[i];
-            if h.start >= last_end {
-                out[kept] = h;
-                kept += 1;
-                last_end = h.end;
-            }
-        }
-        (out, kept)
+        (out, n)
     }
 
     /// The end of the chain of adjacent division names starting with `hits[0]`, or `None` when
@@ -158,22 +173,6 @@ impl AdminNames {
         }
         (any_full || n >= 2).then_some((end, n))
     }
-}
-
-/// Reduces the overlapping hits in `out[base..]` to the leftmost-longest non-overlapping ones.
-fn leftmost_longest(out: &mut Vec<AdminHit>, base: usize) {
-    out[base..].sort_unstable_by_key(|h| (h.start, usize::MAX - h.end));
-    let mut kept = base;
-    let mut last_end = 0;
-    for i in base..out.len() {
-        let h = out[i];
-        if h.start >= last_end {
-            out[kept] = h;
-            kept += 1;
-            last_end = h.end;
-        }
-    }
-    out.truncate(kept);
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ const MAX_PREFIX_CHARS: usize = 30;
 
 /// Suffixes that are also everyday words (结局, 大厅, 市中心): the name before them must contain a
 /// division name (杭州市公安局, 西湖区政务服务中心).
-const WEAK_SUFFIXES: &[&str] = &["局", "厅", "中心"];
+pub(crate) const WEAK_SUFFIXES: &[&str] = &["局", "厅", "中心"];
 
 /// Characters at which a name cannot extend further left: prepositions, verbs and pronouns
 /// that introduce an organization in a sentence (在杭州某某公司, 我们公司). 和 is not one: trade

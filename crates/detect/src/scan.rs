@@ -238,7 +238,11 @@ fn run(today: Ymd, text: &str, s: &mut Scratch, out: &mut Vec<Span>) {
         }
     }
     if !text.is_ascii() {
-        names().find_into(text, &mut s.admin);
+        // Division names serve addresses (which need a street marker) and weak organization
+        // suffixes; where neither can occur, the search is skipped.
+        if address::may_hold_address(text) || org::WEAK_SUFFIXES.iter().any(|w| text.contains(w)) {
+            names().find_into(text, &mut s.admin);
+        }
         let mut k = 0;
         while k < s.admin.len() {
             match address::address_at(text, &s.admin[k..]) {

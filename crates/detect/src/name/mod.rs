@@ -264,14 +264,30 @@ fn name_at(t: &Tables, text: &str, pos: usize) -> Option<usize> {
     let end1 = pos + sl + g1.len_utf8();
     // A given character may not begin an honorific or context word (王先生 is a surname and title).
     let begins_context = |at: usize| t.begins_context(&text[at..]);
+    let end2_raw = g2.map(|c| end1 + c.len_utf8());
+    let left = left_context(t, text, pos, surname);
+    let stopped = t.stop.binary_search(&[surname, g1]).is_ok();
+    // Mid-sentence (no left context) only a title after the name can make it one. Most surname
+    // characters in text are ordinary characters, so this path is the common one and looks for
+    // the title before the costlier context-word checks.
+    if left == Ctx::None {
+        let honorific_at = |e: usize| t.honorifics.starts(&text[e..]);
+        let h2 = end2_raw.filter(|&e| honorific_at(e));
+        let h1 = honorific_at(end1);
+        if stopped || (h2.is_none() && !h1) || begins_context(pos + sl) {
+            return None;
+        }
+        if let Some(e2) = h2
+            && !begins_context(end1)
+        {
+            return Some(e2);
+        }
+        return h1.then_some(end1);
+    }
     if begins_context(pos + sl) {
         return None;
     }
-    let end2 = g2
-        .map(|c| end1 + c.len_utf8())
-        .filter(|_| !begins_context(end1));
-    let left = left_context(t, text, pos, surname);
-    let stopped = t.stop.binary_search(&[surname, g1]).is_ok();
+    let end2 = end2_raw.filter(|_| !begins_context(end1));
     let common = t.common_surnames.contains(surname) && sl == surname.len_utf8();
     let name_like = |end: usize| {
         text[pos + sl..end]
