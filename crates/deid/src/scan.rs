@@ -293,15 +293,7 @@ impl<'d> Scanner<'d> {
                         col.hits += 1;
                     }
                     for s in &self.scratch {
-                        *col.span_counts.entry(s.kind).or_default() += 1;
-                        if keep_spans {
-                            col.spans.push(SpanRecord {
-                                row,
-                                start: s.start,
-                                end: s.end,
-                                kind: s.kind,
-                            });
-                        }
+                        col.record_span(row, s, keep_spans);
                     }
                 }
                 Mode::Plain => {}
@@ -361,6 +353,19 @@ fn looks_like_sentence(value: &str) -> bool {
 }
 
 impl ColumnState {
+    /// Counts a span found in free text, and keeps it when spans were asked for.
+    fn record_span(&mut self, row: u64, s: &Span, keep: bool) {
+        *self.span_counts.entry(s.kind).or_default() += 1;
+        if keep {
+            self.spans.push(SpanRecord {
+                row,
+                start: s.start,
+                end: s.end,
+                kind: s.kind,
+            });
+        }
+    }
+
     fn decide(&mut self, keep_spans: bool) {
         let probed = self.probed.max(1) as f64;
         let best = self
@@ -383,16 +388,8 @@ impl ColumnState {
             Mode::Structured(kind) => self.hits = self.tally.get(&kind).copied().unwrap_or(0),
             Mode::FreeText => {
                 self.hits = self.probe_span_values;
-                for (row, s) in self.probe_spans.drain(..) {
-                    *self.span_counts.entry(s.kind).or_default() += 1;
-                    if keep_spans {
-                        self.spans.push(SpanRecord {
-                            row,
-                            start: s.start,
-                            end: s.end,
-                            kind: s.kind,
-                        });
-                    }
+                for (row, s) in std::mem::take(&mut self.probe_spans) {
+                    self.record_span(row, &s, keep_spans);
                 }
             }
             Mode::Probing | Mode::Plain => {}

@@ -98,6 +98,27 @@ impl StringBatchBuilder {
     }
 
     /// Emits the accumulated rows as a batch and starts a new one.
+    /// The iterator step of the text readers: after `filled` (the result of filling this builder),
+    /// the batch to yield, or `None` at the end. Sets `done` at the end and after an error.
+    pub(crate) fn next_batch(
+        &mut self,
+        filled: Result<(), TableError>,
+        done: &mut bool,
+        file: &str,
+    ) -> Option<Result<RecordBatch, TableError>> {
+        match filled {
+            Ok(()) if self.rows == 0 => {
+                *done = true;
+                None
+            }
+            Ok(()) => Some(self.finish(file)),
+            Err(e) => {
+                *done = true;
+                Some(Err(e))
+            }
+        }
+    }
+
     pub(crate) fn finish(&mut self, file: &str) -> Result<RecordBatch, TableError> {
         let arrays: Vec<ArrayRef> = self
             .columns

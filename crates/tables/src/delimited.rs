@@ -140,18 +140,8 @@ impl CsvSource {
         if self.done {
             return None;
         }
-        let result = self.fill();
-        match result {
-            Ok(()) if self.builder.rows() == 0 => {
-                self.done = true;
-                None
-            }
-            Ok(()) => Some(self.builder.finish(&self.file)),
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        let filled = self.fill();
+        self.builder.next_batch(filled, &mut self.done, &self.file)
     }
 
     fn fill(&mut self) -> Result<(), TableError> {

@@ -238,17 +238,8 @@ impl JsonSource {
         if self.done {
             return None;
         }
-        match self.fill() {
-            Ok(()) if self.builder.rows() == 0 => {
-                self.done = true;
-                None
-            }
-            Ok(()) => Some(self.builder.finish(&self.file)),
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        let filled = self.fill();
+        self.builder.next_batch(filled, &mut self.done, &self.file)
     }
 
     fn fill(&mut self) -> Result<(), TableError> {
