@@ -134,7 +134,7 @@ pub(crate) fn write_remark(
             Text("，"),
             Text(closing),
         ],
-        _ => vec![Text(*pick(rng, PLAIN))],
+        _ => vec![Text(pick::<&str>(rng, PLAIN))],
     };
     let mut pos = 0usize;
     let mut spans = Vec::new();
