@@ -168,11 +168,27 @@ fn names_a_street(rest: &str) -> bool {
         .any(|(i, _)| NAMED_MARKERS.iter().any(|m| rest[i..].starts_with(m)))
 }
 
-/// True when `text` has a character that can begin a street marker: without one it holds no
-/// address, and the division-name search (the costliest pass over text) can be skipped.
+/// True when `text` has a street marker where a street part could end (a number before 号, a
+/// name before 路): without one it holds no address, and the division-name search (the costliest pass over text) can be skipped.
 pub(crate) fn may_hold_address(text: &str) -> bool {
     let sets = sets();
-    text.chars().any(|c| sets.marker_first.contains(c))
+    let mut prev = None;
+    for (pos, c) in text.char_indices() {
+        if sets.marker_first.contains(c) {
+            let rest = &text[pos..];
+            // The same tests street_end applies: a number before 号/栋/室, a name before 路/小区.
+            let numbered = prev
+                .is_some_and(|p: char| p.is_ascii_alphanumeric() || sets.numerals.contains(p))
+                && NUMBERED_MARKERS.iter().any(|m| rest.starts_with(m));
+            let named =
+                prev.is_some_and(is_cjk) && NAMED_MARKERS.iter().any(|m| rest.starts_with(m));
+            if numbered || named {
+                return true;
+            }
+        }
+        prev = Some(c);
+    }
+    false
 }
 
 pub(crate) fn address_at(text: &str, hits: &[AdminHit]) -> Option<(usize, usize, usize)> {
