@@ -21,6 +21,9 @@ struct WordSet {
     words: &'static [&'static str],
     singles: CharSet,
     pairs: Vec<[char; 2]>,
+    /// The first characters of `pairs` (the last, for suffix sets): most positions fail this
+    /// one bit test, before any second character is decoded or searched.
+    edge: CharSet,
 }
 
 impl WordSet {
@@ -39,10 +42,15 @@ impl WordSet {
                 (true, true) => w.char_indices().nth(n - 2).map(|(i, _)| &w[i..]),
             }
         }));
+        let edge: String = pairs
+            .iter()
+            .map(|p| if from_end { p[1] } else { p[0] })
+            .collect();
         WordSet {
             words,
             singles: CharSet::new(singles),
             pairs,
+            edge: CharSet::new([edge.as_str()]),
         }
     }
 
@@ -52,6 +60,9 @@ impl WordSet {
         let Some(a) = it.next() else { return false };
         if self.singles.contains(a) {
             return true;
+        }
+        if !self.edge.contains(a) {
+            return false;
         }
         let Some(b) = it.next() else { return false };
         self.pairs.binary_search(&[a, b]).is_ok() && self.words.iter().any(|w| rest.starts_with(w))
@@ -63,6 +74,9 @@ impl WordSet {
         let Some(b) = it.next() else { return false };
         if self.singles.contains(b) {
             return true;
+        }
+        if !self.edge.contains(b) {
+            return false;
         }
         let Some(a) = it.next() else { return false };
         self.pairs.binary_search(&[a, b]).is_ok() && self.words.iter().any(|w| head.ends_with(w))
@@ -349,6 +363,13 @@ mod tests {
         let mut v = Vec::new();
         scan(t, |s, e| v.push(&t[s..e]));
         v
+    }
+
+    #[test]
+    fn context_words_are_ideographs_as_the_bit_sets_require() {
+        for w in LEFT_TRIGGERS.iter().chain(HONORIFICS).chain(RIGHT_WORDS) {
+            assert!(w.chars().all(is_cjk), "{w}");
+        }
     }
 
     #[test]
