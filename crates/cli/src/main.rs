@@ -18,6 +18,9 @@ struct Cli {
 enum Command {
     /// Find personal information in every column of a table (CSV, TSV, XLSX, JSON Lines, Parquet).
     Scan(commands::scan::ScanArgs),
+    /// Check de-identification policies.
+    #[command(subcommand)]
+    Policy(commands::policy::PolicyCommand),
     /// Generate synthetic data to try the tools on.
     #[command(subcommand)]
     Gen(commands::generate::GenCommand),
@@ -30,6 +33,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => commands::scan::run(args),
+        Command::Policy(cmd) => commands::policy::run(cmd),
         Command::Gen(cmd) => commands::generate::run(cmd),
         Command::Bench(cmd) => commands::bench::run(cmd),
     };

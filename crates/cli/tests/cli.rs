@@ -162,6 +162,50 @@ fn policy_out_writes_a_policy_for_every_column() {
 }
 
 #[test]
+fn suggested_policy_passes_policy_check_and_broken_ones_fail_with_lines() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = gen_citizens(dir.path(), 200, 6, "c.csv");
+    let policy = dir.path().join("policy.toml");
+    ok(&["scan", s(&csv), "--policy-out", s(&policy)]);
+    let report: Value = serde_json::from_str(&ok(&[
+        "policy",
+        "check",
+        s(&policy),
+        "--in",
+        s(&csv),
+        "--json",
+    ]))
+    .expect("json");
+    assert_eq!(report["ok"], true, "{report}");
+
+    // A forgotten column must not pass through in the clear: dropping the remarks rule fails.
+    let text = std::fs::read_to_string(&policy).expect("policy");
+    let cut = text.find("[columns.\"remarks\"]").expect("remarks rule");
+    let forgotten = dir.path().join("forgotten.toml");
+    std::fs::write(&forgotten, &text[..cut]).expect("write");
+    let out = pubdata(&["policy", "check", s(&forgotten), "--in", s(&csv)]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"remarks\" has no rule"));
+
+    let typo = dir.path().join("typo.toml");
+    std::fs::write(&typo, text.replacen("keep_first = 3", "keep_frst = 3", 1)).expect("write");
+    let out = pubdata(&["policy", "check", s(&typo), "--in", s(&csv)]);
+    assert!(!out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .position(|l| l == "[columns.\"mobile\"]")
+        .expect("mobile rule")
+        + 1;
+    assert!(
+        stdout.contains(&format!(
+            "typo.toml:{line}: column \"mobile\": mask takes no parameter \"keep_frst\""
+        )),
+        "{stdout}"
+    );
+}
+
+#[test]
 fn sample_looks_at_the_first_rows_only() {
     let dir = tempfile::tempdir().expect("tempdir");
     let csv = gen_citizens(dir.path(), 1000, 4, "c.parquet");

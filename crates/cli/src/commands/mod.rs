@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod generate;
+pub mod policy;
 pub mod scan;
 
 use std::path::Path;

@@ -1,0 +1,94 @@
+//! `pubdata policy check POLICY --in FILE`: validate a de-identification policy against a table
+//! before anything runs.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand};
+use pubdata_deid::policy::{Policy, PolicyError};
+use pubdata_tables::ReadOptions;
+use serde::Serialize;
+
+/// Work with de-identification policies.
+#[derive(Subcommand)]
+pub enum PolicyCommand {
+    /// Check a policy against a table's columns: every column has one rule, every rule is valid.
+    Check(CheckArgs),
+}
+
+/// Arguments of `pubdata policy check`.
+#[derive(Args)]
+pub struct CheckArgs {
+    /// The policy (TOML).
+    pub policy: PathBuf,
+    /// The table the policy is for (only its header is read).
+    #[arg(long = "in", value_name = "FILE")]
+    pub input: PathBuf,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct CheckReport {
+    policy: String,
+    table: String,
+    ok: bool,
+    columns: usize,
+    errors: Vec<PolicyError>,
+}
+
+/// Runs a policy subcommand.
+pub fn run(cmd: PolicyCommand) -> anyhow::Result<()> {
+    match cmd {
+        PolicyCommand::Check(args) => check(args),
+    }
+}
+
+fn check(args: CheckArgs) -> anyhow::Result<()> {
+    let text = std::fs::read_to_string(&args.policy)
+        .with_context(|| format!("{}: cannot read", args.policy.display()))?;
+    let reader = pubdata_tables::open(&args.input, &ReadOptions::default())?;
+    let table_columns: Vec<String> = reader
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let errors = match Policy::parse(&text) {
+        Ok(policy) => policy.check_columns(&table_columns),
+        Err(errors) => errors,
+    };
+    let report = CheckReport {
+        policy: args.policy.display().to_string(),
+        table: args.input.display().to_string(),
+        ok: errors.is_empty(),
+        columns: table_columns.len(),
+        errors,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        for e in &report.errors {
+            if e.line == 0 {
+                println!("{}: {}", report.policy, e.message);
+            } else {
+                println!("{}:{}: {}", report.policy, e.line, e.message);
+            }
+        }
+    }
+    if report.ok {
+        eprintln!(
+            "{}: valid for {} ({} columns)",
+            report.policy, report.table, report.columns
+        );
+        Ok(())
+    } else {
+        anyhow::bail!(
+            "{}: {} problem(s) for {}",
+            report.policy,
+            report.errors.len(),
+            report.table
+        )
+    }
+}

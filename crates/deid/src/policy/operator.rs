@@ -1,0 +1,415 @@
+//! The operators a policy can put on a column, read from a column's TOML table.
+
+use pubdata_detect::PiiType;
+use toml::{Table, Value};
+
+/// How `pseudonymize` writes its output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PseudonymFormat {
+    /// Lower-case hexadecimal.
+    Hex,
+    /// RFC 4648 base32, upper case, no padding.
+    Base32,
+}
+
+/// What `redact` puts where a span was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RedactReplace {
+    /// The type label, e.g. `[cn_mobile]`.
+    Label,
+    /// A keyed pseudonym of the span.
+    Pseudonym,
+}
+
+/// The value format `encrypt_fpe` keeps valid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FpeFormat {
+    /// 18-digit resident IDs: region and sequence encrypted, check digit recomputed.
+    ResidentId,
+    /// 11-digit mobiles: the allocated 3-digit prefix kept, the rest encrypted.
+    Mobile,
+    /// Bank cards: the 6-digit BIN kept, the Luhn digit recomputed.
+    BankCard,
+    /// Any digit string of at least 6 digits.
+    Digits,
+}
+
+/// Distribution of `noise`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoiseDistribution {
+    /// Laplace noise with the given scale.
+    Laplace,
+    /// Gaussian noise with the given standard deviation.
+    Gaussian,
+}
+
+/// How `generalize` coarsens a value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Generalization {
+    /// Dates to a coarser unit: `month`, `quarter`, `year`, or `age_band` (10-year bands of age).
+    Date(String),
+    /// Region codes or addresses to `district`, `city` or `province`; resident IDs to `region_birth_year`.
+    Place(String),
+    /// Numbers to intervals of this width.
+    Interval(f64),
+    /// Numbers rounded to this many decimals (negative: tens, hundreds ...).
+    Round(i64),
+    /// Numbers clamped into `[bottom, top]` (top and bottom coding).
+    Clamp {
+        bottom: Option<f64>,
+        top: Option<f64>,
+    },
+    /// Strings cut to this many leading characters.
+    Prefix(usize),
+    /// A hierarchy file in ARX's CSV format, at a level.
+    Hierarchy { file: String, level: usize },
+}
+
+/// An operator with its parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Operator {
+    /// Pass the column through unchanged.
+    Keep,
+    /// Leave the column out of the output.
+    Drop,
+    /// Keep the first and last characters, mask the rest.
+    Mask {
+        keep_first: usize,
+        keep_last: usize,
+        mask_char: char,
+    },
+    /// Replace the personal information found in free text.
+    Redact {
+        replace: RedactReplace,
+        types: Option<Vec<PiiType>>,
+    },
+    /// Keyed HMAC-SHA-256 pseudonyms.
+    Pseudonymize {
+        format: PseudonymFormat,
+        length: Option<usize>,
+        prefix: String,
+    },
+    /// Format-preserving encryption (FF1), reversible by the key holder.
+    EncryptFpe { format: FpeFormat, keep_birth: bool },
+    /// Coarsen the value.
+    Generalize(Generalization),
+    /// Shift dates by a keyed offset of at most `max_days`, the same for every row of one person.
+    DateShift { max_days: u32, by: String },
+    /// Add bounded noise to numbers.
+    Noise {
+        distribution: NoiseDistribution,
+        scale: f64,
+        bound: f64,
+    },
+}
+
+const OPERATORS: &str =
+    "keep, drop, mask, redact, pseudonymize, encrypt_fpe, generalize, date_shift, noise";
+
+/// Reads typed parameters out of a column table, remembering which keys were used.
+struct Params<'a> {
+    table: &'a Table,
+    used: Vec<&'static str>,
+}
+
+impl<'a> Params<'a> {
+    fn get(&mut self, key: &'static str) -> Option<&'a Value> {
+        self.used.push(key);
+        self.table.get(key)
+    }
+
+    fn usize(&mut self, key: &'static str) -> Result<Option<usize>, String> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Integer(i)) if *i >= 0 => Ok(Some(*i as usize)),
+            Some(v) => Err(format!("{key} must be a whole number >= 0, not {v}")),
+        }
+    }
+
+    fn float(&mut self, key: &'static str) -> Result<Option<f64>, String> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::Integer(i)) => Ok(Some(*i as f64)),
+            Some(Value::Float(f)) if f.is_finite() => Ok(Some(*f)),
+            Some(v) => Err(format!("{key} must be a number, not {v}")),
+        }
+    }
+
+    fn string(&mut self, key: &'static str) -> Result<Option<&'a str>, String> {
+        match self.get(key) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(v) => Err(format!("{key} must be a string, not {v}")),
+        }
+    }
+
+    fn choice<T: Copy>(
+        &mut self,
+        key: &'static str,
+        choices: &[(&str, T)],
+        default: T,
+    ) -> Result<T, String> {
+        let Some(s) = self.string(key)? else {
+            return Ok(default);
+        };
+        choices
+            .iter()
+            .find(|(n, _)| *n == s)
+            .map(|(_, v)| *v)
+            .ok_or_else(|| {
+                let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+                format!("{key} = {s:?} is not one of {}", names.join(", "))
+            })
+    }
+
+    /// Fails on keys the operator does not take (a misspelt parameter must not be ignored).
+    fn finish(self, op: &str) -> Result<(), String> {
+        let unknown: Vec<&String> = self
+            .table
+            .keys()
+            .filter(|k| *k != "op" && !self.used.contains(&k.as_str()))
+            .collect();
+        match unknown.first() {
+            None => Ok(()),
+            Some(k) => Err(format!(
+                "{op} takes no parameter {k:?} (it takes: {})",
+                self.used.join(", ")
+            )),
+        }
+    }
+}
+
+impl Operator {
+    /// The operator's name as written in policies.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Operator::Keep => "keep",
+            Operator::Drop => "drop",
+            Operator::Mask { .. } => "mask",
+            Operator::Redact { .. } => "redact",
+            Operator::Pseudonymize { .. } => "pseudonymize",
+            Operator::EncryptFpe { .. } => "encrypt_fpe",
+            Operator::Generalize(_) => "generalize",
+            Operator::DateShift { .. } => "date_shift",
+            Operator::Noise { .. } => "noise",
+        }
+    }
+
+    /// True when the operator needs the policy's key.
+    pub fn is_keyed(&self) -> bool {
+        matches!(
+            self,
+            Operator::Pseudonymize { .. }
+                | Operator::EncryptFpe { .. }
+                | Operator::DateShift { .. }
+                | Operator::Redact {
+                    replace: RedactReplace::Pseudonym,
+                    ..
+                }
+        )
+    }
+
+    /// Other columns the operator reads.
+    pub fn referenced_columns(&self) -> Vec<&str> {
+        match self {
+            Operator::DateShift { by, .. } => vec![by.as_str()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Reads an operator from a column's table (`op = "..."` and its parameters).
+    pub fn from_table(table: &Table) -> Result<Operator, String> {
+        let op = match table.get("op") {
+            Some(Value::String(s)) => s.as_str(),
+            Some(v) => return Err(format!("op must be a string, not {v}")),
+            None => {
+                return Err(format!(
+                    "no op: say what happens to the column ({OPERATORS})"
+                ));
+            }
+        };
+        let mut p = Params {
+            table,
+            used: Vec::new(),
+        };
+        let operator = match op {
+            "keep" => Operator::Keep,
+            "drop" => Operator::Drop,
+            "mask" => {
+                let keep_first = p.usize("keep_first")?.unwrap_or(0);
+                let keep_last = p.usize("keep_last")?.unwrap_or(0);
+                let mask_char = match p.string("mask_char")? {
+                    None => '*',
+                    Some(s) if s.chars().count() == 1 => s.chars().next().unwrap_or('*'),
+                    Some(s) => return Err(format!("mask_char must be one character, not {s:?}")),
+                };
+                Operator::Mask {
+                    keep_first,
+                    keep_last,
+                    mask_char,
+                }
+            }
+            "redact" => {
+                let replace = p.choice(
+                    "replace",
+                    &[
+                        ("label", RedactReplace::Label),
+                        ("pseudonym", RedactReplace::Pseudonym),
+                    ],
+                    RedactReplace::Label,
+                )?;
+                let types = match p.get("types") {
+                    None => None,
+                    Some(Value::Array(a)) => Some(
+                        a.iter()
+                            .map(|v| {
+                                v.as_str().and_then(|s| s.parse().ok()).ok_or_else(|| {
+                                    format!("types: {v} is not a personal-information type")
+                                })
+                            })
+                            .collect::<Result<Vec<PiiType>, String>>()?,
+                    ),
+                    Some(v) => return Err(format!("types must be a list of type names, not {v}")),
+                };
+                Operator::Redact { replace, types }
+            }
+            "pseudonymize" => {
+                let format = p.choice(
+                    "format",
+                    &[
+                        ("hex", PseudonymFormat::Hex),
+                        ("base32", PseudonymFormat::Base32),
+                    ],
+                    PseudonymFormat::Hex,
+                )?;
+                let length = p.usize("length")?;
+                if length.is_some_and(|n| n < 8) {
+                    return Err(
+                        "length below 8 characters makes pseudonyms collide; use 8 or more".into(),
+                    );
+                }
+                let prefix = p.string("prefix")?.unwrap_or("").to_string();
+                Operator::Pseudonymize {
+                    format,
+                    length,
+                    prefix,
+                }
+            }
+            "encrypt_fpe" => {
+                let format = p.choice(
+                    "format",
+                    &[
+                        ("resident_id", FpeFormat::ResidentId),
+                        ("mobile", FpeFormat::Mobile),
+                        ("bank_card", FpeFormat::BankCard),
+                        ("digits", FpeFormat::Digits),
+                    ],
+                    FpeFormat::Digits,
+                )?;
+                let keep_birth = match p.get("keep_birth") {
+                    None => false,
+                    Some(Value::Boolean(b)) => *b,
+                    Some(v) => return Err(format!("keep_birth must be true or false, not {v}")),
+                };
+                Operator::EncryptFpe { format, keep_birth }
+            }
+            "generalize" => Operator::Generalize(generalization(&mut p)?),
+            "date_shift" => {
+                let max_days = p.usize("max_days")?.ok_or("date_shift needs max_days")?;
+                let max_days =
+                    u32::try_from(max_days).map_err(|_| "max_days is too large".to_string())?;
+                let by = p.string("by")?.ok_or(
+                    "date_shift needs by = \"column\": the identifier whose rows share one offset",
+                )?;
+                Operator::DateShift {
+                    max_days,
+                    by: by.to_string(),
+                }
+            }
+            "noise" => {
+                let distribution = p.choice(
+                    "distribution",
+                    &[
+                        ("laplace", NoiseDistribution::Laplace),
+                        ("gaussian", NoiseDistribution::Gaussian),
+                    ],
+                    NoiseDistribution::Laplace,
+                )?;
+                let scale = p.float("scale")?.ok_or("noise needs scale")?;
+                let bound = p
+                    .float("bound")?
+                    .ok_or("noise needs bound: the largest change allowed")?;
+                if scale <= 0.0 || bound <= 0.0 {
+                    return Err("noise scale and bound must be > 0".into());
+                }
+                Operator::Noise {
+                    distribution,
+                    scale,
+                    bound,
+                }
+            }
+            other => return Err(format!("unknown op {other:?}; one of {OPERATORS}")),
+        };
+        p.finish(op)?;
+        Ok(operator)
+    }
+}
+
+fn generalization(p: &mut Params) -> Result<Generalization, String> {
+    const DATES: &[&str] = &["month", "quarter", "year", "age_band"];
+    const PLACES: &[&str] = &["district", "city", "province", "region_birth_year"];
+    let to = p.string("to")?;
+    let interval = p.float("interval")?;
+    let round = match p.get("round") {
+        None => None,
+        Some(Value::Integer(i)) => Some(*i),
+        Some(v) => return Err(format!("round must be a whole number of decimals, not {v}")),
+    };
+    let (top, bottom) = (p.float("top")?, p.float("bottom")?);
+    let prefix = p.usize("prefix")?;
+    let hierarchy = p.string("hierarchy")?;
+    let level = p.usize("level")?;
+    let mut chosen = Vec::new();
+    if let Some(to) = to {
+        chosen.push(if DATES.contains(&to) {
+            Generalization::Date(to.to_string())
+        } else if PLACES.contains(&to) {
+            Generalization::Place(to.to_string())
+        } else {
+            return Err(format!(
+                "to = {to:?} is not one of {}, {}",
+                DATES.join(", "),
+                PLACES.join(", ")
+            ));
+        });
+    }
+    if let Some(w) = interval {
+        if w <= 0.0 {
+            return Err("interval must be > 0".into());
+        }
+        chosen.push(Generalization::Interval(w));
+    }
+    if let Some(r) = round {
+        chosen.push(Generalization::Round(r));
+    }
+    if top.is_some() || bottom.is_some() {
+        chosen.push(Generalization::Clamp { bottom, top });
+    }
+    if let Some(n) = prefix {
+        chosen.push(Generalization::Prefix(n));
+    }
+    match (hierarchy, level) {
+        (Some(file), Some(level)) => chosen.push(Generalization::Hierarchy {
+            file: file.to_string(),
+            level,
+        }),
+        (Some(_), None) => return Err("hierarchy needs level = N".into()),
+        (None, Some(_)) => return Err("level goes with hierarchy = \"file.csv\"".into()),
+        (None, None) => {}
+    }
+    match chosen.len() {
+        1 => Ok(chosen.remove(0)),
+        0 => Err("generalize needs one of to, interval, round, top/bottom, prefix, hierarchy".into()),
+        _ => Err("generalize takes one of to, interval, round, top/bottom, prefix, hierarchy, not several".into()),
+    }
+}
