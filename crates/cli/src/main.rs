@@ -18,6 +18,9 @@ struct Cli {
 enum Command {
     /// Find personal information in every column of a table (CSV, TSV, XLSX, JSON Lines, Parquet).
     Scan(commands::scan::ScanArgs),
+    /// Make keys for the keyed operators (pseudonyms, encryption).
+    #[command(subcommand)]
+    Key(commands::key::KeyCommand),
     /// Check de-identification policies.
     #[command(subcommand)]
     Policy(commands::policy::PolicyCommand),
@@ -33,6 +36,7 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => commands::scan::run(args),
+        Command::Key(cmd) => commands::key::run(cmd),
         Command::Policy(cmd) => commands::policy::run(cmd),
         Command::Gen(cmd) => commands::generate::run(cmd),
         Command::Bench(cmd) => commands::bench::run(cmd),

@@ -206,6 +206,32 @@ fn suggested_policy_passes_policy_check_and_broken_ones_fail_with_lines() {
 }
 
 #[test]
+fn key_new_writes_an_owner_only_256_bit_key_and_never_overwrites() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("release.key");
+    ok(&["key", "new", "--out", s(&path)]);
+    let meta = std::fs::metadata(&path).expect("key written");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let first = std::fs::read_to_string(&path).expect("key");
+    assert_eq!(first.trim().len(), 64, "256 bits in hex");
+    assert!(fails(&["key", "new", "--out", s(&path)]).contains("exists"));
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("key"),
+        first,
+        "an existing key is untouched"
+    );
+    let other = dir.path().join("other.key");
+    ok(&["key", "new", "--out", s(&other)]);
+    assert_ne!(std::fs::read_to_string(&other).expect("key"), first);
+    assert_eq!(
+        std::fs::read_dir(dir.path()).expect("dir").count(),
+        2,
+        "no temporary files left"
+    );
+}
+
+#[test]
 fn sample_looks_at_the_first_rows_only() {
     let dir = tempfile::tempdir().expect("tempdir");
     let csv = gen_citizens(dir.path(), 1000, 4, "c.parquet");

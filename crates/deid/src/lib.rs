@@ -9,3 +9,5 @@ pub mod policy;
 pub mod scan;
 
 pub use pubdata_detect as detect;
+pub mod keys;
+pub mod transform;

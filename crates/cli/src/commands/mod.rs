@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod generate;
+pub mod key;
 pub mod policy;
 pub mod scan;
 
