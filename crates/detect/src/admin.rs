@@ -103,6 +103,14 @@ pub(crate) fn names() -> &'static AdminNames {
 }
 
 impl AdminNames {
+    fn hit(&self, m: aho_corasick::Match) -> AdminHit {
+        AdminHit {
+            start: m.start(),
+            end: m.end(),
+            short: self.short[m.pattern().as_usize()],
+        }
+    }
+
     /// The chain of consecutive division names that starts at byte 0 of `text` (the hits that
     /// [`AdminNames::chain`] would use), at most `N` of them.
     pub(crate) fn chain_at_start<const N: usize>(&self, text: &str) -> ([AdminHit; N], usize) {
@@ -118,11 +126,7 @@ impl AdminNames {
                 .range(pos..)
                 .anchored(aho_corasick::Anchored::Yes);
             let Some(m) = self.ac.find(input) else { break };
-            out[n] = AdminHit {
-                start: m.start(),
-                end: m.end(),
-                short: self.short[m.pattern().as_usize()],
-            };
+            out[n] = self.hit(m);
             n += 1;
             pos = m.end();
         }
@@ -131,11 +135,7 @@ impl AdminNames {
 
     /// Appends every non-overlapping division name in `text` to `out` (left to right).
     pub(crate) fn find_into(&self, text: &str, out: &mut Vec<AdminHit>) {
-        out.extend(self.ac.find_iter(text).map(|m| AdminHit {
-            start: m.start(),
-            end: m.end(),
-            short: self.short[m.pattern().as_usize()],
-        }));
+        out.extend(self.ac.find_iter(text).map(|m| self.hit(m)));
     }
 
     /// The first `N` leftmost-longest division names of `text`, in a fixed array, for whole
@@ -148,11 +148,7 @@ impl AdminNames {
         }; N];
         let mut n = 0;
         for m in self.ac.find_iter(text).take(N) {
-            out[n] = AdminHit {
-                start: m.start(),
-                end: m.end(),
-                short: self.short[m.pattern().as_usize()],
-            };
+            out[n] = self.hit(m);
             n += 1;
         }
         (out, n)
