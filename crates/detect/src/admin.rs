@@ -102,6 +102,21 @@ pub(crate) fn names() -> &'static AdminNames {
     NAMES.get_or_init(build)
 }
 
+/// The first `N` hits of `hits` in a fixed array (no allocation on the whole-value path), and how many.
+fn first_n<const N: usize>(hits: impl Iterator<Item = AdminHit>) -> ([AdminHit; N], usize) {
+    let mut out = [AdminHit {
+        start: 0,
+        end: 0,
+        short: false,
+    }; N];
+    let mut n = 0;
+    for (slot, hit) in out.iter_mut().zip(hits) {
+        *slot = hit;
+        n += 1;
+    }
+    (out, n)
+}
+
 impl AdminNames {
     fn hit(&self, m: aho_corasick::Match) -> AdminHit {
         AdminHit {
@@ -114,23 +129,16 @@ impl AdminNames {
     /// The chain of consecutive division names that starts at byte 0 of `text` (the hits that
     /// [`AdminNames::chain`] would use), at most `N` of them.
     pub(crate) fn chain_at_start<const N: usize>(&self, text: &str) -> ([AdminHit; N], usize) {
-        let mut out = [AdminHit {
-            start: 0,
-            end: 0,
-            short: false,
-        }; N];
-        let mut n = 0;
         let mut pos = 0;
-        while n < N {
+        // Names are at least two characters, so every anchored step moves `pos` forward.
+        first_n(std::iter::from_fn(|| {
             let input = aho_corasick::Input::new(text)
                 .range(pos..)
                 .anchored(aho_corasick::Anchored::Yes);
-            let Some(m) = self.ac.find(input) else { break };
-            out[n] = self.hit(m);
-            n += 1;
+            let m = self.ac.find(input)?;
             pos = m.end();
-        }
-        (out, n)
+            Some(self.hit(m))
+        }))
     }
 
     /// Appends every non-overlapping division name in `text` to `out` (left to right).
@@ -141,17 +149,7 @@ impl AdminNames {
     /// The first `N` leftmost-longest division names of `text`, in a fixed array, for whole
     /// values: no allocation.
     pub(crate) fn find_first<const N: usize>(&self, text: &str) -> ([AdminHit; N], usize) {
-        let mut out = [AdminHit {
-            start: 0,
-            end: 0,
-            short: false,
-        }; N];
-        let mut n = 0;
-        for m in self.ac.find_iter(text).take(N) {
-            out[n] = self.hit(m);
-            n += 1;
-        }
-        (out, n)
+        first_n(self.ac.find_iter(text).map(|m| self.hit(m)))
     }
 
     /// The end of the chain of adjacent division names starting with `hits[0]`, or `None` when
