@@ -6,6 +6,8 @@ pub mod key;
 pub mod policy;
 pub mod scan;
 
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use anyhow::Context;
@@ -13,6 +15,12 @@ use anyhow::Context;
 /// Writes `contents` to `path` through a temporary file in the same folder, so that a reader never
 /// sees half a file and a failed run leaves the old file (or none) in place.
 pub fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    write_atomically_with_mode(path, contents, 0o666)
+}
+
+/// [`write_atomically`] with the file created under `mode` (before the umask) from the start, so a
+/// secret written 0600 is never readable by others, not even briefly.
+pub fn write_atomically_with_mode(path: &Path, contents: &[u8], mode: u32) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -25,8 +33,17 @@ pub fn write_atomically(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         name.to_string_lossy(),
         std::process::id()
     ));
-    std::fs::write(&tmp, contents).with_context(|| format!("{}: cannot write", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
+    let write = || -> std::io::Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(mode)
+            .open(&tmp)?;
+        f.write_all(contents)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         anyhow::anyhow!("{}: cannot write: {e}", path.display())
     })
