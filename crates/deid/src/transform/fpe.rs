@@ -1,0 +1,1 @@
+//! `encrypt_fpe`: format-preserving encryption (FF1). Being written.
