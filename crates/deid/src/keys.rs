@@ -95,6 +95,16 @@ impl Key {
     pub fn bytes(&self) -> &[u8] {
         &self.0
     }
+
+    /// A 256-bit subkey for one purpose: HMAC-SHA-256(key, purpose). Each keyed operator uses its
+    /// own, so one policy key never serves two algorithms.
+    pub fn derive(&self, purpose: &str) -> Key {
+        use hmac::{Hmac, KeyInit, Mac};
+        let mut mac = <Hmac<sha2::Sha256> as KeyInit>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+        mac.update(purpose.as_bytes());
+        Key(mac.finalize().into_bytes().to_vec())
+    }
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 //! This crate works on Apache Arrow arrays and nothing else: no files, no server, no database.
 //! Readers and writers live in `pubdata-tables`, query plans in the DataFusion adapters.
 
+pub mod apply;
 pub mod hints;
 pub mod policy;
 pub mod scan;

@@ -7,15 +7,18 @@
 
 mod operator;
 mod suggest;
+mod suppress;
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
 pub use operator::{
-    FpeFormat, Generalization, NoiseDistribution, Operator, PseudonymFormat, RedactReplace,
+    DateUnit, FpeFormat, Generalization, NoiseDistribution, Operator, PlaceLevel, PseudonymFormat,
+    RedactReplace,
 };
 pub use suggest::{DEFAULT_KEY_ENV, suggest_policy};
+pub use suppress::{RowCondition, SuppressRule};
 
 /// A problem in a policy, at a line of its file (1-based; 0 when no line applies).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -83,6 +86,8 @@ pub struct Policy {
     pub dataset: DatasetSettings,
     /// One rule per column, in file order.
     pub columns: Vec<ColumnRule>,
+    /// Rows to leave out of the output (`[[suppress_rows]]`), in file order.
+    pub suppress_rows: Vec<SuppressRule>,
     /// The privacy requirements (`[privacy]`), kept for the formal anonymization step.
     pub privacy: Option<toml::Table>,
 }
@@ -95,6 +100,8 @@ struct RawPolicy {
     dataset: Option<toml::Spanned<RawDataset>>,
     #[serde(default)]
     columns: BTreeMap<String, toml::Spanned<toml::Table>>,
+    #[serde(default)]
+    suppress_rows: Vec<toml::Spanned<toml::Table>>,
     #[serde(default)]
     privacy: Option<toml::Table>,
     #[serde(default)]
@@ -175,6 +182,17 @@ impl Policy {
             }
         }
         columns.sort_by_key(|c| c.line);
+        let mut suppress_rows = Vec::new();
+        for table in raw.suppress_rows {
+            let line = line_of(text, table.span().start);
+            match SuppressRule::from_table(table.get_ref(), line) {
+                Ok(rule) => suppress_rows.push(rule),
+                Err(message) => errors.push(PolicyError {
+                    line,
+                    message: format!("[[suppress_rows]]: {message}"),
+                }),
+            }
+        }
         if key.is_none()
             && let Some(c) = columns.iter().find(|c| c.operator.is_keyed())
         {
@@ -189,6 +207,7 @@ impl Policy {
                 version: raw.version,
                 dataset: DatasetSettings { key, on_invalid },
                 columns,
+                suppress_rows,
                 privacy: raw.privacy,
             })
         } else {
@@ -223,6 +242,17 @@ impl Policy {
                         ),
                     });
                 }
+            }
+        }
+        for rule in &self.suppress_rows {
+            if !table_columns.contains(&rule.column) {
+                errors.push(PolicyError {
+                    line: rule.line,
+                    message: format!(
+                        "[[suppress_rows]] names column {:?}, which is not in the table",
+                        rule.column
+                    ),
+                });
             }
         }
         for col in table_columns {

@@ -43,13 +43,42 @@ pub enum NoiseDistribution {
     Gaussian,
 }
 
+/// The unit `generalize` coarsens dates to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateUnit {
+    /// `1990-05`.
+    Month,
+    /// `1990-Q2`.
+    Quarter,
+    /// `1990`.
+    Year,
+    /// Ten-year age bands on the `as_of` date: `30-39`.
+    AgeBand,
+}
+
+/// The level `generalize` coarsens places to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaceLevel {
+    /// County-level district: region code 330106, or 浙江省杭州市西湖区 for an address.
+    District,
+    /// Prefecture-level city: 330100, or 浙江省杭州市.
+    City,
+    /// Province: 330000, or 浙江省.
+    Province,
+    /// A resident ID to its region code and birth year: `330106/1990`.
+    RegionBirthYear,
+}
+
 /// How `generalize` coarsens a value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Generalization {
-    /// Dates to a coarser unit: `month`, `quarter`, `year`, or `age_band` (10-year bands of age).
-    Date(String),
-    /// Region codes or addresses to `district`, `city` or `province`; resident IDs to `region_birth_year`.
-    Place(String),
+    /// Dates to a coarser unit; `as_of` (year, month, day) is the reference date of age bands.
+    Date {
+        unit: DateUnit,
+        as_of: Option<(u32, u32, u32)>,
+    },
+    /// Region codes, addresses and resident IDs to a coarser place.
+    Place(PlaceLevel),
     /// Numbers to intervals of this width.
     Interval(f64),
     /// Numbers rounded to this many decimals (negative: tens, hundreds ...).
@@ -356,9 +385,27 @@ impl Operator {
 }
 
 fn generalization(p: &mut Params) -> Result<Generalization, String> {
-    const DATES: &[&str] = &["month", "quarter", "year", "age_band"];
-    const PLACES: &[&str] = &["district", "city", "province", "region_birth_year"];
+    const DATES: &[(&str, DateUnit)] = &[
+        ("month", DateUnit::Month),
+        ("quarter", DateUnit::Quarter),
+        ("year", DateUnit::Year),
+        ("age_band", DateUnit::AgeBand),
+    ];
+    const PLACES: &[(&str, PlaceLevel)] = &[
+        ("district", PlaceLevel::District),
+        ("city", PlaceLevel::City),
+        ("province", PlaceLevel::Province),
+        ("region_birth_year", PlaceLevel::RegionBirthYear),
+    ];
     let to = p.string("to")?;
+    let as_of = match p.string("as_of")? {
+        None => None,
+        Some(s) => Some(
+            crate::transform::dates::parse_date(s)
+                .map(|(d, _)| (d.year, d.month, d.day))
+                .ok_or_else(|| format!("as_of = {s:?} is not a date (write YYYY-MM-DD)"))?,
+        ),
+    };
     let interval = p.float("interval")?;
     let round = match p.get("round") {
         None => None,
@@ -371,17 +418,31 @@ fn generalization(p: &mut Params) -> Result<Generalization, String> {
     let level = p.usize("level")?;
     let mut chosen = Vec::new();
     if let Some(to) = to {
-        chosen.push(if DATES.contains(&to) {
-            Generalization::Date(to.to_string())
-        } else if PLACES.contains(&to) {
-            Generalization::Place(to.to_string())
-        } else {
-            return Err(format!(
-                "to = {to:?} is not one of {}, {}",
-                DATES.join(", "),
-                PLACES.join(", ")
-            ));
-        });
+        chosen.push(
+            if let Some((_, unit)) = DATES.iter().find(|(n, _)| *n == to) {
+                Generalization::Date { unit: *unit, as_of }
+            } else if let Some((_, level)) = PLACES.iter().find(|(n, _)| *n == to) {
+                Generalization::Place(*level)
+            } else {
+                let names: Vec<&str> = DATES
+                    .iter()
+                    .map(|d| d.0)
+                    .chain(PLACES.iter().map(|p| p.0))
+                    .collect();
+                return Err(format!("to = {to:?} is not one of {}", names.join(", ")));
+            },
+        );
+    }
+    if as_of.is_some()
+        && !matches!(
+            chosen.first(),
+            Some(Generalization::Date {
+                unit: DateUnit::AgeBand,
+                ..
+            })
+        )
+    {
+        return Err("as_of goes with to = \"age_band\"".into());
     }
     if let Some(w) = interval {
         if w <= 0.0 {
@@ -399,11 +460,16 @@ fn generalization(p: &mut Params) -> Result<Generalization, String> {
         chosen.push(Generalization::Prefix(n));
     }
     match (hierarchy, level) {
+        (Some(_), Some(0)) => {
+            return Err("level 0 is the value itself; use op = \"keep\" or level >= 1".into());
+        }
         (Some(file), Some(level)) => chosen.push(Generalization::Hierarchy {
             file: file.to_string(),
             level,
         }),
-        (Some(_), None) => return Err("hierarchy needs level = N".into()),
+        (Some(_), None) => {
+            return Err("hierarchy needs level = N (1 is the first column after the value)".into());
+        }
         (None, Some(_)) => return Err("level goes with hierarchy = \"file.csv\"".into()),
         (None, None) => {}
     }

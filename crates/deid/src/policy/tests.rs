@@ -153,7 +153,7 @@ fn generalize_takes_exactly_one_method() {
         .expect("valid");
     assert_eq!(
         p.columns[0].operator,
-        Operator::Generalize(Generalization::Place("province".into()))
+        Operator::Generalize(Generalization::Place(PlaceLevel::Province))
     );
 }
 

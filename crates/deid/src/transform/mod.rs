@@ -5,9 +5,15 @@
 //! parse as [`Invalid`] instead of passing it through: what happens next is the policy's
 //! `on_invalid`, decided by the caller, never a silent copy of the clear value.
 
+pub mod date_shift;
+pub mod dates;
 pub mod fpe;
+pub mod generalize;
+pub mod hierarchy;
 pub mod mask;
+pub mod noise;
 pub mod pseudonymize;
+pub mod redact;
 
 /// Why a value could not be transformed. It holds no part of the value, because reasons end up
 /// in error messages, logs and reports.
