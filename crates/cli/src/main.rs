@@ -18,6 +18,10 @@ struct Cli {
 enum Command {
     /// Find personal information in every column of a table (CSV, TSV, XLSX, JSON Lines, Parquet).
     Scan(commands::scan::ScanArgs),
+    /// Apply a de-identification policy to a table and report what was done.
+    Deid(commands::deid::DeidArgs),
+    /// Reverse format-preserving encryption for the key holder.
+    Reidentify(commands::reidentify::ReidentifyArgs),
     /// Make keys for the keyed operators (pseudonyms, encryption).
     #[command(subcommand)]
     Key(commands::key::KeyCommand),
@@ -36,6 +40,8 @@ fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => commands::scan::run(args),
+        Command::Deid(args) => commands::deid::run(args),
+        Command::Reidentify(args) => commands::reidentify::run(args),
         Command::Key(cmd) => commands::key::run(cmd),
         Command::Policy(cmd) => commands::policy::run(cmd),
         Command::Gen(cmd) => commands::generate::run(cmd),

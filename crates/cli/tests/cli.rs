@@ -1,62 +1,11 @@
 //! The `pubdata` binary as a user runs it: generate, scan, and fail clearly on bad input.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::PathBuf;
+
+use common::{fails, gen_citizens, ok, pubdata, s};
 use serde_json::Value;
-
-fn pubdata(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pubdata"))
-        .args(args)
-        .output()
-        .expect("binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = pubdata(args);
-    assert!(
-        out.status.success(),
-        "pubdata {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8 output")
-}
-
-/// Runs a command that must fail and returns its standard error.
-fn fails(args: &[&str]) -> String {
-    let out = pubdata(args);
-    assert!(!out.status.success(), "pubdata {args:?} should fail");
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!err.contains("panicked"), "{err}");
-    assert_eq!(
-        err.trim_end().lines().count(),
-        1,
-        "one-line error expected, got: {err}"
-    );
-    err
-}
-
-fn gen_citizens(dir: &Path, rows: u32, seed: u32, name: &str) -> PathBuf {
-    let out = dir.join(name);
-    let truth = dir.join(format!("{name}.truth.json"));
-    ok(&[
-        "gen",
-        "citizens",
-        "--rows",
-        &rows.to_string(),
-        "--seed",
-        &seed.to_string(),
-        "--out",
-        s(&out),
-        "--truth",
-        s(&truth),
-    ]);
-    out
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().expect("utf-8 path")
-}
 
 fn scan_json(args: &[&str]) -> Value {
     serde_json::from_str(&ok(args)).expect("scan --json prints JSON")

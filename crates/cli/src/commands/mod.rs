@@ -1,9 +1,11 @@
 //! One module per subcommand: parse arguments, call the library crates, print.
 
 pub mod bench;
+pub mod deid;
 pub mod generate;
 pub mod key;
 pub mod policy;
+pub mod reidentify;
 pub mod scan;
 
 use std::io::Write;

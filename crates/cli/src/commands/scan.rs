@@ -52,7 +52,7 @@ fn parse_format(s: &str) -> Result<Format, String> {
     s.parse::<Format>().map_err(|e| e.to_string())
 }
 
-fn parse_encoding(s: &str) -> Result<TextEncoding, String> {
+pub fn parse_encoding(s: &str) -> Result<TextEncoding, String> {
     match s.to_ascii_lowercase().as_str() {
         "auto" => Ok(TextEncoding::Auto),
         "utf8" | "utf-8" => Ok(TextEncoding::Utf8),
