@@ -93,6 +93,38 @@ pub enum ColumnOp {
     Noise(Mutex<Noiser>),
 }
 
+// Operators hold keys and buffers: Debug shows which operator, nothing inside it.
+impl std::fmt::Debug for ColumnOp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = match self {
+            ColumnOp::Keep => "keep",
+            ColumnOp::Drop => "drop",
+            ColumnOp::Mask { .. } => "mask",
+            ColumnOp::Redact(_) => "redact",
+            ColumnOp::Pseudonymize(_) => "pseudonymize",
+            ColumnOp::EncryptFpe { .. } => "encrypt_fpe",
+            ColumnOp::Generalize(_) => "generalize",
+            ColumnOp::DateShift { .. } => "date_shift",
+            ColumnOp::Noise(_) => "noise",
+        };
+        write!(f, "ColumnOp({name})")
+    }
+}
+
+/// One column of a batch as text.
+fn text(batch: &RecordBatch, i: usize) -> Result<StringArray, ApplyError> {
+    let col = batch.column(i);
+    let type_error = || ApplyError::Type {
+        column: batch.schema().field(i).name().clone(),
+        data_type: col.data_type().to_string(),
+    };
+    let cast = arrow_cast::cast(col, &DataType::Utf8).map_err(|_| type_error())?;
+    cast.as_any()
+        .downcast_ref::<StringArray>()
+        .cloned()
+        .ok_or_else(type_error)
+}
+
 /// Counts of one column's run.
 #[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
 pub struct ColumnCounts {
@@ -378,60 +410,63 @@ impl CompiledPolicy {
 
     /// Applies the policy to one batch whose first row is data row `first_row` (0-based) of the
     /// input, adding to `counts`.
+    ///
+    /// Rows a `[[suppress_rows]]` rule matches are removed first; nothing else is computed or
+    /// counted for them. Operators then run on the remaining rows, and `on_invalid` decides
+    /// about the values they cannot parse. `values` counts the values transformed into the
+    /// output (`keep` and `drop` transform none).
     pub fn apply(
         &self,
         batch: &RecordBatch,
         first_row: u64,
         counts: &mut RunCounts,
     ) -> Result<RecordBatch, ApplyError> {
-        let n = batch.num_rows();
-        counts.rows_in += n as u64;
-        let mut keep = vec![true; n];
-        let text = |i: usize| -> Result<StringArray, ApplyError> {
-            let col = batch.column(i);
-            let cast = arrow_cast::cast(col, &DataType::Utf8).map_err(|_| ApplyError::Type {
-                column: batch.schema().field(i).name().clone(),
-                data_type: col.data_type().to_string(),
-            })?;
-            cast.as_any()
-                .downcast_ref::<StringArray>()
-                .cloned()
-                .ok_or_else(|| ApplyError::Type {
-                    column: batch.schema().field(i).name().clone(),
-                    data_type: col.data_type().to_string(),
-                })
+        counts.rows_in += batch.num_rows() as u64;
+        let invalid_error = |row: u64, column: &str, reason: Invalid| ApplyError::Invalid {
+            row: first_row + row + 1,
+            column: column.to_string(),
+            reason,
         };
-        let mut invalid_rows = vec![false; n];
-        let mut fail_or_mark =
-            |column: &str, invalid: &[(usize, Invalid)]| -> Result<(), ApplyError> {
-                if let (OnInvalid::Fail, Some((row, reason))) = (self.on_invalid, invalid.first()) {
-                    return Err(ApplyError::Invalid {
-                        row: first_row + *row as u64 + 1,
-                        column: column.to_string(),
-                        reason: *reason,
-                    });
-                }
-                for (row, _) in invalid {
-                    invalid_rows[*row] = true;
-                }
-                Ok(())
-            };
+        let mut by_rule = vec![false; batch.num_rows()];
         for (rule, i) in &self.suppress {
-            let values = text(*i)?;
-            let mut invalid = Vec::new();
-            for (row, slot) in keep.iter_mut().enumerate() {
+            let values = text(batch, *i)?;
+            for (row, slot) in by_rule.iter_mut().enumerate() {
                 let v = values.is_valid(row).then(|| values.value(row));
                 match rule.matches(v) {
-                    Ok(true) => *slot = false,
-                    Ok(false) => {}
-                    Err(reason) => invalid.push((row, reason)),
+                    Ok(m) => *slot |= m,
+                    // Under "null" an unreadable value neither matches nor stops the run; under
+                    // "suppress_row" its row goes, like any row with an invalid value.
+                    Err(reason) => match self.on_invalid {
+                        OnInvalid::Fail => {
+                            return Err(invalid_error(row as u64, &rule.column, reason));
+                        }
+                        OnInvalid::SuppressRow => *slot = true,
+                        OnInvalid::Null => {}
+                    },
                 }
             }
-            fail_or_mark(&rule.column, &invalid)?;
         }
+        let suppressed = by_rule.iter().filter(|s| **s).count();
+        counts.rows_suppressed_by_rule += suppressed as u64;
+        // Original row numbers of the rows that remain, for error messages.
+        let (batch, rows): (RecordBatch, Vec<u64>) = if suppressed == 0 {
+            (batch.clone(), (0..batch.num_rows() as u64).collect())
+        } else {
+            let keep = BooleanArray::from(by_rule.iter().map(|s| !s).collect::<Vec<_>>());
+            let rows = (0..batch.num_rows() as u64)
+                .filter(|r| !by_rule[*r as usize])
+                .collect();
+            (
+                arrow_select::filter::filter_record_batch(batch, &keep)?,
+                rows,
+            )
+        };
+        let n = batch.num_rows();
+        let mut bad_rows = vec![false; n];
         let mut out: Vec<ArrayRef> = Vec::with_capacity(self.output.fields().len());
+        let mut transformed = Vec::new();
         for c in &self.columns {
-            let entry = counts
+            counts
                 .columns
                 .entry(c.rule.name.clone())
                 .or_insert_with(|| ColumnReportCounts {
@@ -439,39 +474,48 @@ impl CompiledPolicy {
                     ..Default::default()
                 });
             match &c.op {
-                ColumnOp::Drop => continue,
-                ColumnOp::Keep => {
-                    entry.counts.values += (n - batch.column(c.input).null_count()) as u64;
-                    out.push(batch.column(c.input).clone());
-                }
+                ColumnOp::Drop => {}
+                ColumnOp::Keep => out.push(batch.column(c.input).clone()),
                 op => {
-                    let values = text(c.input)?;
+                    let values = text(&batch, c.input)?;
                     let by = match op.by() {
-                        Some(b) => Some(text(b)?),
+                        Some(b) => Some(text(&batch, b)?),
                         None => None,
                     };
                     let mut invalid = Vec::new();
                     let result = op.apply_text(&values, by.as_ref(), &mut invalid);
-                    entry.counts.values += (n - values.null_count() - invalid.len()) as u64;
-                    entry.counts.invalid += invalid.len() as u64;
-                    fail_or_mark(&c.rule.name, &invalid)?;
+                    if let (OnInvalid::Fail, Some((row, reason))) =
+                        (self.on_invalid, invalid.first())
+                    {
+                        return Err(invalid_error(rows[*row], &c.rule.name, *reason));
+                    }
+                    for (row, _) in &invalid {
+                        bad_rows[*row] = true;
+                    }
+                    if let Some(entry) = counts.columns.get_mut(&c.rule.name) {
+                        entry.counts.invalid += invalid.len() as u64;
+                    }
                     if self.on_invalid == OnInvalid::Null {
                         counts.values_nulled += invalid.len() as u64;
                     }
-                    out.push(Arc::new(result));
+                    let result = Arc::new(result);
+                    transformed.push((c.rule.name.clone(), result.clone()));
+                    out.push(result);
                 }
             }
         }
-        let suppressed_by_rule = keep.iter().filter(|k| !**k).count();
-        if self.on_invalid == OnInvalid::SuppressRow {
-            for (slot, bad) in keep.iter_mut().zip(&invalid_rows) {
-                if *bad && *slot {
-                    *slot = false;
-                    counts.rows_suppressed_invalid += 1;
-                }
+        let keep: Vec<bool> = if self.on_invalid == OnInvalid::SuppressRow {
+            bad_rows.iter().map(|b| !b).collect()
+        } else {
+            vec![true; n]
+        };
+        counts.rows_suppressed_invalid += keep.iter().filter(|k| !**k).count() as u64;
+        for (name, array) in &transformed {
+            let written = (0..n).filter(|&i| keep[i] && array.is_valid(i)).count();
+            if let Some(entry) = counts.columns.get_mut(name) {
+                entry.counts.values += written as u64;
             }
         }
-        counts.rows_suppressed_by_rule += suppressed_by_rule as u64;
         let output = RecordBatch::try_new(self.output.clone(), out)?;
         let output = if keep.iter().all(|k| *k) {
             output
