@@ -22,6 +22,8 @@ use crate::table_fmt::render;
 pub enum BenchCommand {
     /// Scan throughput (structured columns and free text separately) and per-type precision and recall.
     Scan(ScanBenchArgs),
+    /// Rows/s of `pubdata deid` against a plain CSV-to-Parquet rewrite, and encrypt_fpe alone.
+    Deid(super::bench_deid::DeidBenchArgs),
 }
 
 /// Arguments of `pubdata bench scan`.
@@ -96,6 +98,7 @@ struct ScanBench {
 pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Scan(args) => scan(args),
+        BenchCommand::Deid(args) => super::bench_deid::run(args),
     }
 }
 

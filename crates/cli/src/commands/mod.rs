@@ -1,6 +1,7 @@
 //! One module per subcommand: parse arguments, call the library crates, print.
 
 pub mod bench;
+pub mod bench_deid;
 pub mod deid;
 pub mod generate;
 pub mod key;
