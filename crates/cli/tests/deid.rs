@@ -73,6 +73,10 @@ fn the_suggested_policy_runs_end_to_end_and_the_report_ties_files_together() {
     assert_eq!(r["counts"]["columns"]["mobile"]["op"], "mask");
     assert_eq!(r["counts"]["columns"]["mobile"]["values"], 300);
     assert_eq!(r["key_id"].as_str().map(str::len), Some(16));
+    assert_eq!(
+        r["operators"]["mask"]["values"], 1200,
+        "mobile, home phone, bank card and plate"
+    );
 
     let (before, after) = (csv_rows(&input), csv_rows(&out));
     let written = std::fs::read_to_string(&out).expect("output");
@@ -256,4 +260,29 @@ fn bad_policies_and_missing_keys_fail_before_anything_is_written() {
         "{err}"
     );
     assert!(!out.exists());
+}
+
+#[test]
+fn bench_deid_reports_every_run_against_the_plain_rewrite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = ok(&[
+        "bench",
+        "deid",
+        "--rows",
+        "300",
+        "--repeat",
+        "1",
+        "--json",
+        "--dir",
+        s(dir.path()),
+    ]);
+    let b: Value = serde_json::from_str(&out).expect("json");
+    let runs = b["end_to_end"].as_array().expect("runs");
+    assert_eq!(runs.len(), 3);
+    assert_eq!(runs[0]["ratio_to_plain"], 1.0);
+    for r in runs {
+        assert_eq!(r["rows"], 300, "{r}");
+        assert!(r["rows_per_s"].as_f64().is_some_and(|x| x > 0.0), "{r}");
+    }
+    assert_eq!(b["fpe_values_per_s"].as_array().map(Vec::len), Some(4));
 }

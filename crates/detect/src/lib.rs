@@ -40,6 +40,13 @@ pub struct Span {
     pub kind: PiiType,
 }
 
+/// Byte length of the run of administrative-division names a text starts with
+/// (`浙江省杭州市西湖区` of `浙江省杭州市西湖区文三路90号`), if it starts with one.
+pub fn division_prefix_len(text: &str) -> Option<usize> {
+    let (hits, n) = admin::names().chain_at_start::<4>(text);
+    n.checked_sub(1).map(|last| hits[last].end)
+}
+
 /// The recognizers, ready to use. Cheap to share by reference across threads: the automata are
 /// built once per process and shared by every detector.
 #[derive(Debug, Clone)]

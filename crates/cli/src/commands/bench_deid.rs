@@ -9,9 +9,9 @@ use anyhow::Context;
 use arrow_array::RecordBatch;
 use arrow_array::cast::AsArray;
 use clap::Args;
-use pubdata_deid::apply::{CompiledPolicy, RunCounts};
+use pubdata_deid::apply::{ColumnOp, CompiledPolicy, RunCounts};
 use pubdata_deid::keys::Key;
-use pubdata_deid::policy::FpeFormat;
+use pubdata_deid::policy::{FpeFormat, Operator};
 use pubdata_deid::transform::fpe::FpeCipher;
 use pubdata_synth::CitizenGenerator;
 use pubdata_tables::{Format, ReadOptions, TableWriter};
@@ -132,6 +132,8 @@ struct DeidBench {
     end_to_end: Vec<Run>,
     /// The compiled policy alone over batches already in memory (no reading, no writing).
     operators_only: Vec<Run>,
+    /// Each rule of the full policy alone over its column in memory, values per second.
+    per_rule_values_per_s: Vec<(String, f64)>,
     /// `encrypt_fpe` alone, values per second, by format.
     fpe_values_per_s: Vec<(String, f64)>,
 }
@@ -231,6 +233,40 @@ fn bench(args: &DeidBenchArgs, dir: &Path) -> anyhow::Result<DeidBench> {
         })?;
         operators_only.push((name, rows, seconds));
     }
+    let mut per_rule = Vec::new();
+    {
+        let path = dir.join("full_policy.toml");
+        let (p, res) = load_policy(&path, &columns)?;
+        let index = |name: &str| schema.index_of(name).ok();
+        for rule in p
+            .columns
+            .iter()
+            .filter(|r| !matches!(r.operator, Operator::Keep | Operator::Drop))
+        {
+            let op =
+                ColumnOp::compile(&rule.operator, &res, &index).map_err(|e| anyhow::anyhow!(e))?;
+            let i = schema.index_of(&rule.name)?;
+            let (seconds, values) = best(args.repeat, || {
+                let mut invalid = Vec::new();
+                let mut values = 0;
+                for b in &batches {
+                    let by = op.by().map(|j| b.column(j).as_string::<i32>().clone());
+                    op.apply_text(b.column(i).as_string::<i32>(), by.as_ref(), &mut invalid);
+                    values += b.num_rows();
+                }
+                anyhow::ensure!(
+                    invalid.is_empty(),
+                    "{}: invalid values in generated data",
+                    rule.name
+                );
+                Ok(values)
+            })?;
+            per_rule.push((
+                format!("{} ({})", rule.name, rule.operator.name()),
+                values as f64 / seconds,
+            ));
+        }
+    }
     let cipher = FpeCipher::new(&key);
     let mut fpe = Vec::new();
     for (column, format, keep_birth, label) in [
@@ -280,6 +316,7 @@ fn bench(args: &DeidBenchArgs, dir: &Path) -> anyhow::Result<DeidBench> {
         csv_bytes: std::fs::metadata(&csv)?.len(),
         end_to_end: runs(end_to_end, true),
         operators_only: runs(operators_only, false),
+        per_rule_values_per_s: per_rule,
         fpe_values_per_s: fpe,
     })
 }
@@ -313,6 +350,13 @@ fn print(b: &DeidBench) {
             render(&["run", "seconds", "rows/s", "vs plain"], &rows)
         );
     }
+    println!("each rule of the full policy alone");
+    let rows: Vec<Vec<String>> = b
+        .per_rule_values_per_s
+        .iter()
+        .map(|(n, v)| vec![n.clone(), format!("{v:.0}")])
+        .collect();
+    println!("{}", render(&["rule", "values/s"], &rows));
     println!("encrypt_fpe alone");
     let rows: Vec<Vec<String>> = b
         .fpe_values_per_s

@@ -66,6 +66,8 @@ pub struct DeidReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_id: Option<String>,
     pub on_invalid: pubdata_deid::policy::OnInvalid,
+    /// Values transformed and values that did not parse, summed per operator.
+    pub operators: std::collections::BTreeMap<String, pubdata_deid::apply::ColumnCounts>,
     pub counts: RunCounts,
 }
 
@@ -227,6 +229,18 @@ pub fn run_plan(
     })
 }
 
+fn per_operator(
+    counts: &RunCounts,
+) -> std::collections::BTreeMap<String, pubdata_deid::apply::ColumnCounts> {
+    let mut out = std::collections::BTreeMap::<String, pubdata_deid::apply::ColumnCounts>::new();
+    for c in counts.columns.values() {
+        let entry = out.entry(c.op.clone()).or_default();
+        entry.values += c.counts.values;
+        entry.invalid += c.counts.invalid;
+    }
+    out
+}
+
 /// Runs `pubdata deid`.
 pub fn run(args: DeidArgs) -> anyhow::Result<()> {
     let start = Instant::now();
@@ -275,6 +289,7 @@ pub fn run(args: DeidArgs) -> anyhow::Result<()> {
         },
         key_id,
         on_invalid: policy.dataset.on_invalid,
+        operators: per_operator(&counts),
         counts,
     };
     let json = serde_json::to_string_pretty(&report)?;
