@@ -73,12 +73,25 @@ fn the_suggested_policy_runs_end_to_end_and_the_report_ties_files_together() {
     assert_eq!(r["counts"]["columns"]["mobile"]["op"], "mask");
     assert_eq!(r["counts"]["columns"]["mobile"]["values"], 300);
     assert_eq!(r["key_id"].as_str().map(str::len), Some(16));
-    assert_eq!(
-        r["operators"]["mask"]["values"], 1200,
-        "mobile, home phone, bank card and plate"
-    );
 
     let (before, after) = (csv_rows(&input), csv_rows(&out));
+    // Per operator: the sum over its columns of the values present in the input.
+    let masked: Vec<&String> = r["counts"]["columns"]
+        .as_object()
+        .expect("columns")
+        .iter()
+        .filter(|(_, c)| c["op"] == "mask")
+        .map(|(name, _)| name)
+        .collect();
+    assert!(
+        masked.len() >= 3,
+        "the suggestion masks mobiles, landlines and cards: {masked:?}"
+    );
+    let present: usize = masked
+        .iter()
+        .map(|c| column(&before, c).iter().filter(|v| !v.is_empty()).count())
+        .sum();
+    assert_eq!(r["operators"]["mask"]["values"], present as u64);
     let written = std::fs::read_to_string(&out).expect("output");
     for name in ["name", "resident_id", "mobile", "email", "bank_card"] {
         for v in column(&before, name) {
