@@ -44,9 +44,10 @@ impl Date {
     }
 
     /// Days since 1970-01-01 (Howard Hinnant's days-from-civil).
-    pub fn to_days(self) -> i64 {
-        let (m, d) = (i64::from(self.month), i64::from(self.day));
-        let y = i64::from(self.year) - i64::from(self.month <= 2);
+    /// `const`, so fixed calendar bounds can be constants.
+    pub const fn to_days(self) -> i64 {
+        let (m, d) = (self.month as i64, self.day as i64);
+        let y = self.year as i64 - (self.month <= 2) as i64;
         let era = y.div_euclid(400);
         let yoe = y - era * 400;
         let doy = (153 * (m + if m > 2 { -3 } else { 9 }) + 2) / 5 + d - 1;
@@ -170,6 +171,13 @@ mod tests {
         ] {
             assert_eq!(parse_date(v), None, "{v}");
         }
+    }
+
+    #[test]
+    fn days_count_from_the_unix_epoch() {
+        assert_eq!(Date::new(1970, 1, 1).map(Date::to_days), Some(0));
+        let leap = Date::new(2000, 2, 29).expect("date");
+        assert_eq!(Date::from_days(leap.to_days()), Some(leap));
     }
 
     #[test]

@@ -7,47 +7,35 @@
 
 use aes::Aes256Enc;
 use fpe::ff1::{FF1, NumeralString, Operations};
-use hmac::{Hmac, KeyInit, Mac};
 use pubdata_detect::checks::{self, digits_value};
 use pubdata_detect::facts;
-use sha2::Sha256;
 
 use super::Invalid;
+use super::dates::Date;
 use crate::keys::Key;
 use crate::policy::FpeFormat;
 
 /// Domain-separation label for the AES key, so a policy key shared with `pseudonymize` never
 /// doubles as an AES key. Changing it changes every ciphertext: bump the version.
-const KEY_LABEL: &[u8] = b"pubdata/encrypt_fpe/v1";
+const KEY_LABEL: &str = "pubdata/encrypt_fpe/v1";
 /// The longest `digits` value; FF1 halves of at most 32 digits fit a `u128` (10^32 < 2^107).
 const MAX_DIGITS: usize = 64;
 
-/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-const fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-    era * 146_097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719_468
-}
-
-/// The inverse of [`days_from_civil`].
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
-}
-
 /// Birth dates are encrypted as a day index from 1900-01-01; 5 digits hold 1900..=2099.
-const FIRST_DAY: i64 = days_from_civil(1900, 1, 1);
+const FIRST_DAY: i64 = Date {
+    year: 1900,
+    month: 1,
+    day: 1,
+}
+.to_days();
 /// Number of days in 1900-01-01..=2099-12-31 (73,049): day indexes at or above it are cycle-walked.
-const DAY_COUNT: u32 = (days_from_civil(2100, 1, 1) - FIRST_DAY) as u32;
+const DAY_COUNT: u32 = (Date {
+    year: 2100,
+    month: 1,
+    day: 1,
+}
+.to_days()
+    - FIRST_DAY) as u32;
 
 /// Format-preserving encryption for one policy key: FF1 over AES-256, radix 10.
 pub struct FpeCipher {
@@ -66,12 +54,10 @@ impl FpeCipher {
     /// Derives the AES-256 FF1 key from the policy key: HMAC-SHA-256(key, "pubdata/encrypt_fpe/v1")
     /// (domain separation, so the same policy key used for pseudonyms never doubles as the AES key).
     pub fn new(key: &Key) -> FpeCipher {
-        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key.bytes())
-            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
-        mac.update(KEY_LABEL);
-        let aes_key = mac.finalize().into_bytes();
-        // A 32-byte SHA-256 digest is exactly an AES-256 key, and 10 is a valid FF1 radix.
-        let ff1 = FF1::<Aes256Enc>::new(&aes_key, 10)
+        let aes_key = key.derive(KEY_LABEL);
+        // A derived key is a 32-byte SHA-256 digest, exactly an AES-256 key, and 10 is a valid
+        // FF1 radix.
+        let ff1 = FF1::<Aes256Enc>::new(aes_key.bytes(), 10)
             .unwrap_or_else(|_| unreachable!("radix 10 is within FF1's 2..=65536"));
         FpeCipher { ff1 }
     }
@@ -179,7 +165,8 @@ impl FpeCipher {
             id[2..6].copy_from_slice(&plain[..4]);
             id[14..17].copy_from_slice(&plain[4..7]);
         } else {
-            let day = days_from_civil(date[0].into(), date[1].into(), date[2].into()) - FIRST_DAY;
+            let (year, month, day) = (date[0], date[1], date[2]);
+            let day = Date { year, month, day }.to_days() - FIRST_DAY;
             if !(0..i64::from(DAY_COUNT)).contains(&day) {
                 return Err(Invalid("resident ID birth date is outside 1900-2099"));
             }
@@ -196,10 +183,11 @@ impl FpeCipher {
                 }
             }
             let day = digits_value(&plain[4..9]).unwrap_or(0);
-            let (y, m, d) = civil_from_days(FIRST_DAY + i64::from(day));
-            put_digits(&mut id[6..10], y as u128);
-            put_digits(&mut id[10..12], m as u128);
-            put_digits(&mut id[12..14], d as u128);
+            let date = Date::from_days(FIRST_DAY + i64::from(day))
+                .ok_or(Invalid("resident ID birth date is outside 1900-2099"))?;
+            put_digits(&mut id[6..10], u128::from(date.year));
+            put_digits(&mut id[10..12], u128::from(date.month));
+            put_digits(&mut id[12..14], u128::from(date.day));
             id[2..6].copy_from_slice(&plain[..4]);
             id[14..17].copy_from_slice(&plain[9..12]);
         }
@@ -385,7 +373,8 @@ mod tests {
 
     /// A valid resident ID; `day` counts from 1900-01-01 (may be negative).
     fn resident_id(province: u8, region: u32, day: i64, seq: u32) -> String {
-        let (y, m, d) = civil_from_days(FIRST_DAY + day);
+        let date = Date::from_days(FIRST_DAY + day).expect("a date in range");
+        let (y, m, d) = (date.year, date.month, date.day);
         let first17 = format!("{province:02}{region:04}{y:04}{m:02}{d:02}{seq:03}");
         let check = checks::resident_id_check_char(first17.as_bytes()).expect("digits");
         format!("{first17}{}", char::from(check))
@@ -512,11 +501,9 @@ mod tests {
     #[test]
     fn date_conversion_matches_the_calendar() {
         assert_eq!(DAY_COUNT, 73_049);
-        assert_eq!(days_from_civil(1970, 1, 1), 0);
-        assert_eq!(civil_from_days(days_from_civil(2000, 2, 29)), (2000, 2, 29));
         assert_eq!(
-            civil_from_days(FIRST_DAY + i64::from(DAY_COUNT) - 1),
-            (2099, 12, 31)
+            Date::from_days(FIRST_DAY + i64::from(DAY_COUNT) - 1),
+            Date::new(2099, 12, 31)
         );
     }
 
