@@ -1,0 +1,303 @@
+//! The frequency table: each distinct combination of quasi-identifier leaf ids with its record
+//! count and, when a sensitive attribute is set, the counts of its values. Everything the search
+//! does runs on this table, so its cost follows distinct combinations, not rows.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use foldhash::fast::FixedState;
+
+/// Distinct quasi-identifier combinations with counts.
+#[derive(Debug, Clone, Default)]
+pub struct FrequencyTable {
+    /// Quasi-identifiers per combination.
+    pub width: usize,
+    /// Leaf ids, `width` per combination.
+    pub tuples: Vec<u32>,
+    /// Records per combination.
+    pub counts: Vec<u64>,
+    /// Sensitive value counts per combination, when a sensitive attribute is set.
+    pub sensitive: Option<SensitiveCounts>,
+}
+
+/// Sensitive value counts per combination, in compressed rows.
+#[derive(Debug, Clone, Default)]
+pub struct SensitiveCounts {
+    /// Distinct sensitive values.
+    pub domain: usize,
+    /// `offsets[i]..offsets[i+1]` indexes combination `i`'s entries.
+    pub offsets: Vec<u32>,
+    /// Sensitive value ids.
+    pub values: Vec<u32>,
+    /// Their counts.
+    pub counts: Vec<u64>,
+}
+
+impl FrequencyTable {
+    /// Number of distinct combinations.
+    pub fn len(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Whether the table has no combinations.
+    pub fn is_empty(&self) -> bool {
+        self.counts.is_empty()
+    }
+
+    /// Records in all.
+    pub fn total(&self) -> u64 {
+        self.counts.iter().sum()
+    }
+
+    /// Combination `i`'s leaf ids.
+    pub fn tuple(&self, i: usize) -> &[u32] {
+        &self.tuples[i * self.width..(i + 1) * self.width]
+    }
+}
+
+/// Builds a [`FrequencyTable`] from records or already aggregated rows.
+#[derive(Debug)]
+pub struct FrequencyBuilder {
+    width: usize,
+    sensitive_domain: Option<usize>,
+    index: HashMap<Box<[u32]>, u32, FixedState>,
+    counts: Vec<u64>,
+    tuples: Vec<u32>,
+    // Per combination, its sensitive counts; merged into compressed rows at the end.
+    sensitive: Vec<HashMap<u32, u64, FixedState>>,
+}
+
+impl FrequencyBuilder {
+    /// A builder for `width` quasi-identifiers; `sensitive_domain` is the number of sensitive
+    /// values when a sensitive attribute is set.
+    pub fn new(width: usize, sensitive_domain: Option<usize>) -> FrequencyBuilder {
+        FrequencyBuilder {
+            width,
+            sensitive_domain,
+            index: HashMap::default(),
+            counts: Vec::new(),
+            tuples: Vec::new(),
+            sensitive: Vec::new(),
+        }
+    }
+
+    /// Adds `count` records with leaf ids `tuple` and sensitive value `sensitive`.
+    pub fn add(&mut self, tuple: &[u32], sensitive: Option<u32>, count: u64) {
+        debug_assert_eq!(tuple.len(), self.width);
+        let i = match self.index.get(tuple) {
+            Some(i) => *i as usize,
+            None => {
+                let i = self.counts.len();
+                self.index.insert(tuple.into(), i as u32);
+                self.tuples.extend_from_slice(tuple);
+                self.counts.push(0);
+                if self.sensitive_domain.is_some() {
+                    self.sensitive.push(HashMap::default());
+                }
+                i
+            }
+        };
+        self.counts[i] += count;
+        if let (Some(_), Some(s)) = (self.sensitive_domain, sensitive) {
+            *self.sensitive[i].entry(s).or_insert(0) += count;
+        }
+    }
+
+    /// The table.
+    pub fn finish(self) -> FrequencyTable {
+        let sensitive = self.sensitive_domain.map(|domain| {
+            let mut out = SensitiveCounts {
+                domain,
+                offsets: Vec::with_capacity(self.sensitive.len() + 1),
+                ..Default::default()
+            };
+            out.offsets.push(0);
+            for map in self.sensitive {
+                let mut entries: Vec<(u32, u64)> = map.into_iter().collect();
+                entries.sort_unstable();
+                for (v, c) in entries {
+                    out.values.push(v);
+                    out.counts.push(c);
+                }
+                out.offsets.push(out.values.len() as u32);
+            }
+            out
+        });
+        FrequencyTable {
+            width: self.width,
+            tuples: self.tuples,
+            counts: self.counts,
+            sensitive,
+        }
+    }
+}
+
+/// The equivalence classes of one transformation.
+#[derive(Debug, Clone, Default)]
+pub struct Classes {
+    /// The class of each combination of the frequency table.
+    pub class_of: Vec<u32>,
+    /// Records per class.
+    pub sizes: Vec<u64>,
+    /// One combination of each class, to read its generalized values.
+    pub representative: Vec<u32>,
+}
+
+/// Groups the table's combinations by their generalization under `ups` (per quasi-identifier,
+/// the leaf-to-level table of the transformation) whose level domains have `domain_sizes` values.
+pub fn groupify(table: &FrequencyTable, ups: &[&[u32]], domain_sizes: &[usize]) -> Classes {
+    let bits: Vec<u32> = domain_sizes
+        .iter()
+        .map(|&n| usize::BITS - n.saturating_sub(1).leading_zeros())
+        .collect();
+    let total: u32 = bits.iter().sum();
+    if total <= 64 {
+        groupify_with::<u64>(table, ups, &bits)
+    } else if total <= 128 {
+        groupify_with::<u128>(table, ups, &bits)
+    } else {
+        groupify_slices(table, ups)
+    }
+}
+
+fn groupify_with<K>(table: &FrequencyTable, ups: &[&[u32]], bits: &[u32]) -> Classes
+where
+    K: Copy + Eq + Hash + From<u32> + std::ops::Shl<u32, Output = K> + std::ops::BitOr<Output = K>,
+{
+    let n = table.len();
+    let mut index: HashMap<K, u32, FixedState> =
+        HashMap::with_capacity_and_hasher(n.min(1 << 20), FixedState::default());
+    let mut out = Classes {
+        class_of: Vec::with_capacity(n),
+        ..Default::default()
+    };
+    for (i, tuple) in table.tuples.chunks_exact(table.width.max(1)).enumerate() {
+        let mut key = K::from(0u32);
+        for ((leaf, up), b) in tuple.iter().zip(ups).zip(bits) {
+            key = (key << *b) | K::from(up[*leaf as usize]);
+        }
+        let next = out.sizes.len() as u32;
+        let c = *index.entry(key).or_insert_with(|| {
+            out.sizes.push(0);
+            out.representative.push(i as u32);
+            next
+        });
+        out.sizes[c as usize] += table.counts[i];
+        out.class_of.push(c);
+    }
+    out
+}
+
+fn groupify_slices(table: &FrequencyTable, ups: &[&[u32]]) -> Classes {
+    let mut index: HashMap<Vec<u32>, u32, FixedState> = HashMap::default();
+    let mut out = Classes::default();
+    for (i, tuple) in table.tuples.chunks_exact(table.width.max(1)).enumerate() {
+        let key: Vec<u32> = tuple
+            .iter()
+            .zip(ups)
+            .map(|(leaf, up)| up[*leaf as usize])
+            .collect();
+        let next = out.sizes.len() as u32;
+        let c = *index.entry(key).or_insert_with(|| {
+            out.sizes.push(0);
+            out.representative.push(i as u32);
+            next
+        });
+        out.sizes[c as usize] += table.counts[i];
+        out.class_of.push(c);
+    }
+    out
+}
+
+/// Sensitive value counts per class, in compressed rows: `(offsets, values, counts)`.
+pub fn class_histograms(table: &FrequencyTable, classes: &Classes) -> Option<SensitiveCounts> {
+    let s = table.sensitive.as_ref()?;
+    let k = classes.sizes.len();
+    // Order combinations by class (counting sort), then sum each class into a dense scratch row.
+    let mut start = vec![0u32; k + 1];
+    for &c in &classes.class_of {
+        start[c as usize + 1] += 1;
+    }
+    for i in 0..k {
+        start[i + 1] += start[i];
+    }
+    let mut order = vec![0u32; classes.class_of.len()];
+    let mut fill = start.clone();
+    for (i, &c) in classes.class_of.iter().enumerate() {
+        order[fill[c as usize] as usize] = i as u32;
+        fill[c as usize] += 1;
+    }
+    let mut scratch = vec![0u64; s.domain];
+    let mut touched: Vec<u32> = Vec::new();
+    let mut out = SensitiveCounts {
+        domain: s.domain,
+        offsets: Vec::with_capacity(k + 1),
+        ..Default::default()
+    };
+    out.offsets.push(0);
+    for c in 0..k {
+        for &t in &order[start[c] as usize..start[c + 1] as usize] {
+            let (a, b) = (s.offsets[t as usize] as usize, s.offsets[t as usize + 1] as usize);
+            for j in a..b {
+                let v = s.values[j] as usize;
+                if scratch[v] == 0 {
+                    touched.push(v as u32);
+                }
+                scratch[v] += s.counts[j];
+            }
+        }
+        touched.sort_unstable();
+        for &v in &touched {
+            out.values.push(v);
+            out.counts.push(scratch[v as usize]);
+            scratch[v as usize] = 0;
+        }
+        touched.clear();
+        out.offsets.push(out.values.len() as u32);
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table() -> FrequencyTable {
+        let mut b = FrequencyBuilder::new(2, Some(3));
+        b.add(&[0, 0], Some(0), 1);
+        b.add(&[0, 1], Some(1), 2);
+        b.add(&[1, 1], Some(2), 1);
+        b.add(&[0, 0], Some(2), 1);
+        b.finish()
+    }
+
+    #[test]
+    fn builder_merges_repeated_combinations() {
+        let t = table();
+        assert_eq!(t.len(), 3);
+        assert_eq!(t.counts, vec![2, 2, 1]);
+        assert_eq!(t.total(), 5);
+        let s = t.sensitive.as_ref().expect("sensitive");
+        assert_eq!(&s.values[0..2], &[0, 2]);
+    }
+
+    #[test]
+    fn groupify_merges_generalized_combinations() {
+        let t = table();
+        // First column to one value, second kept.
+        let top = [0u32, 0];
+        let id = [0u32, 1];
+        let c = groupify(&t, &[&top, &id], &[1, 2]);
+        assert_eq!(c.sizes, vec![2, 3]);
+        assert_eq!(c.class_of, vec![0, 1, 1]);
+        let h = class_histograms(&t, &c).expect("sensitive");
+        // Class 1 holds sensitive 1 twice and 2 once.
+        let (a, b) = (h.offsets[1] as usize, h.offsets[2] as usize);
+        assert_eq!(&h.values[a..b], &[1, 2]);
+        assert_eq!(&h.counts[a..b], &[2, 1]);
+        // The wide path gives the same classes.
+        let wide = groupify_slices(&t, &[&top, &id]);
+        assert_eq!(wide.sizes, c.sizes);
+        assert_eq!(wide.class_of, c.class_of);
+    }
+}

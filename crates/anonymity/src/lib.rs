@@ -1,0 +1,8 @@
+//! Formal anonymization for pubdata: generalization hierarchies, privacy models (k-anonymity,
+//! l-diversity, t-closeness), quality metrics, the optimal full-domain generalization search and
+//! re-identification risk. Pure Rust over integer-encoded frequency tables: reading tables and
+//! running DataFusion aggregates are the callers' business.
+
+pub mod domain;
+pub mod freq;
+pub mod hierarchy;
