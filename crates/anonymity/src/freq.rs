@@ -31,6 +31,8 @@ pub struct SensitiveCounts {
     pub values: Vec<u32>,
     /// Their counts.
     pub counts: Vec<u64>,
+    /// The first record (0-based) holding each entry's value, for orders that depend on arrival.
+    pub first: Vec<u64>,
 }
 
 impl FrequencyTable {
@@ -63,8 +65,9 @@ pub struct FrequencyBuilder {
     index: HashMap<Box<[u32]>, u32, FixedState>,
     counts: Vec<u64>,
     tuples: Vec<u32>,
-    // Per combination, its sensitive counts; merged into compressed rows at the end.
-    sensitive: Vec<HashMap<u32, u64, FixedState>>,
+    // Per combination, its sensitive counts and first record; merged into compressed rows.
+    sensitive: Vec<HashMap<u32, (u64, u64), FixedState>>,
+    records: u64,
 }
 
 impl FrequencyBuilder {
@@ -78,11 +81,15 @@ impl FrequencyBuilder {
             counts: Vec::new(),
             tuples: Vec::new(),
             sensitive: Vec::new(),
+            records: 0,
         }
     }
 
-    /// Adds `count` records with leaf ids `tuple` and sensitive value `sensitive`.
+    /// Adds `count` records with leaf ids `tuple` and sensitive value `sensitive`; they arrive
+    /// after every record added before.
     pub fn add(&mut self, tuple: &[u32], sensitive: Option<u32>, count: u64) {
+        let first = self.records;
+        self.records += count;
         debug_assert_eq!(tuple.len(), self.width);
         let i = match self.index.get(tuple) {
             Some(i) => *i as usize,
@@ -99,7 +106,7 @@ impl FrequencyBuilder {
         };
         self.counts[i] += count;
         if let (Some(_), Some(s)) = (self.sensitive_domain, sensitive) {
-            *self.sensitive[i].entry(s).or_insert(0) += count;
+            self.sensitive[i].entry(s).or_insert((0, first)).0 += count;
         }
     }
 
@@ -113,11 +120,12 @@ impl FrequencyBuilder {
             };
             out.offsets.push(0);
             for map in self.sensitive {
-                let mut entries: Vec<(u32, u64)> = map.into_iter().collect();
+                let mut entries: Vec<(u32, (u64, u64))> = map.into_iter().collect();
                 entries.sort_unstable();
-                for (v, c) in entries {
+                for (v, (c, f)) in entries {
                     out.values.push(v);
                     out.counts.push(c);
+                    out.first.push(f);
                 }
                 out.offsets.push(out.values.len() as u32);
             }
@@ -228,6 +236,7 @@ pub fn class_histograms(table: &FrequencyTable, classes: &Classes) -> Option<Sen
         fill[c as usize] += 1;
     }
     let mut scratch = vec![0u64; s.domain];
+    let mut first = vec![u64::MAX; s.domain];
     let mut touched: Vec<u32> = Vec::new();
     let mut out = SensitiveCounts {
         domain: s.domain,
@@ -237,20 +246,26 @@ pub fn class_histograms(table: &FrequencyTable, classes: &Classes) -> Option<Sen
     out.offsets.push(0);
     for c in 0..k {
         for &t in &order[start[c] as usize..start[c + 1] as usize] {
-            let (a, b) = (s.offsets[t as usize] as usize, s.offsets[t as usize + 1] as usize);
+            let (a, b) = (
+                s.offsets[t as usize] as usize,
+                s.offsets[t as usize + 1] as usize,
+            );
             for j in a..b {
                 let v = s.values[j] as usize;
                 if scratch[v] == 0 {
                     touched.push(v as u32);
                 }
                 scratch[v] += s.counts[j];
+                first[v] = first[v].min(s.first[j]);
             }
         }
         touched.sort_unstable();
         for &v in &touched {
             out.values.push(v);
             out.counts.push(scratch[v as usize]);
+            out.first.push(first[v as usize]);
             scratch[v as usize] = 0;
+            first[v as usize] = u64::MAX;
         }
         touched.clear();
         out.offsets.push(out.values.len() as u32);

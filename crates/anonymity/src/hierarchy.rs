@@ -164,7 +164,7 @@ impl Hierarchy {
 
 /// At most ten values, quoted, with the count of the rest: an error message stays readable.
 pub fn list_values(values: &[String]) -> String {
-    let shown: Vec<String> = values.iter().take(10).map(|v| format!("{v}")).collect();
+    let shown: Vec<String> = values.iter().take(10).cloned().collect();
     let mut s = shown.join(", ");
     if values.len() > 10 {
         s.push_str(&format!(" and {} more", values.len() - 10));

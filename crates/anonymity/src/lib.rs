@@ -3,6 +3,16 @@
 //! re-identification risk. Pure Rust over integer-encoded frequency tables: reading tables and
 //! running DataFusion aggregates are the callers' business.
 
+pub mod arx_cases;
+pub mod config;
 pub mod domain;
+pub mod evaluate;
+pub mod flash;
 pub mod freq;
 pub mod hierarchy;
+pub mod lattice;
+pub mod metrics;
+pub mod models;
+pub mod risk;
+pub mod search;
+pub mod tcloseness;

@@ -114,7 +114,7 @@ fn parse_ymd(s: &str) -> Option<(u32, u32, u32)> {
 }
 
 fn check_ymd(y: u32, m: u32, d: u32) -> Option<(u32, u32, u32)> {
-    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let leap = (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400);
     let days = match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
@@ -252,7 +252,10 @@ mod tests {
         assert_eq!(h.get("23", 3), Some("*"));
         let e = intervals(["17", "abc", "x"], &[5.0]).expect_err("non-numeric");
         assert!(e.message.contains(r#""abc", "x""#), "{e}");
-        assert!(intervals(["1"], &[5.0, 7.0]).is_err(), "7 is no multiple of 5");
+        assert!(
+            intervals(["1"], &[5.0, 7.0]).is_err(),
+            "7 is no multiple of 5"
+        );
     }
 
     #[test]
@@ -291,12 +294,18 @@ mod tests {
     #[test]
     fn groupings_need_every_value_placed() {
         let l1: HashMap<String, Vec<String>> = [
-            ("water".to_string(), vec!["tap".to_string(), "well".to_string()]),
+            (
+                "water".to_string(),
+                vec!["tap".to_string(), "well".to_string()],
+            ),
             ("power".to_string(), vec!["grid".to_string()]),
         ]
         .into();
-        let l2: HashMap<String, Vec<String>> =
-            [("utility".to_string(), vec!["water".to_string(), "power".to_string()])].into();
+        let l2: HashMap<String, Vec<String>> = [(
+            "utility".to_string(),
+            vec!["water".to_string(), "power".to_string()],
+        )]
+        .into();
         let h = groupings(["tap", "grid"], &[l1.clone(), l2]).expect("valid");
         assert_eq!(h.get("tap", 1), Some("water"));
         assert_eq!(h.get("grid", 2), Some("utility"));

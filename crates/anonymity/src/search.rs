@@ -1,0 +1,172 @@
+//! The optimal search: which transformation satisfies the models within the suppression limit at
+//! the lowest score.
+//!
+//! Monotone settings use FLASH ([`crate::flash`]). Otherwise nodes are taken in order of a lower
+//! bound of their score and rank, and the search stops when no remaining node can beat the best
+//! found. Pruning only uses facts that hold: a node whose small classes exceed the limit makes every
+//! node below it fail too, and class-based bounds (Σ|E|², the score without suppression) carry
+//! upwards because generalization only merges classes.
+
+use crate::config::{Metric, PrivacyModel, SearchConfig};
+use crate::evaluate::Evaluator;
+use crate::flash::{Found, flash_monotone};
+use crate::lattice::Lattice;
+
+/// Whether ARX would call the models monotone for this limit (or practical monotonicity says so).
+pub fn privacy_monotone(config: &SearchConfig) -> bool {
+    config.practical_monotonicity
+        || config.suppression_limit == 0.0
+        || config.models.iter().all(|m| {
+            matches!(
+                m,
+                PrivacyModel::KAnonymity { .. } | PrivacyModel::DistinctLDiversity { .. }
+            )
+        })
+}
+
+/// Whether the metric cannot decrease under generalization at this limit.
+pub fn utility_monotone(config: &SearchConfig) -> bool {
+    config.practical_monotonicity
+        || config.suppression_limit == 0.0
+        || matches!(
+            config.metric,
+            Metric::NonUniformEntropy { monotonic: true }
+                | Metric::Discernibility { monotonic: true }
+                | Metric::Precision { monotonic: true }
+        )
+}
+
+/// Finds the best transformation, or `None` when none satisfies the models.
+pub fn search(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
+    if privacy_monotone(config) && utility_monotone(config) {
+        return flash_monotone(evaluator);
+    }
+    bounded(evaluator, config)
+}
+
+/// Best-first by lower bound with sound pruning; exact for any models and metric.
+fn bounded(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
+    let heights = evaluator.heights();
+    let lattice = Lattice::new(&heights);
+    let size = lattice.size();
+    let levels: Vec<Vec<usize>> = (0..size).map(|id| lattice.levels(id)).collect();
+    let rank: Vec<usize> = levels.iter().map(|l| l.iter().sum()).collect();
+    let static_bound: Vec<f64> = levels
+        .iter()
+        .map(|l| evaluator.context.lower_bound(&evaluator.metric, l))
+        .collect();
+    // Static bounds grow with generalization, so this order visits every node after the nodes
+    // below it: bounds inherited from below are final when a node's turn comes.
+    let mut order: Vec<usize> = (0..size).collect();
+    order.sort_by(|&a, &b| {
+        static_bound[a]
+            .total_cmp(&static_bound[b])
+            .then(rank[a].cmp(&rank[b]))
+            .then(a.cmp(&b))
+    });
+    let privacy_monotone = privacy_monotone(config);
+    let mut not_k = vec![false; size];
+    let mut not_anonymous = vec![false; size];
+    let mut inherited = vec![f64::NEG_INFINITY; size];
+    let mut best: Option<(usize, Found)> = None;
+    for id in order {
+        let bound = static_bound[id].max(inherited[id]);
+        if let Some((best_rank, found)) = &best {
+            let best_loss = found.evaluation.loss.unwrap_or(f64::INFINITY);
+            if static_bound[id] > best_loss {
+                break;
+            }
+            if bound > best_loss || (bound == best_loss && rank[id] >= *best_rank) {
+                pass_up(&lattice, id, bound, &mut inherited);
+                continue;
+            }
+        }
+        if not_k[id] || (privacy_monotone && not_anonymous[id]) {
+            pass_up(&lattice, id, bound, &mut inherited);
+            continue;
+        }
+        let outcome = evaluator.outcome(&levels[id]);
+        let e = &outcome.evaluation;
+        if !e.k_anonymous {
+            mark_down(&lattice, id, &mut not_k);
+        }
+        if !e.anonymous && privacy_monotone {
+            mark_down(&lattice, id, &mut not_anonymous);
+        }
+        let class_bound = class_bound(evaluator, &levels[id], &outcome);
+        let carried = bound.max(class_bound);
+        if let Some(loss) = e.loss {
+            let better = match &best {
+                None => true,
+                Some((r, f)) => {
+                    let b = f.evaluation.loss.unwrap_or(f64::INFINITY);
+                    loss < b || (loss == b && rank[id] < *r)
+                }
+            };
+            if better {
+                best = Some((
+                    rank[id],
+                    Found {
+                        node: levels[id].clone(),
+                        evaluation: e.clone(),
+                    },
+                ));
+            }
+            // A monotone metric never improves above an accepted node.
+            if utility_monotone(config) {
+                pass_up(&lattice, id, loss.max(carried), &mut inherited);
+                continue;
+            }
+        }
+        pass_up(&lattice, id, carried, &mut inherited);
+    }
+    best.map(|(_, f)| f)
+}
+
+/// A bound for every node above, from this node's classes: generalization only merges classes.
+fn class_bound(
+    evaluator: &Evaluator<'_>,
+    node: &[usize],
+    outcome: &crate::evaluate::Outcome,
+) -> f64 {
+    let none = vec![false; outcome.classes.sizes.len()];
+    match evaluator.metric {
+        Metric::Discernibility { .. } => outcome
+            .classes
+            .sizes
+            .iter()
+            .map(|&s| (s as f64) * (s as f64))
+            .sum(),
+        Metric::AverageClassSize => {
+            evaluator.context.n as f64 / outcome.classes.sizes.len().max(1) as f64
+        }
+        Metric::Loss { .. } | Metric::NonUniformEntropy { .. } | Metric::Precision { .. } => {
+            evaluator.context.score(
+                &evaluator.metric,
+                node,
+                &evaluator.problem.table,
+                &evaluator.problem.qis,
+                &outcome.classes,
+                &none,
+            )
+        }
+    }
+}
+
+fn pass_up(lattice: &Lattice, id: usize, bound: f64, inherited: &mut [f64]) {
+    for s in lattice.successors(id) {
+        if inherited[s] < bound {
+            inherited[s] = bound;
+        }
+    }
+}
+
+fn mark_down(lattice: &Lattice, id: usize, marks: &mut [bool]) {
+    let mut stack = vec![id];
+    while let Some(x) = stack.pop() {
+        if !marks[x] {
+            marks[x] = true;
+            stack.extend(lattice.predecessors(x));
+        }
+    }
+}
