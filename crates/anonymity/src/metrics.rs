@@ -193,25 +193,9 @@ impl MetricContext {
                     if sup && !monotonic { n * s } else { s * s }
                 })
                 .sum(),
-            Metric::Loss { gs_factor } => {
-                let (g, sf) = factors(gs_factor);
-                let per: Vec<f64> = (0..node.len())
-                    .map(|j| {
-                        let up = &qis[j].up[node[j]];
-                        let share = &self.share[j][node[j]];
-                        let mut raw = self.covered[j][node[j]] * g;
-                        for (c, _) in suppressed.iter().enumerate().filter(|(_, s)| **s) {
-                            let leaf = table.tuple(classes.representative[c] as usize)[j];
-                            let size = classes.sizes[c] as f64;
-                            let s = size * share[up[leaf as usize] as usize];
-                            raw -= s * g;
-                            raw += if sf == 1.0 { size } else { s + sf * (size - s) };
-                        }
-                        self.normalize_loss(j, raw, g)
-                    })
-                    .collect();
-                geometric_mean(&per)
-            }
+            Metric::Loss { gs_factor } => geometric_mean(
+                &self.loss_per_attribute(gs_factor, node, table, qis, classes, suppressed),
+            ),
             Metric::Precision { monotonic: true } => self.precision(node, 0, 1.0),
             Metric::Precision { monotonic: false } => self.precision(node, suppressed_records, 1.0),
             Metric::AverageClassSize => {
@@ -220,6 +204,37 @@ impl MetricContext {
                 n / groups.max(1.0)
             }
         }
+    }
+}
+
+impl MetricContext {
+    /// ARX's Loss per quasi-identifier, 0 (values kept) to 1 (all generalized to `*` or
+    /// suppressed).
+    pub fn loss_per_attribute(
+        &self,
+        gs_factor: f64,
+        node: &[usize],
+        table: &FrequencyTable,
+        qis: &[QiDomain],
+        classes: &Classes,
+        suppressed: &[bool],
+    ) -> Vec<f64> {
+        let (g, sf) = factors(gs_factor);
+        (0..node.len())
+            .map(|j| {
+                let up = &qis[j].up[node[j]];
+                let share = &self.share[j][node[j]];
+                let mut raw = self.covered[j][node[j]] * g;
+                for (c, _) in suppressed.iter().enumerate().filter(|(_, s)| **s) {
+                    let leaf = table.tuple(classes.representative[c] as usize)[j];
+                    let size = classes.sizes[c] as f64;
+                    let s = size * share[up[leaf as usize] as usize];
+                    raw -= s * g;
+                    raw += if sf == 1.0 { size } else { s + sf * (size - s) };
+                }
+                self.normalize_loss(j, raw, g)
+            })
+            .collect()
     }
 }
 

@@ -31,6 +31,10 @@ enum Command {
     /// Generate synthetic data to try the tools on.
     #[command(subcommand)]
     Gen(commands::generate::GenCommand),
+    /// Re-identification risk of a table under a set of quasi-identifiers.
+    Risk(commands::risk::RiskArgs),
+    /// Check our optimal anonymization against a file of ARX's expected optima.
+    ArxCheck(commands::arx_check::ArxCheckArgs),
     /// Measure throughput and accuracy.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -45,6 +49,8 @@ fn main() -> std::process::ExitCode {
         Command::Key(cmd) => commands::key::run(cmd),
         Command::Policy(cmd) => commands::policy::run(cmd),
         Command::Gen(cmd) => commands::generate::run(cmd),
+        Command::Risk(args) => commands::risk::run(args),
+        Command::ArxCheck(args) => commands::arx_check::run(args),
         Command::Bench(cmd) => commands::bench::run(cmd),
     };
     match result {

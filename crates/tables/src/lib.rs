@@ -141,6 +141,8 @@ pub struct ReadOptions {
     /// Whether the first CSV/TSV row or XLSX non-empty row holds the column
     /// names (default true). Ignored for JSON Lines and Parquet.
     pub has_header: bool,
+    /// Field delimiter for CSV/TSV; `None` uses the format's own (`,` or tab).
+    pub delimiter: Option<u8>,
 }
 
 impl Default for ReadOptions {
@@ -151,6 +153,7 @@ impl Default for ReadOptions {
             batch_size: 8192,
             sheet: None,
             has_header: true,
+            delimiter: None,
         }
     }
 }
@@ -194,10 +197,16 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<TableReader, TableError> 
     };
     let source = match format {
         Format::Csv => Source::Csv(Box::new(delimited::CsvSource::open(
-            path, file, b',', &opts,
+            path,
+            file,
+            opts.delimiter.unwrap_or(b','),
+            &opts,
         )?)),
         Format::Tsv => Source::Csv(Box::new(delimited::CsvSource::open(
-            path, file, b'\t', &opts,
+            path,
+            file,
+            opts.delimiter.unwrap_or(b'\t'),
+            &opts,
         )?)),
         Format::JsonLines => Source::Json(Box::new(jsonl::JsonSource::open(path, file, &opts)?)),
         Format::Xlsx => Source::Xlsx(Box::new(xlsx::XlsxSource::open(

@@ -1,12 +1,15 @@
 //! One module per subcommand: parse arguments, call the library crates, print.
 
+pub mod arx_check;
 pub mod bench;
 pub mod bench_deid;
 pub mod deid;
 pub mod generate;
+pub mod grouped;
 pub mod key;
 pub mod policy;
 pub mod reidentify;
+pub mod risk;
 pub mod scan;
 
 use std::io::Write;
