@@ -31,6 +31,8 @@ enum Command {
     /// Generate synthetic data to try the tools on.
     #[command(subcommand)]
     Gen(commands::generate::GenCommand),
+    /// Generalize quasi-identifiers to the optimal level that meets a policy's requirements.
+    Anonymize(commands::anonymize::AnonymizeArgs),
     /// Re-identification risk of a table under a set of quasi-identifiers.
     Risk(commands::risk::RiskArgs),
     /// Check our optimal anonymization against a file of ARX's expected optima.
@@ -49,6 +51,7 @@ fn main() -> std::process::ExitCode {
         Command::Key(cmd) => commands::key::run(cmd),
         Command::Policy(cmd) => commands::policy::run(cmd),
         Command::Gen(cmd) => commands::generate::run(cmd),
+        Command::Anonymize(args) => commands::anonymize::run(args),
         Command::Risk(args) => commands::risk::run(args),
         Command::ArxCheck(args) => commands::arx_check::run(args),
         Command::Bench(cmd) => commands::bench::run(cmd),

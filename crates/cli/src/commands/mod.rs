@@ -1,5 +1,6 @@
 //! One module per subcommand: parse arguments, call the library crates, print.
 
+pub mod anonymize;
 pub mod arx_check;
 pub mod bench;
 pub mod bench_deid;
