@@ -1,6 +1,8 @@
 //! Evaluating one transformation: group the frequency table, check each class, suppress the
 //! failures, decide against the limit and score.
 
+use std::rc::Rc;
+
 use crate::config::{Metric, SearchConfig};
 use crate::domain::{QiDomain, SensitiveDomain};
 use crate::freq::{Classes, FrequencyTable, class_histograms, groupify};
@@ -45,17 +47,32 @@ pub struct Evaluator<'a> {
     pub max_suppressed: u64,
     /// Transformations checked so far.
     pub checks: std::cell::Cell<u64>,
+    /// Classes of checked transformations, as frequency tables: a node above one of them is
+    /// grouped from its (fewer) classes instead of from the whole table.
+    snapshots: std::cell::RefCell<Vec<(Vec<usize>, Rc<FrequencyTable>)>>,
 }
+
+/// Snapshots kept; the oldest goes first.
+const SNAPSHOTS: usize = 48;
 
 /// Classes of one transformation with their suppression flags.
 #[derive(Debug, Clone)]
 pub struct Outcome {
-    /// The classes.
+    /// The classes, over the rows of `source` (or of the problem's table when `None`).
     pub classes: Classes,
+    /// The snapshot the classes were grouped from, if any.
+    pub source: Option<Rc<FrequencyTable>>,
     /// Per class: suppressed.
     pub suppressed: Vec<bool>,
     /// The evaluation.
     pub evaluation: Evaluation,
+}
+
+impl Outcome {
+    /// The table the classes index.
+    pub fn table<'t>(&'t self, evaluator: &'t Evaluator<'_>) -> &'t FrequencyTable {
+        self.source.as_deref().unwrap_or(&evaluator.problem.table)
+    }
 }
 
 impl<'a> Evaluator<'a> {
@@ -70,7 +87,13 @@ impl<'a> Evaluator<'a> {
             models: ModelSet::new(&config.models, distances),
             max_suppressed: (limit * n as f64).floor() as u64,
             checks: std::cell::Cell::new(0),
+            snapshots: std::cell::RefCell::new(Vec::new()),
         }
+    }
+
+    /// The smallest class the models allow.
+    pub fn min_class(&self) -> u64 {
+        self.models.min_class
     }
 
     /// Levels per quasi-identifier, level 0 included.
@@ -83,10 +106,56 @@ impl<'a> Evaluator<'a> {
         self.outcome(node).evaluation
     }
 
-    /// Checks `node` and keeps its classes.
+    /// Checks `node` and keeps its classes, grouped from the whole table so that they map to
+    /// its rows (what applying a transformation needs).
+    pub fn outcome_exact(&self, node: &[usize]) -> Outcome {
+        self.outcome_from(node, None)
+    }
+
+    /// Checks `node` and keeps its classes, grouped from the smallest snapshot below it.
     pub fn outcome(&self, node: &[usize]) -> Outcome {
+        let source = self
+            .snapshots
+            .borrow()
+            .iter()
+            .filter(|(n, _)| n.iter().zip(node).all(|(a, b)| a <= b))
+            .min_by_key(|(_, t)| t.len())
+            .map(|(_, t)| t.clone());
+        let outcome = self.outcome_from(node, source);
+        let from = outcome
+            .source
+            .as_ref()
+            .map_or(self.problem.table.len(), |t| t.len());
+        if outcome.classes.sizes.len() * 2 <= from {
+            let snapshot = self.snapshot(&outcome);
+            let mut store = self.snapshots.borrow_mut();
+            if store.len() >= SNAPSHOTS {
+                store.remove(0);
+            }
+            store.push((node.to_vec(), Rc::new(snapshot)));
+        }
+        outcome
+    }
+
+    fn snapshot(&self, outcome: &Outcome) -> FrequencyTable {
+        let table = outcome.table(self);
+        let classes = &outcome.classes;
+        let mut tuples = Vec::with_capacity(classes.sizes.len() * table.width);
+        for &r in &classes.representative {
+            tuples.extend_from_slice(table.tuple(r as usize));
+        }
+        FrequencyTable {
+            width: table.width,
+            tuples,
+            counts: classes.sizes.clone(),
+            sensitive: class_histograms(table, classes),
+        }
+    }
+
+    fn outcome_from(&self, node: &[usize], source: Option<Rc<FrequencyTable>>) -> Outcome {
         self.checks.set(self.checks.get() + 1);
         let p = self.problem;
+        let table: &FrequencyTable = source.as_deref().unwrap_or(&p.table);
         let ups: Vec<&[u32]> = p
             .qis
             .iter()
@@ -99,7 +168,7 @@ impl<'a> Evaluator<'a> {
             .zip(node)
             .map(|(q, &l)| q.labels[l].len())
             .collect();
-        let classes = groupify(&p.table, &ups, &sizes);
+        let classes = groupify(table, &ups, &sizes);
         let small: u64 = classes
             .sizes
             .iter()
@@ -116,6 +185,7 @@ impl<'a> Evaluator<'a> {
         if !k_anonymous {
             return Outcome {
                 classes,
+                source,
                 suppressed,
                 evaluation,
             };
@@ -123,7 +193,7 @@ impl<'a> Evaluator<'a> {
         let histograms = if self.models.class_models.is_empty() {
             None
         } else {
-            class_histograms(&p.table, &classes)
+            class_histograms(table, &classes)
         };
         let mut total = 0u64;
         for (c, &size) in classes.sizes.iter().enumerate() {
@@ -142,17 +212,15 @@ impl<'a> Evaluator<'a> {
         evaluation.suppressed = total;
         evaluation.anonymous = total <= self.max_suppressed;
         if evaluation.anonymous {
-            evaluation.loss = Some(self.context.score(
-                &self.metric,
-                node,
-                &p.table,
-                &p.qis,
-                &classes,
-                &suppressed,
-            ));
+            evaluation.loss =
+                Some(
+                    self.context
+                        .score(&self.metric, node, table, &p.qis, &classes, &suppressed),
+                );
         }
         Outcome {
             classes,
+            source,
             suppressed,
             evaluation,
         }

@@ -151,6 +151,11 @@ impl JavaHeap {
 struct Walk<'e, 'a> {
     space: Space,
     evaluator: &'e Evaluator<'a>,
+    /// Walk on k-anonymity (records in small classes within the limit), which is monotone even
+    /// when the models are not, instead of on the models.
+    on_k: bool,
+    /// Evaluations made, by node id.
+    results: Vec<(usize, Evaluation)>,
     /// Inferred anonymous: a checked anonymous node at or below.
     anonymous: Vec<bool>,
     /// Inferred not anonymous: a checked non-anonymous node at or above.
@@ -191,8 +196,18 @@ impl Walk<'_, '_> {
             (0, Some(e)) => e.clone(),
             _ => self.evaluator.evaluate(&node),
         };
+        let holds = if self.on_k {
+            e.k_anonymous
+        } else {
+            e.anonymous
+        };
+        self.results.push((id, e.clone()));
+        if !holds {
+            self.mark_down(id);
+            return;
+        }
+        self.mark_up(id);
         if e.anonymous {
-            self.mark_up(id);
             let level: usize = node.iter().sum();
             let loss = e.loss.unwrap_or(f64::INFINITY);
             let better = match &self.best {
@@ -205,8 +220,6 @@ impl Walk<'_, '_> {
             if better {
                 self.best = Some((id, level, e));
             }
-        } else {
-            self.mark_down(id);
         }
     }
 
@@ -263,6 +276,46 @@ impl Walk<'_, '_> {
 /// Walks the lattice as FLASH does with anonymity inferred up and non-anonymity down. Returns the
 /// best anonymous node checked, or `None` when no node is anonymous.
 pub fn flash_monotone(evaluator: &Evaluator<'_>) -> Option<Found> {
+    walk(evaluator, false).best
+}
+
+/// What a walk on k-anonymity learnt: per node (by levels), whether its small classes fit within
+/// the limit, and the evaluations it made on the way.
+pub struct KBoundary {
+    /// `(levels, k-anonymous)` for every node of the lattice.
+    pub nodes: Vec<(Vec<usize>, bool)>,
+    /// Evaluations made, with the node's levels.
+    pub evaluations: Vec<(Vec<usize>, Evaluation)>,
+}
+
+/// Classifies every node by k-anonymity (monotone under suppression) with FLASH's binary
+/// searches, checking a small share of the lattice.
+pub fn k_boundary(evaluator: &Evaluator<'_>) -> KBoundary {
+    let run = walk(evaluator, true);
+    let space = &run.space;
+    KBoundary {
+        nodes: run
+            .anonymous
+            .iter()
+            .enumerate()
+            .map(|(id, &k)| (space.levels(id), k))
+            .collect(),
+        evaluations: run
+            .results
+            .into_iter()
+            .map(|(id, e)| (space.levels(id), e))
+            .collect(),
+    }
+}
+
+struct WalkResult {
+    best: Option<Found>,
+    anonymous: Vec<bool>,
+    results: Vec<(usize, Evaluation)>,
+    space: Space,
+}
+
+fn walk(evaluator: &Evaluator<'_>, on_k: bool) -> WalkResult {
     let heights = evaluator.heights();
     let distinct: Vec<Vec<usize>> = evaluator
         .problem
@@ -292,6 +345,8 @@ pub fn flash_monotone(evaluator: &Evaluator<'_>) -> Option<Found> {
     let mut walk = Walk {
         space,
         evaluator,
+        on_k,
+        results: Vec::new(),
         anonymous: vec![false; size],
         not_anonymous: vec![false; size],
         bottom: None,
@@ -312,9 +367,14 @@ pub fn flash_monotone(evaluator: &Evaluator<'_>) -> Option<Found> {
             walk.binary_search(id);
         }
     }
-    let (id, _, evaluation) = walk.best?;
-    Some(Found {
+    let best = walk.best.take().map(|(id, _, evaluation)| Found {
         node: walk.space.levels(id),
         evaluation,
-    })
+    });
+    WalkResult {
+        best,
+        anonymous: walk.anonymous,
+        results: walk.results,
+        space: walk.space,
+    }
 }

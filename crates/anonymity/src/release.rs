@@ -25,7 +25,7 @@ pub struct Release {
 impl Release {
     /// Evaluates `node` and collects the keys of its suppressed classes.
     pub fn new(evaluator: &Evaluator<'_>, node: &[usize]) -> Release {
-        let outcome = evaluator.outcome(node);
+        let outcome = evaluator.outcome_exact(node);
         let p = evaluator.problem;
         let suppressed_keys = outcome
             .suppressed

@@ -9,7 +9,7 @@
 
 use crate::config::{Metric, PrivacyModel, SearchConfig};
 use crate::evaluate::Evaluator;
-use crate::flash::{Found, flash_monotone};
+use crate::flash::{Found, flash_monotone, k_boundary};
 use crate::lattice::Lattice;
 
 /// Whether ARX would call the models monotone for this limit (or practical monotonicity says so).
@@ -66,6 +66,19 @@ fn bounded(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
     });
     let privacy_monotone = privacy_monotone(config);
     let mut not_k = vec![false; size];
+    // k-anonymity is monotone whatever the models: find its boundary with FLASH's few checks,
+    // then only k-anonymous nodes need evaluating, and the walk's evaluations are reused.
+    let mut known: std::collections::HashMap<usize, crate::evaluate::Evaluation> =
+        std::collections::HashMap::new();
+    if evaluator.min_class() > 1 {
+        let boundary = k_boundary(evaluator);
+        for (levels, k) in boundary.nodes {
+            not_k[lattice.id(&levels)] = !k;
+        }
+        for (levels, e) in boundary.evaluations {
+            known.insert(lattice.id(&levels), e);
+        }
+    }
     let mut not_anonymous = vec![false; size];
     let mut inherited = vec![f64::NEG_INFINITY; size];
     let mut best: Option<(usize, Found)> = None;
@@ -85,15 +98,21 @@ fn bounded(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
             pass_up(&lattice, id, bound, &mut inherited);
             continue;
         }
-        let outcome = evaluator.outcome(&levels[id]);
-        let e = &outcome.evaluation;
+        let (e, class_bound) = match known.remove(&id) {
+            Some(e) if !e.anonymous || !needs_class_bound(evaluator) => (e, f64::NEG_INFINITY),
+            _ => {
+                let outcome = evaluator.outcome(&levels[id]);
+                let b = class_bound(evaluator, &levels[id], &outcome);
+                (outcome.evaluation, b)
+            }
+        };
+        let e = &e;
         if !e.k_anonymous {
             mark_down(&lattice, id, &mut not_k);
         }
         if !e.anonymous && privacy_monotone {
             mark_down(&lattice, id, &mut not_anonymous);
         }
-        let class_bound = class_bound(evaluator, &levels[id], &outcome);
         let carried = bound.max(class_bound);
         if let Some(loss) = e.loss {
             let better = match &best {
@@ -123,6 +142,14 @@ fn bounded(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
     best.map(|(_, f)| f)
 }
 
+/// Whether class-based bounds beat the static ones for this metric.
+fn needs_class_bound(evaluator: &Evaluator<'_>) -> bool {
+    matches!(
+        evaluator.metric,
+        Metric::Discernibility { .. } | Metric::AverageClassSize
+    )
+}
+
 /// A bound for every node above, from this node's classes: generalization only merges classes.
 fn class_bound(
     evaluator: &Evaluator<'_>,
@@ -144,7 +171,7 @@ fn class_bound(
             evaluator.context.score(
                 &evaluator.metric,
                 node,
-                &evaluator.problem.table,
+                outcome.table(evaluator),
                 &evaluator.problem.qis,
                 &outcome.classes,
                 &none,

@@ -87,53 +87,17 @@ pub fn run(args: AnonymizeArgs) -> anyhow::Result<()> {
     let grouped = group(&args.input, &options, &columns)?;
 
     // Hierarchies from the values present, then the frequency table over leaf ids.
-    let mut qis = Vec::with_capacity(qi_names.len());
-    let mut local_to_leaf: Vec<Vec<u32>> = Vec::with_capacity(qi_names.len());
+    let mut hierarchies = Vec::with_capacity(qi_names.len());
     for (j, q) in policy.quasi_identifiers.iter().enumerate() {
-        let values = &grouped.values[j];
         let hierarchy = q
             .hierarchy
-            .build(&base, values.iter().map(String::as_str))
+            .build(&base, grouped.values[j].iter().map(String::as_str))
             .map_err(|e| anyhow::anyhow!("{}: column {}: {e}", args.policy.display(), q.column))?;
-        let domain = QiDomain::new(&q.column, &hierarchy);
-        let mut missing = Vec::new();
-        let map: Vec<u32> = values
-            .iter()
-            .map(|v| {
-                domain.encode(v).unwrap_or_else(|| {
-                    missing.push(v.clone());
-                    0
-                })
-            })
-            .collect();
-        if !missing.is_empty() {
-            bail!(
-                "{}: {}",
-                args.input.display(),
-                MissingValues::new(&q.column, missing)
-            );
-        }
-        qis.push(domain);
-        local_to_leaf.push(map);
+        hierarchies.push((q.column.clone(), hierarchy));
     }
-    let q = qis.len();
-    let sensitive = policy
-        .sensitive
-        .as_ref()
-        .map(|s| SensitiveDomain::new(s, grouped.values[q].clone()));
-    let mut builder = FrequencyBuilder::new(q, sensitive.as_ref().map(|s| s.values.len()));
-    let mut leaves = vec![0u32; q];
-    for (i, t) in grouped.tuples.chunks_exact(grouped.width()).enumerate() {
-        for j in 0..q {
-            leaves[j] = local_to_leaf[j][t[j] as usize];
-        }
-        builder.add(&leaves, sensitive.as_ref().map(|_| t[q]), grouped.counts[i]);
-    }
-    let problem = Problem {
-        qis,
-        table: builder.finish(),
-        sensitive,
-    };
+    let problem = build_problem(&hierarchies, policy.sensitive.as_deref(), &grouped)
+        .with_context(|| args.input.display().to_string())?;
+    let q = problem.qis.len();
     let config = policy.search_config();
     let mut distances = Vec::new();
     for m in &config.models {
@@ -187,7 +151,7 @@ pub fn run(args: AnonymizeArgs) -> anyhow::Result<()> {
         .threshold
         .or(policy.requirements.max_prosecutor_risk)
         .unwrap_or(0.2);
-    let bottom = evaluator.outcome(&vec![0; q]);
+    let bottom = evaluator.outcome_exact(&vec![0; q]);
     let report = AnonymizeReport {
         input: args.input.display().to_string(),
         output: args.out.display().to_string(),
@@ -242,6 +206,50 @@ pub fn run(args: AnonymizeArgs) -> anyhow::Result<()> {
         thousands(report.lattice_size),
     );
     Ok(())
+}
+
+/// Encodes grouped rows against the quasi-identifiers' hierarchies (in column order, then the
+/// sensitive column last in `grouped`); values a hierarchy lacks are an error listing them.
+pub fn build_problem(
+    hierarchies: &[(String, pubdata_anonymity::hierarchy::Hierarchy)],
+    sensitive: Option<&str>,
+    grouped: &super::grouped::Grouped,
+) -> anyhow::Result<Problem> {
+    let mut qis = Vec::with_capacity(hierarchies.len());
+    let mut local_to_leaf: Vec<Vec<u32>> = Vec::with_capacity(hierarchies.len());
+    for (j, (name, hierarchy)) in hierarchies.iter().enumerate() {
+        let domain = QiDomain::new(name, hierarchy);
+        let mut missing = Vec::new();
+        let map: Vec<u32> = grouped.values[j]
+            .iter()
+            .map(|v| {
+                domain.encode(v).unwrap_or_else(|| {
+                    missing.push(v.clone());
+                    0
+                })
+            })
+            .collect();
+        if !missing.is_empty() {
+            bail!(MissingValues::new(name, missing));
+        }
+        qis.push(domain);
+        local_to_leaf.push(map);
+    }
+    let q = qis.len();
+    let sensitive = sensitive.map(|s| SensitiveDomain::new(s, grouped.values[q].clone()));
+    let mut builder = FrequencyBuilder::new(q, sensitive.as_ref().map(|s| s.values.len()));
+    let mut leaves = vec![0u32; q];
+    for (i, t) in grouped.tuples.chunks_exact(grouped.width()).enumerate() {
+        for j in 0..q {
+            leaves[j] = local_to_leaf[j][t[j] as usize];
+        }
+        builder.add(&leaves, sensitive.as_ref().map(|_| t[q]), grouped.counts[i]);
+    }
+    Ok(Problem {
+        qis,
+        table: builder.finish(),
+        sensitive,
+    })
 }
 
 fn describe_requirements(policy: &AnonymizePolicy) -> String {

@@ -24,6 +24,8 @@ pub enum BenchCommand {
     Scan(ScanBenchArgs),
     /// Rows/s of `pubdata deid` against a plain CSV-to-Parquet rewrite, and encrypt_fpe alone.
     Deid(super::bench_deid::DeidBenchArgs),
+    /// The optimal anonymization search (k-anonymity, Loss) on ARX's benchmark data.
+    Anonymize(super::bench_anonymize::AnonymizeBenchArgs),
 }
 
 /// Arguments of `pubdata bench scan`.
@@ -99,6 +101,7 @@ pub fn run(cmd: BenchCommand) -> anyhow::Result<()> {
     match cmd {
         BenchCommand::Scan(args) => scan(args),
         BenchCommand::Deid(args) => super::bench_deid::run(args),
+        BenchCommand::Anonymize(args) => super::bench_anonymize::run(args),
     }
 }
 

@@ -3,6 +3,7 @@
 pub mod anonymize;
 pub mod arx_check;
 pub mod bench;
+pub mod bench_anonymize;
 pub mod bench_deid;
 pub mod deid;
 pub mod generate;
