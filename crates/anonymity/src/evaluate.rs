@@ -130,6 +130,7 @@ impl<'a> Evaluator<'a> {
             let snapshot = self.snapshot(&outcome);
             let mut store = self.snapshots.borrow_mut();
             if store.len() >= SNAPSHOTS {
+                // Oldest first: measured better than dropping the largest or the smallest.
                 store.remove(0);
             }
             store.push((node.to_vec(), Rc::new(snapshot)));

@@ -154,6 +154,14 @@ pub struct Classes {
 /// Groups the table's combinations by their generalization under `ups` (per quasi-identifier,
 /// the leaf-to-level table of the transformation) whose level domains have `domain_sizes` values.
 pub fn groupify(table: &FrequencyTable, ups: &[&[u32]], domain_sizes: &[usize]) -> Classes {
+    let product = domain_sizes
+        .iter()
+        .try_fold(1usize, |a, &n| a.checked_mul(n.max(1)));
+    if let Some(p) = product
+        && p <= DENSE_LIMIT
+    {
+        return groupify_dense(table, ups, domain_sizes);
+    }
     let bits: Vec<u32> = domain_sizes
         .iter()
         .map(|&n| usize::BITS - n.saturating_sub(1).leading_zeros())
@@ -166,6 +174,56 @@ pub fn groupify(table: &FrequencyTable, ups: &[&[u32]], domain_sizes: &[usize]) 
     } else {
         groupify_slices(table, ups)
     }
+}
+
+/// Largest key space grouped through a direct-addressed array instead of a hash map.
+const DENSE_LIMIT: usize = 1 << 22;
+
+thread_local! {
+    // Reused between calls: clearing only the slots used keeps each call proportional to the
+    // table, not to the key space.
+    static DENSE: std::cell::RefCell<Vec<u32>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn groupify_dense(table: &FrequencyTable, ups: &[&[u32]], domain_sizes: &[usize]) -> Classes {
+    let mut strides = vec![0usize; domain_sizes.len()];
+    let mut stride = 1;
+    for (s, n) in strides.iter_mut().zip(domain_sizes).rev() {
+        *s = stride;
+        stride *= (*n).max(1);
+    }
+    let n = table.len();
+    let mut out = Classes {
+        class_of: Vec::with_capacity(n),
+        ..Default::default()
+    };
+    let mut keys = Vec::new();
+    DENSE.with(|cell| {
+        let mut slots = cell.borrow_mut();
+        if slots.len() < stride {
+            slots.resize(stride, u32::MAX);
+        }
+        for (i, tuple) in table.tuples.chunks_exact(table.width.max(1)).enumerate() {
+            let mut key = 0usize;
+            for ((leaf, up), s) in tuple.iter().zip(ups).zip(&strides) {
+                key += up[*leaf as usize] as usize * s;
+            }
+            let mut c = slots[key];
+            if c == u32::MAX {
+                c = out.sizes.len() as u32;
+                slots[key] = c;
+                keys.push(key);
+                out.sizes.push(0);
+                out.representative.push(i as u32);
+            }
+            out.sizes[c as usize] += table.counts[i];
+            out.class_of.push(c);
+        }
+        for k in keys {
+            slots[k] = u32::MAX;
+        }
+    });
+    out
 }
 
 fn groupify_with<K>(table: &FrequencyTable, ups: &[&[u32]], bits: &[u32]) -> Classes
@@ -310,9 +368,12 @@ mod tests {
         let (a, b) = (h.offsets[1] as usize, h.offsets[2] as usize);
         assert_eq!(&h.values[a..b], &[1, 2]);
         assert_eq!(&h.counts[a..b], &[2, 1]);
-        // The wide path gives the same classes.
+        // The hashed and wide paths give the same classes.
         let wide = groupify_slices(&t, &[&top, &id]);
         assert_eq!(wide.sizes, c.sizes);
         assert_eq!(wide.class_of, c.class_of);
+        let hashed = groupify_with::<u64>(&t, &[&top, &id], &[0, 1]);
+        assert_eq!(hashed.sizes, c.sizes);
+        assert_eq!(hashed.class_of, c.class_of);
     }
 }
