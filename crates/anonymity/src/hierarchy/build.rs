@@ -243,6 +243,37 @@ pub fn groupings<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn every_value_gets_nested_levels_that_hold_it(
+            values in prop::collection::vec(-5000i64..5000, 1..60),
+            width in 1u32..50,
+            factor in 1u32..5,
+        ) {
+            let text: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+            let widths = [f64::from(width), f64::from(width * factor)];
+            let h = intervals(text.iter().map(String::as_str), &widths).expect("numbers");
+            for v in &values {
+                let label = h.get(&v.to_string(), 1).expect("placed");
+                let inner = label.trim_start_matches('[').trim_end_matches(')');
+                let (lo, hi) = inner.split_once(", ").expect("interval");
+                let (lo, hi): (i64, i64) = (lo.parse().expect("lo"), hi.parse().expect("hi"));
+                prop_assert!(lo <= *v && *v < hi, "{v} not in {label}");
+                prop_assert_eq!(h.get(&v.to_string(), 3), Some("*"));
+            }
+        }
+
+        #[test]
+        fn parsing_never_panics_and_round_trips_its_rows(text in "[a-c;\n*]{0,80}") {
+            if let Ok(h) = Hierarchy::parse(&text) {
+                let again: Vec<String> = h.rows().iter().map(|r| r.join(";")).collect();
+                let h2 = Hierarchy::parse(&again.join("\n")).expect("own rows parse");
+                prop_assert_eq!(h.rows(), h2.rows());
+            }
+        }
+    }
 
     #[test]
     fn intervals_nest_and_refuse_non_numbers() {
