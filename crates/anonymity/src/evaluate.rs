@@ -47,6 +47,8 @@ pub struct Evaluator<'a> {
     pub max_suppressed: u64,
     /// Transformations checked so far.
     pub checks: std::cell::Cell<u64>,
+    /// Frequency-table rows grouped so far (the work the checks did).
+    pub grouped: std::cell::Cell<u64>,
     /// Classes of checked transformations, as frequency tables: a node above one of them is
     /// grouped from its (fewer) classes instead of from the whole table.
     snapshots: std::cell::RefCell<Vec<(Vec<usize>, Rc<FrequencyTable>)>>,
@@ -87,6 +89,7 @@ impl<'a> Evaluator<'a> {
             models: ModelSet::new(&config.models, distances),
             max_suppressed: (limit * n as f64).floor() as u64,
             checks: std::cell::Cell::new(0),
+            grouped: std::cell::Cell::new(0),
             snapshots: std::cell::RefCell::new(Vec::new()),
         }
     }
@@ -112,15 +115,69 @@ impl<'a> Evaluator<'a> {
         self.outcome_from(node, None)
     }
 
-    /// Checks `node` and keeps its classes, grouped from the smallest snapshot below it.
-    pub fn outcome(&self, node: &[usize]) -> Outcome {
-        let source = self
-            .snapshots
+    fn best_source(&self, node: &[usize]) -> Option<Rc<FrequencyTable>> {
+        self.snapshots
             .borrow()
             .iter()
             .filter(|(n, _)| n.iter().zip(node).all(|(a, b)| a <= b))
             .min_by_key(|(_, t)| t.len())
-            .map(|(_, t)| t.clone());
+            .map(|(_, t)| t.clone())
+    }
+
+    /// Rows of the table `node` would be grouped from.
+    pub fn source_len(&self, node: &[usize]) -> usize {
+        self.best_source(node)
+            .map_or(self.problem.table.len(), |t| t.len())
+    }
+
+    /// Groups `node` only to keep its classes as a snapshot for the nodes above it.
+    pub fn prime(&self, node: &[usize]) {
+        let source = self.best_source(node);
+        let table: &FrequencyTable = source.as_deref().unwrap_or(&self.problem.table);
+        let p = self.problem;
+        let ups: Vec<&[u32]> = p
+            .qis
+            .iter()
+            .zip(node)
+            .map(|(q, &l)| q.up[l].as_slice())
+            .collect();
+        let sizes: Vec<usize> = p
+            .qis
+            .iter()
+            .zip(node)
+            .map(|(q, &l)| q.labels[l].len())
+            .collect();
+        let classes = groupify(table, &ups, &sizes);
+        self.grouped.set(self.grouped.get() + table.len() as u64);
+        if classes.sizes.len() * 4 <= table.len() * 3 {
+            let outcome = Outcome {
+                suppressed: Vec::new(),
+                evaluation: Evaluation {
+                    anonymous: false,
+                    k_anonymous: false,
+                    suppressed: 0,
+                    loss: None,
+                },
+                classes,
+                source,
+            };
+            let snapshot = self.snapshot(&outcome);
+            self.store(node, snapshot);
+        }
+    }
+
+    fn store(&self, node: &[usize], snapshot: FrequencyTable) {
+        let mut store = self.snapshots.borrow_mut();
+        if store.len() >= SNAPSHOTS {
+            // Oldest first: measured better than dropping the largest or the smallest.
+            store.remove(0);
+        }
+        store.push((node.to_vec(), Rc::new(snapshot)));
+    }
+
+    /// Checks `node` and keeps its classes, grouped from the smallest snapshot below it.
+    pub fn outcome(&self, node: &[usize]) -> Outcome {
+        let source = self.best_source(node);
         let outcome = self.outcome_from(node, source);
         let from = outcome
             .source
@@ -128,12 +185,7 @@ impl<'a> Evaluator<'a> {
             .map_or(self.problem.table.len(), |t| t.len());
         if outcome.classes.sizes.len() * 2 <= from {
             let snapshot = self.snapshot(&outcome);
-            let mut store = self.snapshots.borrow_mut();
-            if store.len() >= SNAPSHOTS {
-                // Oldest first: measured better than dropping the largest or the smallest.
-                store.remove(0);
-            }
-            store.push((node.to_vec(), Rc::new(snapshot)));
+            self.store(node, snapshot);
         }
         outcome
     }
@@ -170,6 +222,7 @@ impl<'a> Evaluator<'a> {
             .map(|(q, &l)| q.labels[l].len())
             .collect();
         let classes = groupify(table, &ups, &sizes);
+        self.grouped.set(self.grouped.get() + table.len() as u64);
         let small: u64 = classes
             .sizes
             .iter()

@@ -41,7 +41,74 @@ pub fn search(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found>
     if privacy_monotone(config) && utility_monotone(config) {
         return flash_monotone(evaluator);
     }
-    bounded(evaluator, config)
+    if needs_class_bound(evaluator) {
+        bounded(evaluator, config)
+    } else {
+        top_down(evaluator, config)
+    }
+}
+
+/// Exact search for metrics whose lower bound comes from marginals (Loss, entropy, precision):
+/// nodes from the top down, skipping those whose bound cannot beat the best so far and those a
+/// failed check below-marks. Few nodes under the optimum's bound pass k-anonymity, and a failing
+/// node high up rules out everything under it, so going down from the top needs few checks.
+fn top_down(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
+    let lattice = Lattice::new(&evaluator.heights());
+    let size = lattice.size();
+    let levels: Vec<Vec<usize>> = (0..size).map(|id| lattice.levels(id)).collect();
+    let rank: Vec<usize> = levels.iter().map(|l| l.iter().sum()).collect();
+    let bound: Vec<f64> = levels
+        .iter()
+        .map(|l| evaluator.context.lower_bound(&evaluator.metric, l))
+        .collect();
+    let mut order: Vec<usize> = (0..size).collect();
+    order.sort_by(|&a, &b| {
+        rank[b]
+            .cmp(&rank[a])
+            .then(bound[a].total_cmp(&bound[b]))
+            .then(a.cmp(&b))
+    });
+    let privacy_monotone = privacy_monotone(config);
+    let mut not_k = vec![false; size];
+    let mut not_anonymous = vec![false; size];
+    let mut best: Option<(usize, Found)> = None;
+    for id in order {
+        if let Some((best_rank, found)) = &best {
+            let best_loss = found.evaluation.loss.unwrap_or(f64::INFINITY);
+            if bound[id] > best_loss || (bound[id] == best_loss && rank[id] >= *best_rank) {
+                continue;
+            }
+        }
+        if not_k[id] || (privacy_monotone && not_anonymous[id]) {
+            continue;
+        }
+        let e = evaluator.evaluate(&levels[id]);
+        if !e.k_anonymous {
+            mark_down(&lattice, id, &mut not_k);
+        }
+        if !e.anonymous && privacy_monotone {
+            mark_down(&lattice, id, &mut not_anonymous);
+        }
+        if let Some(loss) = e.loss {
+            let better = match &best {
+                None => true,
+                Some((r, f)) => {
+                    let b = f.evaluation.loss.unwrap_or(f64::INFINITY);
+                    loss < b || (loss == b && rank[id] < *r)
+                }
+            };
+            if better {
+                best = Some((
+                    rank[id],
+                    Found {
+                        node: levels[id].clone(),
+                        evaluation: e,
+                    },
+                ));
+            }
+        }
+    }
+    best.map(|(_, f)| f)
 }
 
 /// Best-first by lower bound with sound pruning; exact for any models and metric.
@@ -82,7 +149,7 @@ fn bounded(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
     let mut not_anonymous = vec![false; size];
     let mut inherited = vec![f64::NEG_INFINITY; size];
     let mut best: Option<(usize, Found)> = None;
-    for id in order {
+    for (position, &id) in order.iter().enumerate() {
         let bound = static_bound[id].max(inherited[id]);
         if let Some((best_rank, found)) = &best {
             let best_loss = found.evaluation.loss.unwrap_or(f64::INFINITY);
@@ -97,6 +164,23 @@ fn bounded(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
         if not_k[id] || (privacy_monotone && not_anonymous[id]) {
             pass_up(&lattice, id, bound, &mut inherited);
             continue;
+        }
+        // Candidates come in bound order, close together in the lattice: group the table once at
+        // the meet of the next ones and check them from its (fewer) classes.
+        if !known.contains_key(&id)
+            && evaluator.source_len(&levels[id]) * 4 > evaluator.problem.table.len()
+        {
+            let mut meet = levels[id].clone();
+            for &next in order[position + 1..]
+                .iter()
+                .filter(|&&c| !not_k[c] && !known.contains_key(&c))
+                .take(MEET_LOOKAHEAD)
+            {
+                for (m, l) in meet.iter_mut().zip(&levels[next]) {
+                    *m = (*m).min(*l);
+                }
+            }
+            evaluator.prime(&meet);
         }
         let (e, class_bound) = match known.remove(&id) {
             Some(e) if !e.anonymous || !needs_class_bound(evaluator) => (e, f64::NEG_INFINITY),
@@ -141,6 +225,9 @@ fn bounded(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
     }
     best.map(|(_, f)| f)
 }
+
+/// Candidates looked ahead to place a shared snapshot.
+const MEET_LOOKAHEAD: usize = 24;
 
 /// Whether class-based bounds beat the static ones for this metric.
 fn needs_class_bound(evaluator: &Evaluator<'_>) -> bool {

@@ -61,6 +61,8 @@ struct Figure {
     transformation: Option<Vec<usize>>,
     loss: Option<f64>,
     transformations_checked: u64,
+    /// Frequency-table rows grouped over all checks.
+    rows_grouped: u64,
 }
 
 /// Runs the benchmark.
@@ -120,9 +122,10 @@ pub fn run(args: AnonymizeBenchArgs) -> anyhow::Result<()> {
                 problem.table.len(),
                 found,
                 evaluator.checks.get(),
+                evaluator.grouped.get(),
             ));
         }
-        let (rows, distinct, found, checks) = last.context("no run")?;
+        let (rows, distinct, found, checks, grouped) = last.context("no run")?;
         figures.push(Figure {
             file: file.display().to_string(),
             rows,
@@ -135,6 +138,7 @@ pub fn run(args: AnonymizeBenchArgs) -> anyhow::Result<()> {
             transformation: found.as_ref().map(|f| f.node.clone()),
             loss: found.as_ref().and_then(|f| f.evaluation.loss),
             transformations_checked: checks,
+            rows_grouped: grouped,
         });
     }
     if args.json {
@@ -143,7 +147,7 @@ pub fn run(args: AnonymizeBenchArgs) -> anyhow::Result<()> {
     }
     for f in &figures {
         println!(
-            "{} rows, {} combinations, k={} suppression {:.0} %: search {:.3} s (encoding {:.3} s more), with reading {:.3} s; {:?} loss {} ({} checked)",
+            "{} rows, {} combinations, k={} suppression {:.0} %: search {:.3} s (encoding {:.3} s more), with reading {:.3} s; {:?} loss {} ({} checked, {} rows grouped)",
             thousands(f.rows),
             thousands(f.distinct_combinations as u64),
             f.k,
@@ -153,7 +157,8 @@ pub fn run(args: AnonymizeBenchArgs) -> anyhow::Result<()> {
             f.end_to_end_seconds,
             f.transformation,
             f.loss.map_or("-".into(), |l| l.to_string()),
-            f.transformations_checked
+            f.transformations_checked,
+            thousands(f.rows_grouped)
         );
     }
     Ok(())
