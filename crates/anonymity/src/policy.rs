@@ -56,6 +56,10 @@ pub struct AnonymizePolicy {
     /// Columns left out of the output.
     #[serde(default)]
     pub drop: Vec<String>,
+    /// Columns written as they are. Every column must be a quasi-identifier, the sensitive
+    /// column, kept or dropped: a column nobody decided on could be a direct identifier.
+    #[serde(default)]
+    pub keep: Vec<String>,
 }
 
 /// One quasi-identifier.
@@ -172,6 +176,25 @@ impl AnonymizePolicy {
             ));
         }
         Ok(())
+    }
+
+    /// Columns of `columns` that the policy gives no role, and roles given to absent columns.
+    pub fn unaccounted(&self, columns: &[String]) -> (Vec<String>, Vec<String>) {
+        let mut named: Vec<&String> = self.quasi_identifiers.iter().map(|q| &q.column).collect();
+        named.extend(self.sensitive.iter());
+        named.extend(self.keep.iter());
+        named.extend(self.drop.iter());
+        let without_role = columns
+            .iter()
+            .filter(|c| !named.contains(c))
+            .cloned()
+            .collect();
+        let absent = named
+            .into_iter()
+            .filter(|n| !columns.contains(n))
+            .cloned()
+            .collect();
+        (without_role, absent)
     }
 
     /// The search configuration: the explicit models plus those the requirements imply.

@@ -15,6 +15,7 @@ fn policy(dir: &Path, requirements: &str) -> PathBuf {
         r#"
 [anonymize]
 sensitive = "diagnosis"
+keep = ["annual_income"]
 {DIRECT}
 
 [[anonymize.quasi_identifiers]]
@@ -176,7 +177,7 @@ fn values_missing_from_a_hierarchy_file_are_listed() {
     let p = dir.path().join("p.toml");
     std::fs::write(
         &p,
-        "[anonymize]\n[[anonymize.quasi_identifiers]]\ncolumn = \"job\"\nhierarchy = { file = \"jobs.csv\" }\n",
+        "[anonymize]\nkeep = [\"diagnosis\"]\n[[anonymize.quasi_identifiers]]\ncolumn = \"job\"\nhierarchy = { file = \"jobs.csv\" }\n",
     )
     .expect("write");
     let out = dir.path().join("out.csv");
@@ -195,9 +196,35 @@ fn values_missing_from_a_hierarchy_file_are_listed() {
 }
 
 #[test]
+fn a_column_without_a_role_stops_the_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let input = dir.path().join("t.csv");
+    std::fs::write(&input, "age,phone\n30,13800138000\n").expect("write");
+    let p = dir.path().join("p.toml");
+    std::fs::write(
+        &p,
+        "[anonymize]\n[[anonymize.quasi_identifiers]]\ncolumn = \"age\"\nhierarchy = { intervals = [10] }\n",
+    )
+    .expect("write");
+    let out = dir.path().join("out.csv");
+    let err = fails(&[
+        "anonymize",
+        "--policy",
+        s(&p),
+        "--in",
+        s(&input),
+        "--out",
+        s(&out),
+    ]);
+    assert!(err.contains("phone") && err.contains("no role"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
 fn policy_mistakes_name_the_file() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let input = gen_citizens(dir.path(), 50, 1, "c.csv");
+    let input = dir.path().join("c.csv");
+    std::fs::write(&input, "gender\n男\n女\n").expect("write");
     let p = dir.path().join("p.toml");
     std::fs::write(
         &p,

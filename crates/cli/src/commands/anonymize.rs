@@ -77,6 +77,25 @@ pub fn run(args: AnonymizeArgs) -> anyhow::Result<()> {
         delimiter: args.delimiter,
         ..ReadOptions::default()
     };
+    let schema = pubdata_tables::open(&args.input, &options)?.schema();
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
+    let (without_role, absent) = policy.unaccounted(&names);
+    if !absent.is_empty() {
+        bail!(
+            "{}: names columns {} that {} does not have",
+            args.policy.display(),
+            absent.join(", "),
+            args.input.display()
+        );
+    }
+    if !without_role.is_empty() {
+        bail!(
+            "{}: columns {} of {} have no role: list each as a quasi-identifier, under keep or under drop",
+            args.policy.display(),
+            without_role.join(", "),
+            args.input.display()
+        );
+    }
     let qi_names: Vec<String> = policy
         .quasi_identifiers
         .iter()
