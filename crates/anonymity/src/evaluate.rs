@@ -130,25 +130,28 @@ impl<'a> Evaluator<'a> {
             .map_or(self.problem.table.len(), |t| t.len())
     }
 
-    /// Groups `node` only to keep its classes as a snapshot for the nodes above it.
-    pub fn prime(&self, node: &[usize]) {
-        let source = self.best_source(node);
-        let table: &FrequencyTable = source.as_deref().unwrap_or(&self.problem.table);
-        let p = self.problem;
-        let ups: Vec<&[u32]> = p
-            .qis
+    /// Groups `table`'s rows by their generalization under `node`, counting the rows grouped.
+    fn group(&self, table: &FrequencyTable, node: &[usize]) -> Classes {
+        let qis = &self.problem.qis;
+        let ups: Vec<&[u32]> = qis
             .iter()
             .zip(node)
             .map(|(q, &l)| q.up[l].as_slice())
             .collect();
-        let sizes: Vec<usize> = p
-            .qis
+        let sizes: Vec<usize> = qis
             .iter()
             .zip(node)
             .map(|(q, &l)| q.labels[l].len())
             .collect();
-        let classes = groupify(table, &ups, &sizes);
         self.grouped.set(self.grouped.get() + table.len() as u64);
+        groupify(table, &ups, &sizes)
+    }
+
+    /// Groups `node` only to keep its classes as a snapshot for the nodes above it.
+    pub fn prime(&self, node: &[usize]) {
+        let source = self.best_source(node);
+        let table: &FrequencyTable = source.as_deref().unwrap_or(&self.problem.table);
+        let classes = self.group(table, node);
         if classes.sizes.len() * 4 <= table.len() * 3 {
             let outcome = Outcome {
                 suppressed: Vec::new(),
@@ -209,20 +212,7 @@ impl<'a> Evaluator<'a> {
         self.checks.set(self.checks.get() + 1);
         let p = self.problem;
         let table: &FrequencyTable = source.as_deref().unwrap_or(&p.table);
-        let ups: Vec<&[u32]> = p
-            .qis
-            .iter()
-            .zip(node)
-            .map(|(q, &l)| q.up[l].as_slice())
-            .collect();
-        let sizes: Vec<usize> = p
-            .qis
-            .iter()
-            .zip(node)
-            .map(|(q, &l)| q.labels[l].len())
-            .collect();
-        let classes = groupify(table, &ups, &sizes);
-        self.grouped.set(self.grouped.get() + table.len() as u64);
+        let classes = self.group(table, node);
         let small: u64 = classes
             .sizes
             .iter()

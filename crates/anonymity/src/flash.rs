@@ -22,6 +22,51 @@ pub struct Found {
     pub evaluation: Evaluation,
 }
 
+/// The best anonymous node so far, ranked as ARX ranks them: lowest score, then lowest rank (sum
+/// of levels), then first found.
+#[derive(Debug, Default)]
+pub(crate) struct Best {
+    found: Option<(usize, Found)>,
+}
+
+impl Best {
+    /// Keeps `node` if it is scored and beats the best so far.
+    pub(crate) fn offer(&mut self, node: &[usize], evaluation: &Evaluation) {
+        let Some(loss) = evaluation.loss else { return };
+        let rank = node.iter().sum();
+        if self.beatable(loss, rank) {
+            self.found = Some((
+                rank,
+                Found {
+                    node: node.to_vec(),
+                    evaluation: evaluation.clone(),
+                },
+            ));
+        }
+    }
+
+    /// Whether a node of `rank` scoring at least `bound` could still win.
+    pub(crate) fn beatable(&self, bound: f64, rank: usize) -> bool {
+        match &self.found {
+            None => true,
+            Some((best_rank, f)) => {
+                let best = f.evaluation.loss.unwrap_or(f64::INFINITY);
+                bound < best || (bound == best && rank < *best_rank)
+            }
+        }
+    }
+
+    /// The best score so far.
+    pub(crate) fn loss(&self) -> Option<f64> {
+        self.found.as_ref().and_then(|(_, f)| f.evaluation.loss)
+    }
+
+    /// The winner.
+    pub(crate) fn into_found(self) -> Option<Found> {
+        self.found.map(|(_, f)| f)
+    }
+}
+
 struct Space {
     heights: Vec<usize>,
     strides: Vec<usize>,
@@ -161,7 +206,7 @@ struct Walk<'e, 'a> {
     /// Inferred not anonymous: a checked non-anonymous node at or above.
     not_anonymous: Vec<bool>,
     bottom: Option<Evaluation>,
-    best: Option<(usize, usize, Evaluation)>,
+    best: Best,
     queue: JavaHeap,
 }
 
@@ -208,18 +253,7 @@ impl Walk<'_, '_> {
         }
         self.mark_up(id);
         if e.anonymous {
-            let level: usize = node.iter().sum();
-            let loss = e.loss.unwrap_or(f64::INFINITY);
-            let better = match &self.best {
-                None => true,
-                Some((_, best_level, b)) => {
-                    let best_loss = b.loss.unwrap_or(f64::INFINITY);
-                    loss < best_loss || (loss == best_loss && level < *best_level)
-                }
-            };
-            if better {
-                self.best = Some((id, level, e));
-            }
+            self.best.offer(&node, &e);
         }
     }
 
@@ -350,7 +384,7 @@ fn walk(evaluator: &Evaluator<'_>, on_k: bool) -> WalkResult {
         anonymous: vec![false; size],
         not_anonymous: vec![false; size],
         bottom: None,
-        best: None,
+        best: Best::default(),
         queue: JavaHeap { items: Vec::new() },
     };
     // ARX checks the bottom first without tagging it; its later check reuses the result.
@@ -367,12 +401,8 @@ fn walk(evaluator: &Evaluator<'_>, on_k: bool) -> WalkResult {
             walk.binary_search(id);
         }
     }
-    let best = walk.best.take().map(|(id, _, evaluation)| Found {
-        node: walk.space.levels(id),
-        evaluation,
-    });
     WalkResult {
-        best,
+        best: walk.best.into_found(),
         anonymous: walk.anonymous,
         results: walk.results,
         space: walk.space,

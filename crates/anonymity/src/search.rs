@@ -9,7 +9,7 @@
 
 use crate::config::{Metric, PrivacyModel, SearchConfig};
 use crate::evaluate::Evaluator;
-use crate::flash::{Found, flash_monotone, k_boundary};
+use crate::flash::{Best, Found, flash_monotone, k_boundary};
 use crate::lattice::Lattice;
 
 /// Whether ARX would call the models monotone for this limit (or practical monotonicity says so).
@@ -48,19 +48,44 @@ pub fn search(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found>
     }
 }
 
+/// Every node of the lattice with its levels, rank and the metric's lower bound.
+struct Nodes {
+    lattice: Lattice,
+    levels: Vec<Vec<usize>>,
+    rank: Vec<usize>,
+    bound: Vec<f64>,
+}
+
+impl Nodes {
+    fn new(evaluator: &Evaluator<'_>) -> Nodes {
+        let lattice = Lattice::new(&evaluator.heights());
+        let levels: Vec<Vec<usize>> = (0..lattice.size()).map(|id| lattice.levels(id)).collect();
+        let rank = levels.iter().map(|l| l.iter().sum()).collect();
+        let bound = levels
+            .iter()
+            .map(|l| evaluator.context.lower_bound(&evaluator.metric, l))
+            .collect();
+        Nodes {
+            lattice,
+            levels,
+            rank,
+            bound,
+        }
+    }
+}
+
 /// Exact search for metrics whose lower bound comes from marginals (Loss, entropy, precision):
 /// nodes from the top down, skipping those whose bound cannot beat the best so far and those a
 /// failed check below-marks. Few nodes under the optimum's bound pass k-anonymity, and a failing
 /// node high up rules out everything under it, so going down from the top needs few checks.
 fn top_down(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
-    let lattice = Lattice::new(&evaluator.heights());
+    let Nodes {
+        lattice,
+        levels,
+        rank,
+        bound,
+    } = Nodes::new(evaluator);
     let size = lattice.size();
-    let levels: Vec<Vec<usize>> = (0..size).map(|id| lattice.levels(id)).collect();
-    let rank: Vec<usize> = levels.iter().map(|l| l.iter().sum()).collect();
-    let bound: Vec<f64> = levels
-        .iter()
-        .map(|l| evaluator.context.lower_bound(&evaluator.metric, l))
-        .collect();
     let mut order: Vec<usize> = (0..size).collect();
     order.sort_by(|&a, &b| {
         rank[b]
@@ -71,13 +96,10 @@ fn top_down(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
     let privacy_monotone = privacy_monotone(config);
     let mut not_k = vec![false; size];
     let mut not_anonymous = vec![false; size];
-    let mut best: Option<(usize, Found)> = None;
+    let mut best = Best::default();
     for id in order {
-        if let Some((best_rank, found)) = &best {
-            let best_loss = found.evaluation.loss.unwrap_or(f64::INFINITY);
-            if bound[id] > best_loss || (bound[id] == best_loss && rank[id] >= *best_rank) {
-                continue;
-            }
+        if !best.beatable(bound[id], rank[id]) {
+            continue;
         }
         if not_k[id] || (privacy_monotone && not_anonymous[id]) {
             continue;
@@ -89,39 +111,20 @@ fn top_down(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
         if !e.anonymous && privacy_monotone {
             mark_down(&lattice, id, &mut not_anonymous);
         }
-        if let Some(loss) = e.loss {
-            let better = match &best {
-                None => true,
-                Some((r, f)) => {
-                    let b = f.evaluation.loss.unwrap_or(f64::INFINITY);
-                    loss < b || (loss == b && rank[id] < *r)
-                }
-            };
-            if better {
-                best = Some((
-                    rank[id],
-                    Found {
-                        node: levels[id].clone(),
-                        evaluation: e,
-                    },
-                ));
-            }
-        }
+        best.offer(&levels[id], &e);
     }
-    best.map(|(_, f)| f)
+    best.into_found()
 }
 
 /// Best-first by lower bound with sound pruning; exact for any models and metric.
 fn bounded(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
-    let heights = evaluator.heights();
-    let lattice = Lattice::new(&heights);
+    let Nodes {
+        lattice,
+        levels,
+        rank,
+        bound: static_bound,
+    } = Nodes::new(evaluator);
     let size = lattice.size();
-    let levels: Vec<Vec<usize>> = (0..size).map(|id| lattice.levels(id)).collect();
-    let rank: Vec<usize> = levels.iter().map(|l| l.iter().sum()).collect();
-    let static_bound: Vec<f64> = levels
-        .iter()
-        .map(|l| evaluator.context.lower_bound(&evaluator.metric, l))
-        .collect();
     // Static bounds grow with generalization, so this order visits every node after the nodes
     // below it: bounds inherited from below are final when a node's turn comes.
     let mut order: Vec<usize> = (0..size).collect();
@@ -148,18 +151,15 @@ fn bounded(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
     }
     let mut not_anonymous = vec![false; size];
     let mut inherited = vec![f64::NEG_INFINITY; size];
-    let mut best: Option<(usize, Found)> = None;
+    let mut best = Best::default();
     for (position, &id) in order.iter().enumerate() {
         let bound = static_bound[id].max(inherited[id]);
-        if let Some((best_rank, found)) = &best {
-            let best_loss = found.evaluation.loss.unwrap_or(f64::INFINITY);
-            if static_bound[id] > best_loss {
-                break;
-            }
-            if bound > best_loss || (bound == best_loss && rank[id] >= *best_rank) {
-                pass_up(&lattice, id, bound, &mut inherited);
-                continue;
-            }
+        if best.loss().is_some_and(|b| static_bound[id] > b) {
+            break;
+        }
+        if !best.beatable(bound, rank[id]) {
+            pass_up(&lattice, id, bound, &mut inherited);
+            continue;
         }
         if not_k[id] || (privacy_monotone && not_anonymous[id]) {
             pass_up(&lattice, id, bound, &mut inherited);
@@ -198,23 +198,8 @@ fn bounded(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
             mark_down(&lattice, id, &mut not_anonymous);
         }
         let carried = bound.max(class_bound);
+        best.offer(&levels[id], e);
         if let Some(loss) = e.loss {
-            let better = match &best {
-                None => true,
-                Some((r, f)) => {
-                    let b = f.evaluation.loss.unwrap_or(f64::INFINITY);
-                    loss < b || (loss == b && rank[id] < *r)
-                }
-            };
-            if better {
-                best = Some((
-                    rank[id],
-                    Found {
-                        node: levels[id].clone(),
-                        evaluation: e.clone(),
-                    },
-                ));
-            }
             // A monotone metric never improves above an accepted node.
             if utility_monotone(config) {
                 pass_up(&lattice, id, loss.max(carried), &mut inherited);
@@ -223,7 +208,7 @@ fn bounded(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
         }
         pass_up(&lattice, id, carried, &mut inherited);
     }
-    best.map(|(_, f)| f)
+    best.into_found()
 }
 
 /// Candidates looked ahead to place a shared snapshot.
