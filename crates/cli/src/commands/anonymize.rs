@@ -363,7 +363,9 @@ fn write_output(
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(keep.len());
         for &i in &keep {
             match qi_index.iter().position(|&x| x == i) {
-                Some(j) => columns.push(Arc::new(StringArray::from(generalized[j].clone()))),
+                Some(j) => columns.push(Arc::new(StringArray::from(std::mem::take(
+                    &mut generalized[j],
+                )))),
                 None => columns.push(batch.column(i).clone()),
             }
         }
