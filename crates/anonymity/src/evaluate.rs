@@ -6,6 +6,7 @@ use std::rc::Rc;
 use crate::config::{Metric, SearchConfig};
 use crate::domain::{QiDomain, SensitiveDomain};
 use crate::freq::{Classes, FrequencyTable, class_histograms, groupify};
+use crate::kcheck::{Refutation, Refuter};
 use crate::metrics::MetricContext;
 use crate::models::{Distance, ModelSet};
 
@@ -27,7 +28,8 @@ pub struct Evaluation {
     pub anonymous: bool,
     /// Records in classes below the smallest size any model allows fit within the limit.
     pub k_anonymous: bool,
-    /// Records suppressed (when anonymous, those the release leaves out).
+    /// Records suppressed (when anonymous, those the release leaves out). When not k-anonymous:
+    /// records in small classes, or a lower bound above the limit when a check stopped early.
     pub suppressed: u64,
     /// The metric's score, for anonymous transformations.
     pub loss: Option<f64>,
@@ -52,6 +54,7 @@ pub struct Evaluator<'a> {
     /// Classes of checked transformations, as frequency tables: a node above one of them is
     /// grouped from its (fewer) classes instead of from the whole table.
     snapshots: std::cell::RefCell<Vec<(Vec<usize>, Rc<FrequencyTable>)>>,
+    refuter: Refuter,
 }
 
 /// Snapshots kept; the oldest goes first.
@@ -91,6 +94,7 @@ impl<'a> Evaluator<'a> {
             checks: std::cell::Cell::new(0),
             grouped: std::cell::Cell::new(0),
             snapshots: std::cell::RefCell::new(Vec::new()),
+            refuter: Refuter::new(&problem.qis),
         }
     }
 
@@ -106,6 +110,34 @@ impl<'a> Evaluator<'a> {
 
     /// Checks `node` (levels per quasi-identifier).
     pub fn evaluate(&self, node: &[usize]) -> Evaluation {
+        self.outcome(node).evaluation
+    }
+
+    /// Checks `node`, first trying to refute k-anonymity from part of the table: cheaper when
+    /// most checks fail, but a refuted check leaves no snapshot for the nodes above it.
+    pub fn evaluate_refuting(&self, node: &[usize]) -> Evaluation {
+        if self.best_source(node).is_none() {
+            let p = self.problem;
+            match self.refuter.refute(
+                &p.table,
+                &p.qis,
+                node,
+                self.models.min_class,
+                self.max_suppressed,
+            ) {
+                Refutation::Fails { small, rows } => {
+                    self.checks.set(self.checks.get() + 1);
+                    self.grouped.set(self.grouped.get() + rows);
+                    return Evaluation {
+                        anonymous: false,
+                        k_anonymous: false,
+                        suppressed: small,
+                        loss: None,
+                    };
+                }
+                Refutation::Unknown { rows } => self.grouped.set(self.grouped.get() + rows),
+            }
+        }
         self.outcome(node).evaluation
     }
 

@@ -10,6 +10,7 @@ pub mod evaluate;
 pub mod flash;
 pub mod freq;
 pub mod hierarchy;
+mod kcheck;
 pub mod lattice;
 pub mod metrics;
 pub mod models;

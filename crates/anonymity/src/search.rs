@@ -1,7 +1,8 @@
 //! The optimal search: which transformation satisfies the models within the suppression limit at
 //! the lowest score.
 //!
-//! Monotone settings use FLASH ([`crate::flash`]). Otherwise nodes are taken in order of a lower
+//! FLASH ([`crate::flash`]) serves practical monotonicity, whose answer depends on its walk, and
+//! the class-bounded metrics when monotone. Otherwise nodes are taken in order of a lower
 //! bound of their score and rank, and the search stops when no remaining node can beat the best
 //! found. Pruning only uses facts that hold: a node whose small classes exceed the limit makes every
 //! node below it fail too, and class-based bounds (Σ|E|², the score without suppression) carry
@@ -39,7 +40,13 @@ pub fn utility_monotone(config: &SearchConfig) -> bool {
 /// Finds the best transformation, or `None` when none satisfies the models.
 pub fn search(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
     if privacy_monotone(config) && utility_monotone(config) {
-        return flash_monotone(evaluator);
+        // Under practical monotonicity the answer depends on FLASH's walk, so take ARX's. Where
+        // monotonicity holds, FLASH and the exact searches find the same optimum, and the
+        // exact searches' quick refutations beat FLASH's roll-ups on large tables.
+        if config.practical_monotonicity || needs_class_bound(evaluator) {
+            return flash_monotone(evaluator);
+        }
+        return top_down(evaluator, config);
     }
     if needs_class_bound(evaluator) {
         bounded(evaluator, config)
@@ -61,10 +68,7 @@ impl Nodes {
         let lattice = Lattice::new(&evaluator.heights());
         let levels: Vec<Vec<usize>> = (0..lattice.size()).map(|id| lattice.levels(id)).collect();
         let rank = levels.iter().map(|l| l.iter().sum()).collect();
-        let bound = levels
-            .iter()
-            .map(|l| evaluator.context.lower_bound(&evaluator.metric, l))
-            .collect();
+        let bound = evaluator.context.lower_bounds(&evaluator.metric, &levels);
         Nodes {
             lattice,
             levels,
@@ -104,7 +108,7 @@ fn top_down(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found> {
         if not_k[id] || (privacy_monotone && not_anonymous[id]) {
             continue;
         }
-        let e = evaluator.evaluate(&levels[id]);
+        let e = evaluator.evaluate_refuting(&levels[id]);
         if !e.k_anonymous {
             mark_down(&lattice, id, &mut not_k);
         }
