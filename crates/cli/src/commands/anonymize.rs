@@ -264,9 +264,11 @@ pub fn build_problem(
         }
         builder.add(&leaves, sensitive.as_ref().map(|_| t[q]), grouped.counts[i]);
     }
+    let mut table = builder.finish();
+    table.sort_by_combination();
     Ok(Problem {
         qis,
-        table: builder.finish(),
+        table,
         sensitive,
     })
 }
