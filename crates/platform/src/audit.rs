@@ -1,0 +1,271 @@
+//! The audit log as a hash chain: every entry carries the SHA-256 of the one before it, so an
+//! entry changed, removed or reordered after the fact breaks the chain at that point.
+//!
+//! The hash covers the sequence number, the previous hash and every field, each length-prefixed
+//! so that no two different entries serialize alike (`"ab","c"` is not `"a","bc"`).
+
+use data_encoding::HEXLOWER;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// The previous hash of the first entry.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// How an audited action ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// It was allowed and done.
+    Success,
+    /// It was refused: not authorized.
+    Denied,
+    /// It was allowed but failed (bad input, conflict...).
+    Failed,
+}
+
+impl Outcome {
+    /// The snake_case name used in the database.
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Denied => "denied",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// What happened: who did what to which target, when, and how it ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditRecord {
+    /// When, as RFC 3339 in UTC (the store's clock, not the client's).
+    pub at: String,
+    /// Who: a user name, or `system`.
+    pub actor: String,
+    /// What: a verb such as `catalog.create` or `dataset.read`.
+    pub action: String,
+    /// The object acted on, such as `catalog/17`.
+    pub target: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Anything else worth keeping (a reason, a row count); may be empty.
+    #[serde(default)]
+    pub detail: String,
+}
+
+/// A record in the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Position in the log, from 1.
+    pub seq: u64,
+    /// The record.
+    #[serde(flatten)]
+    pub record: AuditRecord,
+    /// The hash of the entry before (or [`GENESIS`]), lower-case hex.
+    pub prev_hash: String,
+    /// This entry's hash, lower-case hex.
+    pub hash: String,
+}
+
+/// Where and why a chain is broken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[error("audit log broken at entry {seq}: {reason}")]
+pub struct ChainBreak {
+    /// The first entry that does not fit (its own seq, or the seq expected there).
+    pub seq: u64,
+    /// What does not fit.
+    pub reason: BreakReason,
+}
+
+/// What does not fit at a break.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BreakReason {
+    /// Entries are missing or out of order.
+    #[error("expected entry {expected}, found entry {found}")]
+    Sequence {
+        /// The seq that should come here.
+        expected: u64,
+        /// The seq found.
+        found: u64,
+    },
+    /// The entry does not point at the hash of the one before it.
+    #[error("it does not carry the previous entry's hash")]
+    PreviousHash,
+    /// The entry's content does not match its hash: it was changed after it was written.
+    #[error("its content does not match its hash")]
+    Content,
+}
+
+impl AuditEntry {
+    /// The entry that follows `previous` (or starts the log) with `record`.
+    pub fn next(previous: Option<&AuditEntry>, record: AuditRecord) -> AuditEntry {
+        let (seq, prev_hash) = match previous {
+            Some(p) => (p.seq + 1, p.hash.clone()),
+            None => (1, GENESIS.to_string()),
+        };
+        let hash = digest(seq, &prev_hash, &record);
+        AuditEntry {
+            seq,
+            record,
+            prev_hash,
+            hash,
+        }
+    }
+
+    /// Whether the stored hash is the hash of the content.
+    pub fn content_matches(&self) -> bool {
+        digest(self.seq, &self.prev_hash, &self.record) == self.hash
+    }
+}
+
+fn digest(seq: u64, prev_hash: &str, r: &AuditRecord) -> String {
+    let mut h = Sha256::new();
+    h.update(seq.to_le_bytes());
+    let outcome = r.outcome.name();
+    for field in [
+        prev_hash, &r.at, &r.actor, &r.action, &r.target, outcome, &r.detail,
+    ] {
+        h.update((field.len() as u64).to_le_bytes());
+        h.update(field.as_bytes());
+    }
+    HEXLOWER.encode(&h.finalize())
+}
+
+/// Checks a whole log in order; returns the number of entries, or the first break.
+pub fn verify<'a>(entries: impl IntoIterator<Item = &'a AuditEntry>) -> Result<u64, ChainBreak> {
+    let mut expected_seq = 1u64;
+    let mut expected_prev = GENESIS.to_string();
+    for e in entries {
+        if e.seq != expected_seq {
+            return Err(ChainBreak {
+                seq: expected_seq,
+                reason: BreakReason::Sequence {
+                    expected: expected_seq,
+                    found: e.seq,
+                },
+            });
+        }
+        if e.prev_hash != expected_prev {
+            return Err(ChainBreak {
+                seq: e.seq,
+                reason: BreakReason::PreviousHash,
+            });
+        }
+        if !e.content_matches() {
+            return Err(ChainBreak {
+                seq: e.seq,
+                reason: BreakReason::Content,
+            });
+        }
+        expected_prev.clone_from(&e.hash);
+        expected_seq += 1;
+    }
+    Ok(expected_seq - 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn record(i: usize, actor: &str, action: &str) -> AuditRecord {
+        AuditRecord {
+            at: format!("2026-11-27T10:{:02}:00Z", i % 60),
+            actor: actor.into(),
+            action: action.into(),
+            target: format!("catalog/{i}"),
+            outcome: if i.is_multiple_of(3) {
+                Outcome::Denied
+            } else {
+                Outcome::Success
+            },
+            detail: String::new(),
+        }
+    }
+
+    fn chain(records: Vec<AuditRecord>) -> Vec<AuditEntry> {
+        let mut out: Vec<AuditEntry> = Vec::new();
+        for r in records {
+            let e = AuditEntry::next(out.last(), r);
+            out.push(e);
+        }
+        out
+    }
+
+    #[test]
+    fn an_untouched_log_verifies() {
+        let log = chain(
+            (0..5)
+                .map(|i| record(i, "alice", "catalog.create"))
+                .collect(),
+        );
+        assert_eq!(verify(&log), Ok(5));
+        assert_eq!(log[0].prev_hash, GENESIS);
+        assert_eq!(log[1].prev_hash, log[0].hash);
+        assert_eq!(verify(&[]), Ok(0));
+    }
+
+    #[test]
+    fn field_boundaries_are_part_of_the_hash() {
+        let a = AuditEntry::next(None, record(1, "ab", "c"));
+        let b = AuditEntry::next(None, record(1, "a", "bc"));
+        assert_ne!(a.hash, b.hash);
+    }
+
+    #[test]
+    fn a_removed_entry_breaks_the_chain_where_it_was() {
+        let mut log = chain((0..5).map(|i| record(i, "alice", "dataset.read")).collect());
+        log.remove(2);
+        let err = verify(&log).expect_err("gap");
+        assert_eq!(err.seq, 3);
+        assert!(matches!(
+            err.reason,
+            BreakReason::Sequence {
+                expected: 3,
+                found: 4
+            }
+        ));
+    }
+
+    #[test]
+    fn rewriting_the_tail_with_fresh_hashes_still_breaks_at_the_first_rewritten_entry() {
+        let mut log = chain((0..5).map(|i| record(i, "alice", "dataset.read")).collect());
+        // An attacker edits entry 3 and recomputes its own hash: entry 4 no longer points at it.
+        log[2].record.actor = "mallory".into();
+        log[2].hash = digest(log[2].seq, &log[2].prev_hash, &log[2].record);
+        let err = verify(&log).expect_err("relinked");
+        assert_eq!((err.seq, err.reason), (4, BreakReason::PreviousHash));
+    }
+
+    proptest! {
+        /// Any change to any field of any entry is caught, and the break names that entry.
+        #[test]
+        fn tampering_is_found_at_the_tampered_entry(
+            n in 1usize..12,
+            victim in 0usize..12,
+            field in 0usize..7,
+            junk in "[a-z0-9]{1,8}",
+        ) {
+            let mut log = chain((0..n).map(|i| record(i, "alice", "catalog.update")).collect());
+            let victim = victim % n;
+            let e = &mut log[victim];
+            match field {
+                0 => e.record.at.push_str(&junk),
+                1 => e.record.actor.push_str(&junk),
+                2 => e.record.action.push_str(&junk),
+                3 => e.record.target.push_str(&junk),
+                4 => {
+                    e.record.outcome = match e.record.outcome {
+                        Outcome::Failed => Outcome::Success,
+                        _ => Outcome::Failed,
+                    }
+                }
+                5 => e.record.detail.push_str(&junk),
+                _ => e.hash.push_str(&junk),
+            }
+            let err = verify(&log).expect_err("tampered");
+            prop_assert_eq!(err.seq, victim as u64 + 1);
+        }
+    }
+}

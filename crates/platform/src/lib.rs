@@ -1,0 +1,10 @@
+//! The public data platform's domain, independent of storage and HTTP: who holds and uses public
+//! data (organizations, their kinds and levels, user roles), the public data catalog with the
+//! regulation's rules on sharing and opening, and the hash-chained audit log.
+//!
+//! Storage (sqlx) and the web layer build on these types; the rules live here so that every door
+//! (API, pages, command line) enforces the same ones.
+
+pub mod audit;
+pub mod catalog;
+pub mod org;
