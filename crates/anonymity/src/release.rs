@@ -48,18 +48,26 @@ impl Release {
         }
     }
 
-    /// Whether a record with these leaf ids is suppressed.
-    pub fn is_suppressed(&self, evaluator: &Evaluator<'_>, leaves: &[u32]) -> bool {
+    /// Whether a record with these leaf ids is suppressed; `scratch` holds the generalized key
+    /// between calls so that the per-record check does not allocate.
+    pub fn is_suppressed(
+        &self,
+        evaluator: &Evaluator<'_>,
+        leaves: &[u32],
+        scratch: &mut Vec<u32>,
+    ) -> bool {
         if self.suppressed_keys.is_empty() {
             return false;
         }
-        let key: Vec<u32> = leaves
-            .iter()
-            .zip(&evaluator.problem.qis)
-            .zip(&self.node)
-            .map(|((leaf, q), &l)| q.up[l][*leaf as usize])
-            .collect();
-        self.suppressed_keys.contains(&key)
+        scratch.clear();
+        scratch.extend(
+            leaves
+                .iter()
+                .zip(&evaluator.problem.qis)
+                .zip(&self.node)
+                .map(|((leaf, q), &l)| q.up[l][*leaf as usize]),
+        );
+        self.suppressed_keys.contains(scratch.as_slice())
     }
 
     /// Records suppressed.

@@ -353,6 +353,7 @@ fn write_output(
         let n = batch.num_rows();
         let mut generalized: Vec<Vec<&str>> = vec![Vec::with_capacity(n); qis.len()];
         let mut mask = Vec::with_capacity(n);
+        let mut key = Vec::with_capacity(qis.len());
         for r in 0..n {
             for (j, (q, text)) in qis.iter().zip(&texts).enumerate() {
                 let value = if text.is_null(r) { "" } else { text.value(r) };
@@ -367,7 +368,7 @@ fn write_output(
                 })?;
                 generalized[j].push(q.label(leaves[j], release.node[j]));
             }
-            mask.push(!release.is_suppressed(evaluator, &leaves));
+            mask.push(!release.is_suppressed(evaluator, &leaves, &mut key));
         }
         let mut columns: Vec<ArrayRef> = Vec::with_capacity(keep.len());
         for &i in &keep {
