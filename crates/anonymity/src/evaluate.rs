@@ -114,31 +114,51 @@ impl<'a> Evaluator<'a> {
     }
 
     /// Checks `node`, first trying to refute k-anonymity from part of the table: cheaper when
-    /// most checks fail, but a refuted check leaves no snapshot for the nodes above it.
+    /// most checks fail, but a refuted check leaves no snapshot for the nodes above it. When the
+    /// pass finds no small class and no other model reads the classes, nothing is suppressed and
+    /// metrics that need no classes then are scored without grouping again.
     pub fn evaluate_refuting(&self, node: &[usize]) -> Evaluation {
-        if self.best_source(node).is_none() {
-            let p = self.problem;
-            match self.refuter.refute(
-                &p.table,
-                &p.qis,
-                node,
-                self.models.min_class,
-                self.max_suppressed,
-            ) {
-                Refutation::Fails { small, rows } => {
-                    self.checks.set(self.checks.get() + 1);
-                    self.grouped.set(self.grouped.get() + rows);
-                    return Evaluation {
-                        anonymous: false,
-                        k_anonymous: false,
-                        suppressed: small,
-                        loss: None,
-                    };
-                }
-                Refutation::Unknown { rows } => self.grouped.set(self.grouped.get() + rows),
-            }
+        if self.best_source(node).is_some() {
+            return self.outcome(node).evaluation;
         }
-        self.outcome(node).evaluation
+        let p = self.problem;
+        let refutation = self.refuter.refute(
+            &p.table,
+            &p.qis,
+            node,
+            self.models.min_class,
+            self.max_suppressed,
+        );
+        match refutation {
+            Refutation::Fails { small, rows } => {
+                self.checks.set(self.checks.get() + 1);
+                self.grouped.set(self.grouped.get() + rows);
+                Evaluation {
+                    anonymous: false,
+                    k_anonymous: false,
+                    suppressed: small,
+                    loss: None,
+                }
+            }
+            Refutation::Within { small: 0, rows }
+                if self.models.class_models.is_empty()
+                    && MetricContext::exact_without_suppression(&self.metric) =>
+            {
+                self.checks.set(self.checks.get() + 1);
+                self.grouped.set(self.grouped.get() + rows);
+                Evaluation {
+                    anonymous: true,
+                    k_anonymous: true,
+                    suppressed: 0,
+                    loss: Some(self.context.lower_bound(&self.metric, node)),
+                }
+            }
+            Refutation::Within { rows, .. } => {
+                self.grouped.set(self.grouped.get() + rows);
+                self.outcome(node).evaluation
+            }
+            Refutation::NotApplicable => self.outcome(node).evaluation,
+        }
     }
 
     /// Checks `node` and keeps its classes, grouped from the whole table so that they map to

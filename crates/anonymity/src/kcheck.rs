@@ -40,11 +40,15 @@ pub(crate) struct Refuter {
 }
 
 /// What a refutation found.
+#[derive(Debug)]
 pub(crate) enum Refutation {
     /// Records in small classes already exceed the limit: at least `small`, found grouping `rows`.
     Fails { small: u64, rows: u64 },
-    /// The quick check could not refute k-anonymity after grouping `rows` (0: it does not apply).
-    Unknown { rows: u64 },
+    /// Every row was grouped (`rows`) and the records in small classes, `small`, are within the
+    /// limit.
+    Within { small: u64, rows: u64 },
+    /// The quick check does not apply (no size limit, too wide a key, nothing to split on).
+    NotApplicable,
 }
 
 impl Refuter {
@@ -75,11 +79,11 @@ impl Refuter {
         limit: u64,
     ) -> Refutation {
         if min_class <= 1 || table.len() > MAX_ROWS || table.is_empty() {
-            return Refutation::Unknown { rows: 0 };
+            return Refutation::NotApplicable;
         }
         let total_bits: u32 = node.iter().enumerate().map(|(j, &l)| self.bits[j][l]).sum();
         if total_bits > 64 {
-            return Refutation::Unknown { rows: 0 };
+            return Refutation::NotApplicable;
         }
         // Split on the quasi-identifier with the most values at its level: the finest runs.
         let Some((j, _)) = qis
@@ -89,10 +93,10 @@ impl Refuter {
             .map(|(j, (q, &l))| (j, q.labels[l].len()))
             .max_by_key(|&(j, n)| (n, std::cmp::Reverse(j)))
         else {
-            return Refutation::Unknown { rows: 0 };
+            return Refutation::NotApplicable;
         };
         if qis[j].labels[node[j]].len() < 2 {
-            return Refutation::Unknown { rows: 0 };
+            return Refutation::NotApplicable;
         }
         let order = self.orders[j].get_or_init(|| Order::new(table, &qis[j], j));
         let ups: Vec<&[u32]> = qis
@@ -134,7 +138,8 @@ impl Refuter {
             sizes.clear();
             pending = 0;
         }
-        Refutation::Unknown {
+        Refutation::Within {
+            small,
             rows: order.rows.len() as u64,
         }
     }
@@ -281,13 +286,14 @@ mod tests {
                     prop_assert!(small > limit && small <= truth);
                     prop_assert!(rows <= table.len() as u64);
                 }
-                Refutation::Unknown { rows } => {
+                Refutation::Within { small, rows } => {
+                    prop_assert!(truth <= limit, "missed {truth} small records, limit {limit}");
+                    prop_assert_eq!(small, truth);
+                    prop_assert_eq!(rows, table.len() as u64);
+                }
+                Refutation::NotApplicable => {
                     // Only a single value at every level leaves nothing to split on.
-                    let splittable = qis.iter().zip(&node).any(|(q, &l)| q.labels[l].len() > 1);
-                    if splittable {
-                        prop_assert!(truth <= limit, "missed {truth} small records, limit {limit}");
-                        prop_assert_eq!(rows, table.len() as u64);
-                    }
+                    prop_assert!(qis.iter().zip(&node).all(|(q, &l)| q.labels[l].len() < 2));
                 }
             }
         }
@@ -310,7 +316,7 @@ mod tests {
                     table.len()
                 );
             }
-            Refutation::Unknown { .. } => panic!("40 singletons exceed a limit of 10"),
+            other => panic!("40 singletons exceed a limit of 10, got {other:?}"),
         }
     }
 }

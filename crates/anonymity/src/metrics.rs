@@ -128,6 +128,15 @@ impl MetricContext {
             .collect()
     }
 
+    /// Whether [`MetricContext::lower_bound`] is the exact score when no record is suppressed:
+    /// Loss, entropy and precision then depend only on each column's values and level.
+    pub fn exact_without_suppression(metric: &Metric) -> bool {
+        matches!(
+            metric,
+            Metric::Loss { .. } | Metric::NonUniformEntropy { .. } | Metric::Precision { .. }
+        )
+    }
+
     /// Whether the metric's value depends on the classes (and so needs a groupify).
     pub fn needs_classes(metric: &Metric) -> bool {
         !matches!(
@@ -324,6 +333,53 @@ mod tests {
                     bound.to_bits(),
                     context.lower_bound(&metric, node).to_bits()
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn without_suppression_the_bound_is_the_score_to_the_bit() {
+        let values = ["1234", "1235", "1299", "5678", "5600", "5611"];
+        let h = crate::hierarchy::build::masking(values, &[3, 2, 1]).expect("hierarchy");
+        let qis: Vec<crate::domain::QiDomain> = (0..2)
+            .map(|j| crate::domain::QiDomain::new(&format!("q{j}"), &h))
+            .collect();
+        let mut b = crate::freq::FrequencyBuilder::new(2, None);
+        for (i, v) in values.iter().enumerate() {
+            let w = values[(i * 5 + 1) % values.len()];
+            let t = [qis[0].encode(v), qis[1].encode(w)];
+            b.add(&t.map(|x| x.expect("in")), None, 1 + (i as u64 % 3));
+        }
+        let table = b.finish();
+        let context = MetricContext::new(&qis, &table);
+        let lattice = crate::lattice::Lattice::new(&[qis[0].height(); 2]);
+        let metrics = [
+            Metric::Loss { gs_factor: 0.5 },
+            Metric::Loss { gs_factor: 0.2 },
+            Metric::NonUniformEntropy { monotonic: false },
+            Metric::NonUniformEntropy { monotonic: true },
+            Metric::Precision { monotonic: false },
+            Metric::Precision { monotonic: true },
+        ];
+        for id in 0..lattice.size() {
+            let node = lattice.levels(id);
+            let ups: Vec<&[u32]> = qis
+                .iter()
+                .zip(&node)
+                .map(|(q, &l)| q.up[l].as_slice())
+                .collect();
+            let sizes: Vec<usize> = qis
+                .iter()
+                .zip(&node)
+                .map(|(q, &l)| q.labels[l].len())
+                .collect();
+            let classes = crate::freq::groupify(&table, &ups, &sizes);
+            let none = vec![false; classes.sizes.len()];
+            for metric in &metrics {
+                assert!(MetricContext::exact_without_suppression(metric));
+                let score = context.score(metric, &node, &table, &qis, &classes, &none);
+                let bound = context.lower_bound(metric, &node);
+                assert_eq!(score.to_bits(), bound.to_bits(), "{metric:?} at {node:?}");
             }
         }
     }
