@@ -126,6 +126,23 @@ fn half() -> f64 {
     0.5
 }
 
+impl std::fmt::Display for Metric {
+    /// The metric as the policy file spells it, for reports.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let monotonic = |m: bool| if m { ", monotonic" } else { "" };
+        match *self {
+            Metric::Loss { gs_factor } => write!(f, "loss (gs-factor {gs_factor})"),
+            Metric::NonUniformEntropy { monotonic: m } => {
+                write!(f, "non-uniform entropy{}", monotonic(m))
+            }
+            Metric::Discernibility { monotonic: true } => f.write_str("discernibility (DM*)"),
+            Metric::Discernibility { monotonic: false } => f.write_str("discernibility"),
+            Metric::Precision { monotonic: m } => write!(f, "precision{}", monotonic(m)),
+            Metric::AverageClassSize => f.write_str("average equivalence class size"),
+        }
+    }
+}
+
 impl Default for Metric {
     fn default() -> Metric {
         Metric::Loss { gs_factor: 0.5 }
@@ -144,4 +161,26 @@ pub struct SearchConfig {
     /// Treat every model as monotone under suppression (faster; may miss the optimum).
     #[serde(default)]
     pub practical_monotonicity: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_read_in_reports_as_policies_spell_them() {
+        assert_eq!(Metric::default().to_string(), "loss (gs-factor 0.5)");
+        assert_eq!(
+            Metric::Discernibility { monotonic: true }.to_string(),
+            "discernibility (DM*)"
+        );
+        assert_eq!(
+            Metric::NonUniformEntropy { monotonic: true }.to_string(),
+            "non-uniform entropy, monotonic"
+        );
+        assert_eq!(
+            Metric::AverageClassSize.to_string(),
+            "average equivalence class size"
+        );
+    }
 }

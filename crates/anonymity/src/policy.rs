@@ -271,8 +271,15 @@ impl HierarchySpec {
             HierarchySpec::Built(HierarchyBuilder::File(f)) => format!("file {}", f.display()),
             HierarchySpec::Built(HierarchyBuilder::Intervals(w)) => format!("intervals {w:?}"),
             HierarchySpec::Built(HierarchyBuilder::Masking(k)) => format!("masking {k:?}"),
+            HierarchySpec::Built(HierarchyBuilder::Groups(g)) if g.is_empty() => {
+                "value -> *".into()
+            }
             HierarchySpec::Built(HierarchyBuilder::Groups(g)) => {
-                format!("groups, {} levels", g.len())
+                format!(
+                    "groups, {} level{} then *",
+                    g.len(),
+                    if g.len() == 1 { "" } else { "s" }
+                )
             }
         }
     }
@@ -281,6 +288,11 @@ impl HierarchySpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[test]
+    fn a_hierarchy_without_groups_reads_as_value_to_star() {
+        let spec = HierarchySpec::Built(HierarchyBuilder::Groups(Vec::new()));
+        assert_eq!(spec.describe(), "value -> *");
+    }
 
     fn parse(text: &str) -> Result<AnonymizePolicy, String> {
         let file: PolicyFile = toml::from_str(text).map_err(|e| e.to_string())?;

@@ -179,7 +179,7 @@ pub fn run(args: AnonymizeArgs) -> anyhow::Result<()> {
         records_in: grouped.rows,
         records_out,
         suppressed: release.suppressed_records(),
-        metric: format!("{:?}", config.metric),
+        metric: config.metric.to_string(),
         score: found.evaluation.loss.unwrap_or(f64::NAN),
         quasi_identifiers: release.qi_summaries(
             &evaluator,
