@@ -219,7 +219,8 @@ impl Release {
             required: format!("<= {:.2} %", max * 100.0),
             achieved: format!("{:.2} %", share * 100.0),
             met: share <= max + 1e-12,
-            margin: max - share,
+            // In percentage points, the unit `required` and `achieved` are written in.
+            margin: (max - share) * 100.0,
         });
         out
     }

@@ -74,6 +74,7 @@ pub struct RequirementCheck {
     pub achieved: String,
     /// Whether it is met.
     pub met: bool,
-    /// How far it is met (positive) or missed (negative), in the requirement's unit.
+    /// How far it is met (positive) or missed (negative), in the requirement's unit (records for
+    /// k and l, probability for risk, percentage points for the suppression limit).
     pub margin: f64,
 }

@@ -110,9 +110,18 @@ fn the_release_meets_every_requirement_on_its_own_rows() {
     assert_eq!(rows.len() as u64 + suppressed, 5000);
     assert!(suppressed as f64 <= 0.02 * 5000.0);
     assert_eq!(report["records_out"].as_u64(), Some(rows.len() as u64));
-    for r in report["requirements"].as_array().expect("list") {
+    let requirements = report["requirements"].as_array().expect("list");
+    for r in requirements {
         assert_eq!(r["met"], true, "{r}");
     }
+    // The suppression margin is in percentage points, like the limit it is read against.
+    let limit = requirements
+        .iter()
+        .find(|r| r["name"] == "records suppressed")
+        .expect("the suppression requirement");
+    let margin = limit["margin"].as_f64().expect("margin");
+    let expected = 2.0 - suppressed as f64 / 5000.0 * 100.0;
+    assert!((margin - expected).abs() < 1e-9, "{limit}");
     assert!(
         report["risk_after"]["prosecutor"]["highest"]
             .as_f64()
