@@ -5,6 +5,7 @@
 //! Storage (sqlx) and the web layer build on these types; the rules live here so that every door
 //! (API, pages, command line) enforces the same ones.
 
+pub mod access;
 pub mod audit;
 pub mod catalog;
 pub mod org;
