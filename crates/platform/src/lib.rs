@@ -9,3 +9,4 @@ pub mod access;
 pub mod audit;
 pub mod catalog;
 pub mod org;
+pub mod quality;

@@ -1,0 +1,487 @@
+//! Checking an upload against its catalog entry's data items, one row at a time, and the quality
+//! report the holder and the authority read: rows read, rows rejected and why, null rates and
+//! duplicate keys.
+//!
+//! Rows arrive as text cells in item order (the readers turn CSV, XLSX, JSON Lines and Parquet
+//! into that), so the checker streams and keeps only counters, a few examples and the key digests.
+
+use std::collections::{BTreeMap, HashSet};
+
+use pubdata_detect::checks::is_valid_date;
+use pubdata_detect::{Detector, PiiType};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::catalog::{DataItem, DataType};
+
+/// Rejected rows kept as examples in the report.
+const EXAMPLES: usize = 100;
+
+/// Why a cell makes its row unacceptable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// A required item is empty.
+    Missing,
+    /// Not a whole number.
+    NotInteger,
+    /// Not a decimal number.
+    NotDecimal,
+    /// Not a calendar date (YYYY-MM-DD).
+    NotDate,
+    /// Not a date and time (YYYY-MM-DD HH:MM:SS, optionally ISO 8601 with a zone).
+    NotTimestamp,
+    /// Not true / false.
+    NotBoolean,
+    /// Fails the check its personal-information class defines (check digit, allocation...).
+    InvalidPersonalInfo,
+}
+
+/// One rejected cell, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Rejection {
+    /// Data row number, from 1 (the header is not counted).
+    pub row: u64,
+    /// The data item.
+    pub item: String,
+    /// Why.
+    pub reason: Reason,
+}
+
+/// Per data item: how often it is empty.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItemQuality {
+    /// The data item.
+    pub item: String,
+    /// Empty cells among the rows read.
+    pub nulls: u64,
+    /// Share of empty cells.
+    pub null_rate: f64,
+}
+
+/// The quality report of one upload.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QualityReport {
+    /// Data rows read.
+    pub rows_read: u64,
+    /// Rows that passed every check.
+    pub rows_accepted: u64,
+    /// Rows with at least one rejected cell.
+    pub rows_rejected: u64,
+    /// Rejected cells per reason.
+    pub rejections: BTreeMap<Reason, u64>,
+    /// The first rejected cells, for the holder to find and fix.
+    pub examples: Vec<Rejection>,
+    /// Null rates per item.
+    pub items: Vec<ItemQuality>,
+    /// Accepted rows whose key repeats an earlier accepted row's (kept, reported).
+    pub duplicate_keys: u64,
+    /// Row numbers of the first duplicates.
+    pub duplicate_examples: Vec<u64>,
+}
+
+/// The file's columns do not match the entry's data items.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
+#[error("the file does not match the entry's data items: {}", describe(.missing, .unknown))]
+pub struct HeaderMismatch {
+    /// Items the file lacks.
+    pub missing: Vec<String>,
+    /// Columns the entry does not define.
+    pub unknown: Vec<String>,
+}
+
+fn describe(missing: &[String], unknown: &[String]) -> String {
+    let mut parts = Vec::new();
+    if !missing.is_empty() {
+        parts.push(format!("missing {}", missing.join(", ")));
+    }
+    if !unknown.is_empty() {
+        parts.push(format!("not in the entry: {}", unknown.join(", ")));
+    }
+    parts.join("; ")
+}
+
+/// Maps a file's header to the entry's items: `result[i]` is the column holding item `i`.
+pub fn match_header(items: &[DataItem], columns: &[&str]) -> Result<Vec<usize>, HeaderMismatch> {
+    let trimmed: Vec<&str> = columns.iter().map(|c| c.trim()).collect();
+    let mut missing = Vec::new();
+    let mut map = Vec::with_capacity(items.len());
+    for item in items {
+        match trimmed.iter().position(|c| *c == item.name) {
+            Some(i) => map.push(i),
+            None => missing.push(item.name.clone()),
+        }
+    }
+    let unknown: Vec<String> = trimmed
+        .iter()
+        .filter(|c| !items.iter().any(|i| i.name == **c))
+        .map(|c| c.to_string())
+        .collect();
+    if missing.is_empty() && unknown.is_empty() {
+        Ok(map)
+    } else {
+        Err(HeaderMismatch { missing, unknown })
+    }
+}
+
+/// Checks rows against data items and builds the report.
+pub struct QualityChecker {
+    items: Vec<DataItem>,
+    detector: Detector,
+    key_columns: Vec<usize>,
+    keys: HashSet<[u8; 16]>,
+    nulls: Vec<u64>,
+    report: QualityReport,
+}
+
+impl QualityChecker {
+    /// A checker for `items` (rows must come in this order).
+    pub fn new(items: &[DataItem]) -> QualityChecker {
+        QualityChecker {
+            items: items.to_vec(),
+            detector: Detector::new(),
+            key_columns: (0..items.len()).filter(|&i| items[i].key).collect(),
+            keys: HashSet::new(),
+            nulls: vec![0; items.len()],
+            report: QualityReport {
+                rows_read: 0,
+                rows_accepted: 0,
+                rows_rejected: 0,
+                rejections: BTreeMap::new(),
+                examples: Vec::new(),
+                items: Vec::new(),
+                duplicate_keys: 0,
+                duplicate_examples: Vec::new(),
+            },
+        }
+    }
+
+    /// Checks one row (`cells` in item order; `None` or blank is empty). Returns whether it is
+    /// accepted.
+    pub fn check_row(&mut self, cells: &[Option<&str>]) -> bool {
+        self.report.rows_read += 1;
+        let row = self.report.rows_read;
+        let mut ok = true;
+        for (i, item) in self.items.iter().enumerate() {
+            let cell = cells.get(i).copied().flatten().map(str::trim).unwrap_or("");
+            let reason = if cell.is_empty() {
+                self.nulls[i] += 1;
+                item.required.then_some(Reason::Missing)
+            } else {
+                check_cell(&self.detector, item, cell)
+            };
+            if let Some(reason) = reason {
+                ok = false;
+                *self.report.rejections.entry(reason).or_insert(0) += 1;
+                if self.report.examples.len() < EXAMPLES {
+                    self.report.examples.push(Rejection {
+                        row,
+                        item: item.name.clone(),
+                        reason,
+                    });
+                }
+            }
+        }
+        if !ok {
+            self.report.rows_rejected += 1;
+            return false;
+        }
+        self.report.rows_accepted += 1;
+        if !self.key_columns.is_empty() {
+            let mut h = Sha256::new();
+            for &i in &self.key_columns {
+                let cell = cells.get(i).copied().flatten().map(str::trim).unwrap_or("");
+                h.update((cell.len() as u64).to_le_bytes());
+                h.update(cell.as_bytes());
+            }
+            let digest = h.finalize();
+            let mut key = [0u8; 16];
+            key.copy_from_slice(&digest[..16]);
+            if !self.keys.insert(key) {
+                self.report.duplicate_keys += 1;
+                if self.report.duplicate_examples.len() < EXAMPLES {
+                    self.report.duplicate_examples.push(row);
+                }
+            }
+        }
+        true
+    }
+
+    /// The report.
+    pub fn finish(mut self) -> QualityReport {
+        let n = self.report.rows_read;
+        self.report.items = self
+            .items
+            .iter()
+            .zip(&self.nulls)
+            .map(|(item, &nulls)| ItemQuality {
+                item: item.name.clone(),
+                nulls,
+                null_rate: if n == 0 { 0.0 } else { nulls as f64 / n as f64 },
+            })
+            .collect();
+        self.report
+    }
+}
+
+/// Personal-information classes whose values have a defined structure (check digits, allocated
+/// ranges); a value that fails it is wrong data. Names, addresses and the like are not judged.
+fn checked(kind: PiiType) -> bool {
+    matches!(
+        kind,
+        PiiType::CnResidentId
+            | PiiType::CnMobile
+            | PiiType::CnLandline
+            | PiiType::Email
+            | PiiType::BankCard
+            | PiiType::CnUscc
+            | PiiType::CnLicensePlate
+            | PiiType::Passport
+            | PiiType::CnHkMacauPermit
+            | PiiType::CnTaiwanPermit
+            | PiiType::IpAddress
+            | PiiType::PostalCode
+    )
+}
+
+fn check_cell(detector: &Detector, item: &DataItem, cell: &str) -> Option<Reason> {
+    let type_ok = match item.data_type {
+        DataType::Text => true,
+        DataType::Integer => cell.parse::<i64>().is_ok(),
+        DataType::Decimal => is_decimal(cell),
+        DataType::Date => is_date(cell),
+        DataType::Timestamp => is_timestamp(cell),
+        DataType::Boolean => is_boolean(cell),
+    };
+    if !type_ok {
+        return Some(match item.data_type {
+            DataType::Integer => Reason::NotInteger,
+            DataType::Decimal => Reason::NotDecimal,
+            DataType::Date => Reason::NotDate,
+            DataType::Timestamp => Reason::NotTimestamp,
+            _ => Reason::NotBoolean,
+        });
+    }
+    match item.personal_info {
+        Some(kind) if checked(kind) && !detector.is_match(kind, cell) => {
+            Some(Reason::InvalidPersonalInfo)
+        }
+        _ => None,
+    }
+}
+
+fn is_decimal(s: &str) -> bool {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let (whole, frac) = body.split_once('.').unwrap_or((body, ""));
+    let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+    !(whole.is_empty() && frac.is_empty()) && digits(whole) && digits(frac)
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return false;
+    }
+    let num = |r: std::ops::Range<usize>| {
+        s.get(r)
+            .filter(|p| p.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|p| p.parse::<u32>().ok())
+    };
+    matches!((num(0..4), num(5..7), num(8..10)), (Some(y), Some(m), Some(d)) if is_valid_date(y, m, d))
+}
+
+fn is_timestamp(s: &str) -> bool {
+    // Byte positions below are only meaningful (and only safe to slice) on ASCII text.
+    if !s.is_ascii() || s.len() < 19 {
+        return false;
+    }
+    let (date, rest) = s.split_at(10);
+    let sep = rest.as_bytes()[0];
+    let time = &rest[1..9];
+    let zone = &rest[9..];
+    let t = time.as_bytes();
+    let two = |i: usize, max: u32| {
+        time.get(i..i + 2)
+            .filter(|p| p.bytes().all(|c| c.is_ascii_digit()))
+            .and_then(|p| p.parse::<u32>().ok())
+            .is_some_and(|v| v <= max)
+    };
+    let zone_ok = zone.is_empty()
+        || zone == "Z"
+        || (zone.len() == 6
+            && matches!(zone.as_bytes()[0], b'+' | b'-')
+            && zone.as_bytes()[3] == b':'
+            && zone[1..3]
+                .bytes()
+                .chain(zone[4..6].bytes())
+                .all(|c| c.is_ascii_digit()));
+    is_date(date)
+        && (sep == b' ' || sep == b'T')
+        && t[2] == b':'
+        && t[5] == b':'
+        && two(0, 23)
+        && two(3, 59)
+        && two(6, 59)
+        && zone_ok
+}
+
+fn is_boolean(s: &str) -> bool {
+    matches!(
+        s.to_ascii_lowercase().as_str(),
+        "true" | "false" | "t" | "f" | "1" | "0" | "yes" | "no" | "y" | "n"
+    ) || matches!(s, "是" | "否")
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::catalog::SecurityGrade;
+
+    fn item(
+        name: &str,
+        data_type: DataType,
+        pi: Option<PiiType>,
+        required: bool,
+        key: bool,
+    ) -> DataItem {
+        DataItem {
+            name: name.into(),
+            label: name.into(),
+            data_type,
+            personal_info: pi,
+            grade: SecurityGrade::L2,
+            required,
+            key,
+        }
+    }
+
+    fn items() -> Vec<DataItem> {
+        vec![
+            item("account", DataType::Text, None, true, true),
+            item(
+                "holder_id",
+                DataType::Text,
+                Some(PiiType::CnResidentId),
+                false,
+                false,
+            ),
+            item("usage_m3", DataType::Decimal, None, false, false),
+            item("read_on", DataType::Date, None, true, false),
+        ]
+    }
+
+    #[test]
+    fn rows_are_accepted_or_rejected_with_reasons_and_rows() {
+        let mut c = QualityChecker::new(&items());
+        // 11010519491231002X is the standard's sample with a valid check character.
+        assert!(c.check_row(&[
+            Some("A1"),
+            Some("11010519491231002X"),
+            Some("12.5"),
+            Some("2026-11-01")
+        ]));
+        assert!(!c.check_row(&[
+            Some("A2"),
+            Some("110105194912310021"),
+            Some("12.5"),
+            Some("2026-11-01")
+        ]));
+        assert!(!c.check_row(&[Some("A3"), None, Some("twelve"), Some("2026-02-30")]));
+        assert!(!c.check_row(&[None, None, None, None]));
+        assert!(c.check_row(&[Some("A1"), None, None, Some("2026-11-02")]));
+        let r = c.finish();
+        assert_eq!((r.rows_read, r.rows_accepted, r.rows_rejected), (5, 2, 3));
+        assert_eq!(r.rejections[&Reason::InvalidPersonalInfo], 1);
+        assert_eq!(r.rejections[&Reason::NotDecimal], 1);
+        assert_eq!(r.rejections[&Reason::NotDate], 1);
+        assert_eq!(r.rejections[&Reason::Missing], 2);
+        assert_eq!(
+            r.examples[0],
+            Rejection {
+                row: 2,
+                item: "holder_id".into(),
+                reason: Reason::InvalidPersonalInfo
+            }
+        );
+        assert_eq!(r.duplicate_keys, 1, "A1 came twice");
+        assert_eq!(r.duplicate_examples, vec![5]);
+        assert_eq!(r.items[1].nulls, 3);
+        assert!((r.items[1].null_rate - 0.6).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_header_that_does_not_match_names_what_differs() {
+        let it = items();
+        assert_eq!(
+            match_header(&it, &["read_on", "account", "usage_m3", "holder_id"]),
+            Ok(vec![1, 3, 2, 0])
+        );
+        let err = match_header(&it, &["account", "usage_m3", "read_on", "remarks"])
+            .expect_err("mismatch");
+        assert_eq!(err.missing, vec!["holder_id"]);
+        assert_eq!(err.unknown, vec!["remarks"]);
+        assert!(err.to_string().contains("missing holder_id"), "{err}");
+    }
+
+    #[test]
+    fn types_accept_what_they_should() {
+        for ok in ["0", "-3", "+12.50", ".5", "7."] {
+            assert!(is_decimal(ok), "{ok}");
+        }
+        for bad in ["", ".", "1e5", "1,000", "-", "12.3.4", "NaN"] {
+            assert!(!is_decimal(bad), "{bad}");
+        }
+        assert!(is_date("2024-02-29") && !is_date("2023-02-29") && !is_date("2024-2-29"));
+        for ok in [
+            "2026-11-27 10:20:30",
+            "2026-11-27T23:59:59Z",
+            "2026-11-27T08:00:00+08:00",
+        ] {
+            assert!(is_timestamp(ok), "{ok}");
+        }
+        for bad in [
+            "2026-11-27",
+            "2026-11-27 24:00:00",
+            "2026-11-27 10:60:00",
+            "2026-11-27 10:20:30+8",
+            "２０２６-11-27 10:20:30",
+        ] {
+            assert!(!is_timestamp(bad), "{bad}");
+        }
+        assert!(is_boolean("TRUE") && is_boolean("否") && !is_boolean("maybe"));
+    }
+
+    proptest! {
+        /// No text makes a type check panic, whatever its characters.
+        #[test]
+        fn type_checks_take_any_text(s in "\\PC{0,30}") {
+            let _ = (is_decimal(&s), is_date(&s), is_timestamp(&s), is_boolean(&s));
+            let detector = Detector::new();
+            for data_type in [DataType::Integer, DataType::Decimal, DataType::Date, DataType::Timestamp, DataType::Boolean] {
+                let _ = check_cell(&detector, &item("x", data_type, Some(PiiType::CnResidentId), false, false), &s);
+            }
+        }
+
+        /// Every row is counted once, as accepted or rejected, whatever its cells; nothing panics.
+        #[test]
+        fn rows_are_counted_once(rows in prop::collection::vec(
+            prop::collection::vec(prop::option::of("[0-9A-Za-z .:+\\-]{0,12}"), 0..6), 0..40)
+        ) {
+            let mut c = QualityChecker::new(&items());
+            let mut accepted = 0;
+            for row in &rows {
+                let cells: Vec<Option<&str>> = row.iter().map(|c| c.as_deref()).collect();
+                if c.check_row(&cells) {
+                    accepted += 1;
+                }
+            }
+            let r = c.finish();
+            prop_assert_eq!(r.rows_read, rows.len() as u64);
+            prop_assert_eq!(r.rows_accepted, accepted);
+            prop_assert_eq!(r.rows_accepted + r.rows_rejected, r.rows_read);
+            prop_assert!(r.duplicate_keys <= r.rows_accepted);
+        }
+    }
+}
