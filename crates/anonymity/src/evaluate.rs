@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use crate::config::{Metric, SearchConfig};
 use crate::domain::{QiDomain, SensitiveDomain};
-use crate::freq::{Classes, FrequencyTable, class_histograms, groupify};
+use crate::freq::{Classes, FrequencyTable, class_histograms, group_under};
 use crate::kcheck::{Refutation, Refuter};
 use crate::metrics::MetricContext;
 use crate::models::{Distance, ModelSet};
@@ -184,19 +184,8 @@ impl<'a> Evaluator<'a> {
 
     /// Groups `table`'s rows by their generalization under `node`, counting the rows grouped.
     fn group(&self, table: &FrequencyTable, node: &[usize]) -> Classes {
-        let qis = &self.problem.qis;
-        let ups: Vec<&[u32]> = qis
-            .iter()
-            .zip(node)
-            .map(|(q, &l)| q.up[l].as_slice())
-            .collect();
-        let sizes: Vec<usize> = qis
-            .iter()
-            .zip(node)
-            .map(|(q, &l)| q.labels[l].len())
-            .collect();
         self.grouped.set(self.grouped.get() + table.len() as u64);
-        groupify(table, &ups, &sizes)
+        group_under(table, &self.problem.qis, node)
     }
 
     /// Groups `node` only to keep its classes as a snapshot for the nodes above it.

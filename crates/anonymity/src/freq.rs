@@ -7,6 +7,8 @@ use std::hash::Hash;
 
 use foldhash::fast::FixedState;
 
+use crate::domain::QiDomain;
+
 /// Distinct quasi-identifier combinations with counts.
 #[derive(Debug, Clone, Default)]
 pub struct FrequencyTable {
@@ -218,6 +220,26 @@ pub struct Classes {
     pub representative: Vec<u32>,
 }
 
+/// Groups the table's combinations under `node` (a level per quasi-identifier of `qis`).
+pub fn group_under(table: &FrequencyTable, qis: &[QiDomain], node: &[usize]) -> Classes {
+    let ups: Vec<&[u32]> = qis
+        .iter()
+        .zip(node)
+        .map(|(q, &l)| q.up[l].as_slice())
+        .collect();
+    let sizes: Vec<usize> = qis
+        .iter()
+        .zip(node)
+        .map(|(q, &l)| q.labels[l].len())
+        .collect();
+    groupify(table, &ups, &sizes)
+}
+
+/// Bits that hold the ids of a domain of `values` values in a packed key.
+pub(crate) fn key_bits(values: usize) -> u32 {
+    usize::BITS - values.saturating_sub(1).leading_zeros()
+}
+
 /// Groups the table's combinations by their generalization under `ups` (per quasi-identifier,
 /// the leaf-to-level table of the transformation) whose level domains have `domain_sizes` values.
 pub fn groupify(table: &FrequencyTable, ups: &[&[u32]], domain_sizes: &[usize]) -> Classes {
@@ -229,10 +251,7 @@ pub fn groupify(table: &FrequencyTable, ups: &[&[u32]], domain_sizes: &[usize]) 
     {
         return groupify_dense(table, ups, domain_sizes);
     }
-    let bits: Vec<u32> = domain_sizes
-        .iter()
-        .map(|&n| usize::BITS - n.saturating_sub(1).leading_zeros())
-        .collect();
+    let bits: Vec<u32> = domain_sizes.iter().map(|&n| key_bits(n)).collect();
     let total: u32 = bits.iter().sum();
     if total <= 64 {
         groupify_with::<u64>(table, ups, &bits)

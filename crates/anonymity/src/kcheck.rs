@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use foldhash::fast::FixedState;
 
 use crate::domain::QiDomain;
-use crate::freq::FrequencyTable;
+use crate::freq::{FrequencyTable, key_bits};
 
 /// Rows grouped per chunk before the small classes are counted: enough to amortize a pass over
 /// the chunk's classes, few enough to stop early.
@@ -58,12 +58,7 @@ impl Refuter {
             orders: qis.iter().map(|_| OnceLock::new()).collect(),
             bits: qis
                 .iter()
-                .map(|q| {
-                    q.labels
-                        .iter()
-                        .map(|l| usize::BITS - l.len().saturating_sub(1).leading_zeros())
-                        .collect()
-                })
+                .map(|q| q.labels.iter().map(|l| key_bits(l.len())).collect())
                 .collect(),
             chunk_rows: CHUNK_ROWS,
         }
@@ -213,7 +208,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::freq::{FrequencyBuilder, groupify};
+    use crate::freq::{FrequencyBuilder, group_under};
     use crate::hierarchy::build;
 
     fn problem(rows: &[(u8, u8, u8)]) -> (Vec<QiDomain>, FrequencyTable) {
@@ -245,17 +240,7 @@ mod tests {
     }
 
     fn small_records(qis: &[QiDomain], table: &FrequencyTable, node: &[usize], k: u64) -> u64 {
-        let ups: Vec<&[u32]> = qis
-            .iter()
-            .zip(node)
-            .map(|(q, &l)| q.up[l].as_slice())
-            .collect();
-        let sizes: Vec<usize> = qis
-            .iter()
-            .zip(node)
-            .map(|(q, &l)| q.labels[l].len())
-            .collect();
-        groupify(table, &ups, &sizes)
+        group_under(table, qis, node)
             .sizes
             .iter()
             .filter(|&&s| s < k)

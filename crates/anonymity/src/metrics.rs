@@ -363,17 +363,7 @@ mod tests {
         ];
         for id in 0..lattice.size() {
             let node = lattice.levels(id);
-            let ups: Vec<&[u32]> = qis
-                .iter()
-                .zip(&node)
-                .map(|(q, &l)| q.up[l].as_slice())
-                .collect();
-            let sizes: Vec<usize> = qis
-                .iter()
-                .zip(&node)
-                .map(|(q, &l)| q.labels[l].len())
-                .collect();
-            let classes = crate::freq::groupify(&table, &ups, &sizes);
+            let classes = crate::freq::group_under(&table, &qis, &node);
             let none = vec![false; classes.sizes.len()];
             for metric in &metrics {
                 assert!(MetricContext::exact_without_suppression(metric));
