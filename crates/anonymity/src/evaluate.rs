@@ -98,6 +98,11 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// The prepared models.
+    pub(crate) fn models(&self) -> &ModelSet {
+        &self.models
+    }
+
     /// The smallest class the models allow.
     pub fn min_class(&self) -> u64 {
         self.models.min_class

@@ -67,14 +67,43 @@ impl Best {
     }
 }
 
-struct Space {
+pub(crate) struct Space {
     heights: Vec<usize>,
     strides: Vec<usize>,
-    size: usize,
+    pub(crate) size: usize,
     keys: Vec<[f64; 3]>,
 }
 
 impl Space {
+    /// ARX's ordering keys for the lattice of `evaluator`'s problem.
+    pub(crate) fn for_evaluator(evaluator: &Evaluator<'_>) -> Space {
+        let heights = evaluator.heights();
+        let distinct: Vec<Vec<usize>> = evaluator
+            .problem
+            .qis
+            .iter()
+            .enumerate()
+            .map(|(j, q)| {
+                let mut present = vec![false; q.leaves()];
+                for t in evaluator.problem.table.tuples.chunks_exact(heights.len()) {
+                    present[t[j] as usize] = true;
+                }
+                (0..q.height())
+                    .map(|l| {
+                        let mut seen = vec![false; q.labels[l].len()];
+                        for (leaf, &p) in present.iter().enumerate() {
+                            if p {
+                                seen[q.up[l][leaf] as usize] = true;
+                            }
+                        }
+                        seen.iter().filter(|s| **s).count().max(1)
+                    })
+                    .collect()
+            })
+            .collect();
+        Space::new(&heights, &distinct)
+    }
+
     fn new(heights: &[usize], distinct: &[Vec<usize>]) -> Space {
         let mut strides = Vec::with_capacity(heights.len());
         let mut size = 1;
@@ -107,7 +136,7 @@ impl Space {
         space
     }
 
-    fn levels(&self, id: usize) -> Vec<usize> {
+    pub(crate) fn levels(&self, id: usize) -> Vec<usize> {
         self.strides
             .iter()
             .zip(&self.heights)
@@ -116,7 +145,7 @@ impl Space {
     }
 
     /// Orders nodes as ARX's strategy does: only `<` and `>` count, so NaN parts drop out.
-    fn compare(&self, a: usize, b: usize) -> Ordering {
+    pub(crate) fn compare(&self, a: usize, b: usize) -> Ordering {
         for (x, y) in self.keys[a].iter().zip(&self.keys[b]) {
             if x < y {
                 return Ordering::Less;
@@ -129,7 +158,7 @@ impl Space {
     }
 
     /// Direct successors in ascending id, stably sorted by the strategy.
-    fn successors(&self, id: usize) -> Vec<usize> {
+    pub(crate) fn successors(&self, id: usize) -> Vec<usize> {
         let node = self.levels(id);
         let mut out: Vec<usize> = (0..node.len())
             .filter(|&i| node[i] + 1 < self.heights[i])
@@ -139,7 +168,7 @@ impl Space {
         out
     }
 
-    fn predecessors(&self, id: usize) -> Vec<usize> {
+    pub(crate) fn predecessors(&self, id: usize) -> Vec<usize> {
         let node = self.levels(id);
         (0..node.len())
             .filter(|&i| node[i] > 0)
@@ -149,12 +178,12 @@ impl Space {
 }
 
 /// A binary min-heap that breaks ties exactly as `java.util.PriorityQueue` does.
-struct JavaHeap {
-    items: Vec<usize>,
+pub(crate) struct JavaHeap {
+    pub(crate) items: Vec<usize>,
 }
 
 impl JavaHeap {
-    fn offer(&mut self, x: usize, space: &Space) {
+    pub(crate) fn offer(&mut self, x: usize, space: &Space) {
         let mut k = self.items.len();
         self.items.push(x);
         while k > 0 {
@@ -168,7 +197,7 @@ impl JavaHeap {
         self.items[k] = x;
     }
 
-    fn poll(&mut self, space: &Space) -> Option<usize> {
+    pub(crate) fn poll(&mut self, space: &Space) -> Option<usize> {
         let last = self.items.pop()?;
         if self.items.is_empty() {
             return Some(last);
@@ -351,30 +380,7 @@ struct WalkResult {
 
 fn walk(evaluator: &Evaluator<'_>, on_k: bool) -> WalkResult {
     let heights = evaluator.heights();
-    let distinct: Vec<Vec<usize>> = evaluator
-        .problem
-        .qis
-        .iter()
-        .enumerate()
-        .map(|(j, q)| {
-            let mut present = vec![false; q.leaves()];
-            for t in evaluator.problem.table.tuples.chunks_exact(heights.len()) {
-                present[t[j] as usize] = true;
-            }
-            (0..q.height())
-                .map(|l| {
-                    let mut seen = vec![false; q.labels[l].len()];
-                    for (leaf, &p) in present.iter().enumerate() {
-                        if p {
-                            seen[q.up[l][leaf] as usize] = true;
-                        }
-                    }
-                    seen.iter().filter(|s| **s).count().max(1)
-                })
-                .collect()
-        })
-        .collect();
-    let space = Space::new(&heights, &distinct);
+    let space = Space::for_evaluator(evaluator);
     let size = space.size;
     let mut walk = Walk {
         space,

@@ -4,6 +4,8 @@
 //! running DataFusion aggregates are the callers' business.
 
 pub mod arx_cases;
+mod arx_check;
+mod arx_walk;
 pub mod config;
 pub mod domain;
 pub mod evaluate;

@@ -108,12 +108,39 @@ impl ModelSet {
     pub fn class_ok(&self, size: u64, values: &[u32], counts: &[u64], first: &[u64]) -> bool {
         self.class_models
             .iter()
-            .all(|m| m.holds(size, values, counts, first))
+            .all(|m| m.holds(size, values, counts, || arx_bucket_order(values, first)))
+    }
+
+    /// [`ModelSet::class_ok`] for values already in the order ARX's table holds them.
+    pub(crate) fn class_ok_in_order(&self, size: u64, values: &[u32], counts: &[u64]) -> bool {
+        self.class_models
+            .iter()
+            .all(|m| m.holds(size, values, counts, || (0..values.len()).collect()))
+    }
+
+    /// Whether a check's outcome depends on the order of a class's values: Grassberger's terms
+    /// can be negative, and ARX tests the running sum.
+    pub fn order_dependent(&self) -> bool {
+        self.class_models.iter().any(|m| {
+            matches!(
+                m,
+                ClassModel::Entropy {
+                    estimator: EntropyEstimator::Grassberger,
+                    ..
+                }
+            )
+        })
     }
 }
 
 impl ClassModel {
-    fn holds(&self, size: u64, values: &[u32], counts: &[u64], first: &[u64]) -> bool {
+    fn holds(
+        &self,
+        size: u64,
+        values: &[u32],
+        counts: &[u64],
+        order: impl Fn() -> Vec<usize>,
+    ) -> bool {
         match self {
             ClassModel::Distinct(l) => values.len() as u64 >= *l,
             ClassModel::Entropy { l, estimator } => {
@@ -130,7 +157,7 @@ impl ClassModel {
                 let mut sum = 0.0;
                 // Grassberger's terms can be negative, so where the running sum is tested
                 // matters: take the values in the order ARX's distribution table holds them.
-                for i in arx_bucket_order(values, first) {
+                for i in order() {
                     sum += counts[i] as f64 * psi(counts[i]);
                     if bound < sum {
                         return false;

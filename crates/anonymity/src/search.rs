@@ -48,6 +48,15 @@ pub fn search(evaluator: &Evaluator<'_>, config: &SearchConfig) -> Option<Found>
         }
         return top_down(evaluator, config);
     }
+    // Where a check depends on ARX's internals, ARX's optimum is that of its own walk (the one
+    // it takes when neither models nor metric are monotone).
+    if !privacy_monotone(config)
+        && !utility_monotone(config)
+        && evaluator.models().order_dependent()
+        && let Some(found) = crate::arx_walk::arx_partial_walk(evaluator)
+    {
+        return found;
+    }
     if needs_class_bound(evaluator) {
         bounded(evaluator, config)
     } else {

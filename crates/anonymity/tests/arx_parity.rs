@@ -18,13 +18,6 @@ fn arx_dir() -> Option<PathBuf> {
     None
 }
 
-/// Cases we do not yet reproduce, with the reason. Grassberger entropy l-diversity under
-/// suppression: ARX tests the running sum of `f G(f)` after every value (G(1) < 0, so the order
-/// decides), in the order of its distribution hash table, and that order depends on which earlier
-/// transformation's classes ARX rolled the node up from. We take values in order of first arrival
-/// in the data; ARX's optimum node is found, but a few classes are suppressed differently.
-const KNOWN_DEVIATIONS: [&str; 2] = ["EntropyLDiversity-adult-120", "EntropyLDiversity-adult-123"];
-
 #[test]
 fn shared_arx_cases_pass() {
     let Some(dir) = arx_dir() else { return };
@@ -44,15 +37,8 @@ fn shared_arx_cases_pass() {
             r.checks,
             started.elapsed()
         );
-        if !r.pass && !KNOWN_DEVIATIONS.contains(&r.id.as_str()) {
+        if !r.pass {
             failures.push(format!("{}: {}", r.id, r.detail));
-        }
-        if r.pass && KNOWN_DEVIATIONS.contains(&r.id.as_str()) {
-            failures.push(format!("{} now passes: take it off KNOWN_DEVIATIONS", r.id));
-        }
-        // Even where the score differs, the optimum's transformation must be ARX's.
-        if KNOWN_DEVIATIONS.contains(&r.id.as_str()) {
-            assert_eq!(r.transformation, case.expected_transformation, "{}", r.id);
         }
     }
     assert!(
