@@ -133,19 +133,42 @@ fn digest(seq: u64, prev_hash: &str, r: &AuditRecord) -> String {
 
 /// Checks a whole log in order; returns the number of entries, or the first break.
 pub fn verify<'a>(entries: impl IntoIterator<Item = &'a AuditEntry>) -> Result<u64, ChainBreak> {
-    let mut expected_seq = 1u64;
-    let mut expected_prev = GENESIS.to_string();
+    let mut v = Verifier::default();
     for e in entries {
-        if e.seq != expected_seq {
+        v.push(e)?;
+    }
+    Ok(v.count())
+}
+
+/// Checks a log one entry at a time, so that a log of any length can be streamed through it.
+#[derive(Debug, Clone)]
+pub struct Verifier {
+    expected_seq: u64,
+    expected_prev: String,
+}
+
+impl Default for Verifier {
+    fn default() -> Self {
+        Verifier {
+            expected_seq: 1,
+            expected_prev: GENESIS.to_string(),
+        }
+    }
+}
+
+impl Verifier {
+    /// Checks the next entry against the one before it.
+    pub fn push(&mut self, e: &AuditEntry) -> Result<(), ChainBreak> {
+        if e.seq != self.expected_seq {
             return Err(ChainBreak {
-                seq: expected_seq,
+                seq: self.expected_seq,
                 reason: BreakReason::Sequence {
-                    expected: expected_seq,
+                    expected: self.expected_seq,
                     found: e.seq,
                 },
             });
         }
-        if e.prev_hash != expected_prev {
+        if e.prev_hash != self.expected_prev {
             return Err(ChainBreak {
                 seq: e.seq,
                 reason: BreakReason::PreviousHash,
@@ -157,10 +180,15 @@ pub fn verify<'a>(entries: impl IntoIterator<Item = &'a AuditEntry>) -> Result<u
                 reason: BreakReason::Content,
             });
         }
-        expected_prev.clone_from(&e.hash);
-        expected_seq += 1;
+        self.expected_prev.clone_from(&e.hash);
+        self.expected_seq += 1;
+        Ok(())
     }
-    Ok(expected_seq - 1)
+
+    /// Entries checked so far.
+    pub fn count(&self) -> u64 {
+        self.expected_seq - 1
+    }
 }
 
 #[cfg(test)]

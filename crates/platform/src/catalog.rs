@@ -75,6 +75,17 @@ pub enum SharingAttribute {
     None,
 }
 
+impl SharingAttribute {
+    /// The snake_case name used in the API and the database.
+    pub fn name(self) -> &'static str {
+        match self {
+            SharingAttribute::Unconditional => "unconditional",
+            SharingAttribute::Conditional => "conditional",
+            SharingAttribute::None => "none",
+        }
+    }
+}
+
 /// Whether the public may obtain the data (开放属性).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -85,6 +96,17 @@ pub enum OpenAttribute {
     Restricted,
     /// 禁止开放: never opened.
     Prohibited,
+}
+
+impl OpenAttribute {
+    /// The snake_case name used in the API and the database.
+    pub fn name(self) -> &'static str {
+        match self {
+            OpenAttribute::Unconditional => "unconditional",
+            OpenAttribute::Restricted => "restricted",
+            OpenAttribute::Prohibited => "prohibited",
+        }
+    }
 }
 
 /// A field of a catalog entry (数据项).

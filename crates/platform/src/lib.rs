@@ -10,3 +10,4 @@ pub mod audit;
 pub mod catalog;
 pub mod org;
 pub mod quality;
+pub mod store;

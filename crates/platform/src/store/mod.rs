@@ -1,0 +1,188 @@
+//! The metadata store: organizations, users and credentials, the catalog, dataset versions and the
+//! audit log, on SQLite (embedded default) or PostgreSQL (production) through one driver chosen by
+//! the URL. The SQL is written once for both: text, 64-bit integers and doubles only, ids made by
+//! the application, times as RFC 3339 text in UTC (which sorts as it reads).
+//!
+//! Every change commits together with its audit entry, in one transaction.
+
+mod audit_log;
+mod entries;
+mod people;
+mod stats;
+
+use std::path::Path;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Row};
+
+pub use audit_log::AuditFilter;
+pub use entries::{EntryQuery, StoredEntry};
+pub use people::{Credential, CredentialKind, NewUser, Organization, User};
+pub use stats::Stats;
+
+use crate::audit::ChainBreak;
+use crate::catalog::Violations;
+
+/// The schema, in order. Each runs once, in a transaction, and is recorded in `schema_migrations`.
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "platform",
+    include_str!("../../migrations/0001_platform.sql"),
+)];
+
+/// What can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed or could not be reached.
+    #[error("metadata database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Nothing has this id.
+    #[error("no {what} {id:?}")]
+    NotFound {
+        /// What was looked for.
+        what: &'static str,
+        /// Its id.
+        id: String,
+    },
+    /// The change conflicts with what is stored (a duplicate name, a stale revision).
+    #[error("{0}")]
+    Conflict(String),
+    /// The input breaks a rule; the message names the field.
+    #[error("{0}")]
+    Invalid(String),
+    /// A catalog entry breaks the catalog rules.
+    #[error(transparent)]
+    Rules(#[from] Violations),
+    /// User name or password wrong (which one is not said).
+    #[error("wrong user name or password")]
+    BadCredentials,
+    /// The audit chain is broken.
+    #[error("audit log: {0}")]
+    Chain(#[from] ChainBreak),
+    /// Stored text that does not parse (written by something else than this program).
+    #[error("stored {what} is not readable: {message}")]
+    Corrupt {
+        /// What was read.
+        what: &'static str,
+        /// Why it does not parse.
+        message: String,
+    },
+}
+
+/// The metadata store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Which database is behind the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite, in a file.
+    Sqlite,
+    /// PostgreSQL.
+    Postgres,
+}
+
+impl Store {
+    /// Connects to `url` (`sqlite://PATH?mode=rwc` or `postgres://...`) and brings the schema up
+    /// to date.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Invalid(format!(
+                "database URL {url:?}: expected sqlite://PATH or postgres://..."
+            )));
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+            .connect(url)
+            .await?;
+        let store = Store { pool, backend };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The URL of an SQLite database file, created if missing.
+    pub fn sqlite_url(path: &Path) -> String {
+        format!("sqlite://{}?mode=rwc", path.display())
+    }
+
+    /// Which database is behind the store.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (
+                 version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        )
+        .execute(&self.pool)
+        .await?;
+        for &(version, name, sql) in MIGRATIONS {
+            let mut tx = self.pool.begin().await?;
+            let done = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if done.is_some() {
+                continue;
+            }
+            sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(version)
+            .bind(name)
+            .bind(now())
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(())
+    }
+
+    /// Closes the pool.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The current time as RFC 3339 in UTC with milliseconds (fixed width, so text order is time order).
+pub fn now() -> String {
+    time_after(chrono::Duration::zero())
+}
+
+/// The time `d` from now, formatted as [`now`].
+pub fn time_after(d: chrono::Duration) -> String {
+    (chrono::Utc::now() + d).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// A random identifier: `prefix` and 20 lowercase base32 characters (100 bits).
+pub(crate) fn new_id(prefix: &str) -> String {
+    let mut bytes = [0u8; 13];
+    random(&mut bytes);
+    let text = data_encoding::BASE32_NOPAD.encode(&bytes).to_lowercase();
+    format!("{prefix}{}", &text[..20])
+}
+
+pub(crate) fn random(buf: &mut [u8]) {
+    // The operating system's generator failing is not a state the platform can run in.
+    getrandom::fill(buf).expect("the operating system's random generator is available");
+}
+
+/// Reads a text column.
+pub(crate) fn text(row: &sqlx::any::AnyRow, column: &str) -> Result<String, StoreError> {
+    Ok(row.try_get::<String, _>(column)?)
+}
+
+/// Reads an integer column.
+pub(crate) fn int(row: &sqlx::any::AnyRow, column: &str) -> Result<i64, StoreError> {
+    Ok(row.try_get::<i64, _>(column)?)
+}

@@ -1,0 +1,375 @@
+//! The metadata store on both back ends: every test runs on SQLite and on the PostgreSQL of the
+//! machine (127.0.0.1:5432, or `PUBDATA_TEST_POSTGRES`), each in a database of its own.
+
+use pubdata_detect::PiiType;
+use pubdata_platform::audit::Outcome;
+use pubdata_platform::catalog::{
+    CatalogEntry, DataItem, DataType, OpenAttribute, SecurityGrade, SharingAttribute, UpdateCycle,
+};
+use pubdata_platform::org::{AdminLevel, OrganizationKind, Role};
+use pubdata_platform::store::{
+    AuditFilter, CredentialKind, EntryQuery, NewUser, Organization, Store, StoreError,
+};
+use sqlx::AssertSqlSafe;
+
+/// A store on one back end, and what to drop afterwards.
+struct Backend {
+    name: &'static str,
+    url: String,
+    store: Store,
+    _dir: Option<tempfile::TempDir>,
+    drop_db: Option<(String, String)>,
+}
+
+async fn postgres() -> Option<(String, String, String)> {
+    sqlx::any::install_default_drivers();
+    let base = std::env::var("PUBDATA_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let admin = match tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        sqlx::AnyPool::connect(&base),
+    )
+    .await
+    {
+        Ok(Ok(p)) => p,
+        other => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "PostgreSQL at {base} does not answer under CI: {other:?}"
+            );
+            eprintln!("skipped PostgreSQL: {base} does not answer");
+            return None;
+        }
+    };
+    let mut suffix = [0u8; 6];
+    getrandom::fill(&mut suffix).expect("random");
+    let name = format!(
+        "pubdata_test_{}",
+        suffix
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    );
+    sqlx::raw_sql(AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&admin)
+        .await
+        .expect("create test database");
+    admin.close().await;
+    let url = match base.rsplit_once('/') {
+        Some((head, _)) => format!("{head}/{name}"),
+        None => panic!("PUBDATA_TEST_POSTGRES needs a database path"),
+    };
+    Some((url, base, name))
+}
+
+async fn backends() -> Vec<Backend> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = Store::sqlite_url(&dir.path().join("meta.db"));
+    let mut out = vec![Backend {
+        name: "sqlite",
+        store: Store::open(&url).await.expect("sqlite store"),
+        url,
+        _dir: Some(dir),
+        drop_db: None,
+    }];
+    if let Some((url, base, name)) = postgres().await {
+        out.push(Backend {
+            name: "postgres",
+            store: Store::open(&url).await.expect("postgres store"),
+            url,
+            _dir: None,
+            drop_db: Some((base, name)),
+        });
+    }
+    out
+}
+
+async fn finish(b: Backend) {
+    b.store.close().await;
+    if let Some((base, name)) = b.drop_db {
+        let admin = sqlx::AnyPool::connect(&base).await.expect("admin");
+        sqlx::raw_sql(AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )))
+        .execute(&admin)
+        .await
+        .expect("drop test database");
+        admin.close().await;
+    }
+}
+
+fn water() -> Organization {
+    Organization {
+        code: "hz-water".into(),
+        name: "杭州市水务集团".into(),
+        kind: OrganizationKind::WaterSupply,
+        level: AdminLevel::City,
+        region: "330100".into(),
+    }
+}
+
+fn item(name: &str, label: &str, pii: Option<PiiType>, grade: SecurityGrade) -> DataItem {
+    DataItem {
+        name: name.into(),
+        label: label.into(),
+        data_type: DataType::Text,
+        personal_info: pii,
+        grade,
+        required: false,
+        key: false,
+    }
+}
+
+fn entry(title: &str) -> CatalogEntry {
+    CatalogEntry {
+        title: title.into(),
+        description: "居民用水户的月度用水量".into(),
+        owner: "hz-water".into(),
+        items: vec![
+            item("account", "户号", None, SecurityGrade::L2),
+            item("usage_m3", "用水量", None, SecurityGrade::L1),
+        ],
+        update_cycle: UpdateCycle::Monthly,
+        sharing: SharingAttribute::Unconditional,
+        sharing_reason: None,
+        open: OpenAttribute::Unconditional,
+        open_reason: None,
+    }
+}
+
+#[tokio::test]
+async fn entries_are_created_found_in_chinese_and_edited_by_revision() {
+    for b in backends().await {
+        let s = &b.store;
+        s.create_organization(&water(), "admin").await.expect("org");
+        let e = s
+            .create_entry(&entry("居民月度用水量"), "admin")
+            .await
+            .expect("entry");
+        s.create_entry(&entry("供水管网压力监测"), "admin")
+            .await
+            .expect("entry");
+        let find = |q: &str| EntryQuery {
+            text: Some(q.into()),
+            ..Default::default()
+        };
+        let (hits, n) = s.entries(&find("月度 用水")).await.expect("search");
+        assert_eq!(
+            (n, hits.len()),
+            (2, 2),
+            "{}: both descriptions match",
+            b.name
+        );
+        let (hits, n) = s.entries(&find("居民月度")).await.expect("search");
+        assert_eq!(n, 1, "{}", b.name);
+        assert_eq!(hits[0].id, e.id);
+        let (_, n) = s
+            .entries(&find("户号"))
+            .await
+            .expect("item labels are searched");
+        assert_eq!(n, 2, "{}", b.name);
+        // Pattern characters and SQL in the search text are text, not syntax.
+        for q in [
+            "%",
+            "用_量",
+            "' OR 1=1 --",
+            "\\",
+            "x'); DROP TABLE catalog_entries; --",
+        ] {
+            let (_, n) = s.entries(&find(q)).await.expect("search never fails");
+            assert_eq!(n, 0, "{}: {q:?}", b.name);
+        }
+        assert_eq!(s.stats().await.expect("stats").catalog_entries, 2);
+
+        let mut changed = e.entry.clone();
+        changed.title = "居民月度用水量（含阶梯水价）".into();
+        let updated = s
+            .update_entry(&e.id, 1, &changed, "officer")
+            .await
+            .expect("edit");
+        assert_eq!(updated.revision, 2);
+        let stale = s.update_entry(&e.id, 1, &changed, "officer").await;
+        assert!(matches!(stale, Err(StoreError::Conflict(_))), "{}", b.name);
+        assert_eq!(
+            s.entry(&e.id).await.expect("get").entry.title,
+            changed.title
+        );
+        finish(b).await;
+    }
+}
+
+#[tokio::test]
+async fn an_entry_that_breaks_the_rules_is_refused_and_leaves_nothing() {
+    for b in backends().await {
+        let s = &b.store;
+        s.create_organization(&water(), "admin").await.expect("org");
+        let before = s.verify_audit().await.expect("chain");
+        let mut bad = entry("用水户身份信息");
+        bad.items.push(item(
+            "id_number",
+            "身份证号",
+            Some(PiiType::CnResidentId),
+            SecurityGrade::L4,
+        ));
+        let err = s.create_entry(&bad, "admin").await.expect_err("refused");
+        let StoreError::Rules(v) = err else {
+            panic!("{}: {err}", b.name)
+        };
+        assert!(v.0.iter().any(|x| x.field == "open"), "{v}");
+        let mut stranger = entry("无主条目");
+        stranger.owner = "nobody".into();
+        assert!(matches!(
+            s.create_entry(&stranger, "admin").await,
+            Err(StoreError::NotFound {
+                what: "organization",
+                ..
+            })
+        ));
+        assert_eq!(s.stats().await.expect("stats").catalog_entries, 0);
+        assert_eq!(s.verify_audit().await.expect("chain"), before, "{}", b.name);
+        finish(b).await;
+    }
+}
+
+#[tokio::test]
+async fn users_sign_in_and_credentials_expire_and_end() {
+    for b in backends().await {
+        let s = &b.store;
+        s.create_organization(&water(), "admin").await.expect("org");
+        let officer = NewUser {
+            username: "li.ming".into(),
+            display_name: "李明".into(),
+            role: Role::DepartmentOfficer,
+            organization: Some("hz-water".into()),
+            password: "correct horse battery".into(),
+        };
+        s.create_user(&officer, "admin").await.expect("user");
+        assert!(matches!(
+            s.create_user(&officer, "admin").await,
+            Err(StoreError::Conflict(_))
+        ));
+        let orphan = NewUser {
+            username: "orphan".into(),
+            organization: None,
+            ..officer.clone()
+        };
+        assert!(matches!(
+            s.create_user(&orphan, "admin").await,
+            Err(StoreError::Invalid(_))
+        ));
+        let short = NewUser {
+            username: "short".into(),
+            password: "123".into(),
+            ..officer.clone()
+        };
+        assert!(matches!(
+            s.create_user(&short, "admin").await,
+            Err(StoreError::Invalid(_))
+        ));
+
+        let day = chrono::Duration::days(1);
+        for (user, pass) in [("li.ming", "wrong password!"), ("nobody", "whatever123")] {
+            let r = s.sign_in(user, pass, CredentialKind::Api, day).await;
+            assert!(matches!(r, Err(StoreError::BadCredentials)), "{}", b.name);
+        }
+        let (user, cred) = s
+            .sign_in(
+                "li.ming",
+                "correct horse battery",
+                CredentialKind::Session,
+                day,
+            )
+            .await
+            .expect("sign in");
+        assert_eq!(user.organization.as_deref(), Some("hz-water"));
+        let holder = s.holder(&cred.token).await.expect("lookup").expect("live");
+        assert_eq!(holder.principal.role, Role::DepartmentOfficer);
+        assert_eq!(holder.csrf, cred.csrf);
+        assert!(s.holder("pds_forged").await.expect("lookup").is_none());
+        s.revoke(&cred.token).await.expect("revoke");
+        assert!(s.holder(&cred.token).await.expect("lookup").is_none());
+        let old = s
+            .issue(
+                "li.ming",
+                CredentialKind::Api,
+                "old",
+                chrono::Duration::seconds(-1),
+            )
+            .await
+            .expect("issue");
+        assert!(
+            s.holder(&old.token).await.expect("lookup").is_none(),
+            "expired"
+        );
+
+        let denied = s
+            .audit_entries(&AuditFilter {
+                action: Some("sign_in".into()),
+                outcome: Some(Outcome::Denied),
+                ..Default::default()
+            })
+            .await
+            .expect("audit");
+        assert_eq!(
+            denied.len(),
+            2,
+            "{}: both failed sign-ins are audited",
+            b.name
+        );
+        finish(b).await;
+    }
+}
+
+#[tokio::test]
+async fn verify_names_the_entry_that_was_tampered_with() {
+    for b in backends().await {
+        let s = &b.store;
+        s.create_organization(&water(), "admin").await.expect("org");
+        for i in 0..5 {
+            s.create_entry(&entry(&format!("条目{i}")), "admin")
+                .await
+                .expect("entry");
+        }
+        assert_eq!(s.verify_audit().await.expect("intact"), 6, "{}", b.name);
+        let raw = sqlx::AnyPool::connect(&b.url)
+            .await
+            .expect("raw connection");
+        sqlx::raw_sql("UPDATE audit_log SET actor = 'someone-else' WHERE seq = 4")
+            .execute(&raw)
+            .await
+            .expect("tamper");
+        match s.verify_audit().await {
+            Err(StoreError::Chain(brk)) => assert_eq!(brk.seq, 4, "{}", b.name),
+            other => panic!("{}: {other:?}", b.name),
+        }
+        sqlx::raw_sql("DELETE FROM audit_log WHERE seq = 4")
+            .execute(&raw)
+            .await
+            .expect("remove");
+        match s.verify_audit().await {
+            Err(StoreError::Chain(brk)) => assert_eq!(brk.seq, 4, "{}", b.name),
+            other => panic!("{}: {other:?}", b.name),
+        }
+        raw.close().await;
+        finish(b).await;
+    }
+}
+
+#[tokio::test]
+async fn opening_twice_keeps_the_schema_and_the_data() {
+    for b in backends().await {
+        b.store
+            .create_organization(&water(), "admin")
+            .await
+            .expect("org");
+        let again = Store::open(&b.url).await.expect("second open");
+        assert_eq!(
+            again.organizations().await.expect("orgs").len(),
+            1,
+            "{}",
+            b.name
+        );
+        again.close().await;
+        finish(b).await;
+    }
+}
