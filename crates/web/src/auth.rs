@@ -1,0 +1,158 @@
+//! Who is calling: a bearer token (API) or a session cookie (pages), resolved through the store,
+//! and the one place where a request is authorized and a refusal audited.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use pubdata_platform::access::{Action, Principal, authorize};
+use pubdata_platform::audit::Outcome;
+use pubdata_platform::store::CredentialKind;
+
+use crate::AppState;
+use crate::error::ApiError;
+
+/// The session cookie's name.
+pub const SESSION_COOKIE: &str = "pubdata_session";
+
+/// The header that carries the CSRF token on API calls made with a session cookie.
+pub(crate) const CSRF_HEADER: &str = "x-csrf-token";
+
+/// How the caller proved who it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Via {
+    Anonymous,
+    Bearer,
+    Cookie,
+}
+
+/// The caller of a request.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    pub principal: Option<Principal>,
+    pub via: Via,
+    pub csrf: Option<String>,
+    pub token: Option<String>,
+}
+
+impl Caller {
+    /// The name recorded in the audit log.
+    pub fn actor(&self) -> &str {
+        self.principal
+            .as_ref()
+            .map_or("anonymous", |p| p.user.as_str())
+    }
+
+    /// Authorizes `action` on `target`; a refusal is audited and becomes the error to answer.
+    pub async fn may(
+        &self,
+        state: &AppState,
+        action: &Action,
+        name: &str,
+        target: &str,
+    ) -> Result<(), ApiError> {
+        match authorize(self.principal.as_ref(), action) {
+            Ok(()) => Ok(()),
+            Err(denied) => {
+                state
+                    .store
+                    .audit(
+                        self.actor(),
+                        name,
+                        target,
+                        Outcome::Denied,
+                        &denied.to_string(),
+                    )
+                    .await?;
+                Err(denied.into())
+            }
+        }
+    }
+
+    /// A change made with a session cookie must carry the session's CSRF token (a bearer token
+    /// cannot be sent by another site, so it needs none).
+    pub fn check_csrf(&self, given: Option<&str>) -> Result<(), ApiError> {
+        if self.via != Via::Cookie {
+            return Ok(());
+        }
+        match (&self.csrf, given) {
+            (Some(expected), Some(g)) if constant_eq(expected.as_bytes(), g.as_bytes()) => Ok(()),
+            _ => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "csrf",
+                "the form or request lacks this session's CSRF token; reload the page and try again",
+            )),
+        }
+    }
+
+    /// [`Caller::check_csrf`] with the token from the `X-CSRF-Token` header.
+    pub fn check_csrf_header(&self, headers: &HeaderMap) -> Result<(), ApiError> {
+        self.check_csrf(headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()))
+    }
+}
+
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The session cookie's value, if the request carries one.
+pub(crate) fn session_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_string())
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .unwrap_or_default();
+            let holder = match token {
+                "" => None,
+                t => state.store.holder(t).await?,
+            };
+            // A token that is presented but not valid is refused outright, never taken as
+            // anonymous: the caller meant to be someone.
+            return match holder {
+                Some(h) if h.kind == CredentialKind::Api => Ok(Caller {
+                    principal: Some(h.principal),
+                    via: Via::Bearer,
+                    csrf: None,
+                    token: Some(token.to_string()),
+                }),
+                _ => Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_token",
+                    "the bearer token is unknown, revoked or expired; request a new one at POST /api/v1/tokens",
+                )),
+            };
+        }
+        if let Some(cookie) = session_cookie(&parts.headers)
+            && let Some(h) = state.store.holder(&cookie).await?
+            && h.kind == CredentialKind::Session
+        {
+            return Ok(Caller {
+                principal: Some(h.principal),
+                via: Via::Cookie,
+                csrf: Some(h.csrf),
+                token: Some(cookie),
+            });
+        }
+        Ok(Caller {
+            principal: None,
+            via: Via::Anonymous,
+            csrf: None,
+            token: None,
+        })
+    }
+}

@@ -1,0 +1,45 @@
+//! `pubdata serve`: the platform's JSON API under `/api/v1` (described by
+//! `/api/v1/openapi.json`) and its server-rendered pages, over the metadata store.
+//!
+//! Every route decides through [`pubdata_platform::access::authorize`]; a refusal is audited.
+//! API callers present a bearer token; browsers a session cookie, and every form or API call that
+//! changes something with a cookie must echo the session's CSRF token.
+
+mod api;
+mod auth;
+mod error;
+mod html;
+pub mod openapi;
+mod pages;
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use pubdata_platform::store::Store;
+
+pub use auth::SESSION_COOKIE;
+
+/// What every handler shares.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The metadata store.
+    pub store: Store,
+}
+
+/// The whole application: API and pages.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .with_state(state)
+}
+
+/// Serves `app` on `addr` until Ctrl-C.
+pub async fn serve(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+}

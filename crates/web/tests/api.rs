@@ -1,0 +1,465 @@
+//! The API from the outside: every route against every role, organization boundaries, tokens,
+//! CSRF, bad input, and the OpenAPI document.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::{Auth, CALLERS, PASSWORD, platform};
+use serde_json::{Value, json};
+
+/// Expected status per caller, in the order of [`CALLERS`]:
+/// anonymous, admin, water officer, power officer, auditor, applicant, operator.
+fn expect(codes: [u16; 7]) -> [u16; 7] {
+    codes
+}
+
+#[tokio::test]
+async fn every_route_against_every_role() {
+    let p = platform().await;
+    let id = p.entry_id.clone();
+    for (i, caller) in CALLERS.iter().enumerate() {
+        let auth = p.auth(caller);
+        // Each allowed creation needs a fresh name.
+        let new_org = json!({"code": format!("org-{i}"), "name": format!("某县交通集团{i}"),
+                             "kind": "public_transport", "level": "county", "region": "330106"});
+        let new_user = json!({"username": format!("user-{i}"), "role": "applicant",
+                              "password": PASSWORD});
+        let new_entry =
+            serde_json::to_value(common::entry("hz-water", &format!("新条目{i}"))).expect("json");
+        let revision = p.store.entry(&id).await.expect("entry").revision;
+        let update = json!({"revision": revision,
+                            "entry": common::entry("hz-water", &format!("改名{i}"))});
+        let cases: Vec<(&str, String, Option<Value>, [u16; 7])> = vec![
+            ("GET", "/api/v1/openapi.json".into(), None, expect([200; 7])),
+            ("GET", "/api/v1/stats".into(), None, expect([200; 7])),
+            (
+                "GET",
+                "/api/v1/me".into(),
+                None,
+                expect([401, 200, 200, 200, 200, 200, 200]),
+            ),
+            (
+                "GET",
+                "/api/v1/catalog?q=用水".into(),
+                None,
+                expect([200; 7]),
+            ),
+            (
+                "GET",
+                format!("/api/v1/catalog/{id}"),
+                None,
+                expect([200; 7]),
+            ),
+            (
+                "POST",
+                "/api/v1/catalog".into(),
+                Some(new_entry),
+                expect([401, 201, 201, 403, 403, 403, 403]),
+            ),
+            (
+                "PUT",
+                format!("/api/v1/catalog/{id}"),
+                Some(update),
+                expect([401, 200, 200, 403, 403, 403, 403]),
+            ),
+            (
+                "GET",
+                "/api/v1/organizations".into(),
+                None,
+                expect([200; 7]),
+            ),
+            (
+                "POST",
+                "/api/v1/organizations".into(),
+                Some(new_org),
+                expect([401, 201, 403, 403, 403, 403, 403]),
+            ),
+            (
+                "GET",
+                "/api/v1/users".into(),
+                None,
+                expect([401, 200, 403, 403, 403, 403, 403]),
+            ),
+            (
+                "POST",
+                "/api/v1/users".into(),
+                Some(new_user),
+                expect([401, 201, 403, 403, 403, 403, 403]),
+            ),
+            (
+                "GET",
+                "/api/v1/audit".into(),
+                None,
+                expect([401, 200, 403, 403, 200, 403, 403]),
+            ),
+            (
+                "GET",
+                "/api/v1/audit/verify".into(),
+                None,
+                expect([401, 200, 403, 403, 200, 403, 403]),
+            ),
+        ];
+        for (method, path, body, codes) in cases {
+            let (status, answer) = p.json(method, &path, &auth, body).await;
+            assert_eq!(
+                status.as_u16(),
+                codes[i],
+                "{caller} {method} {path}: {answer}"
+            );
+        }
+    }
+    // Every refusal was audited, with who asked.
+    let admin = p.auth("admin");
+    let (_, denied) = p
+        .json(
+            "GET",
+            "/api/v1/audit?outcome=denied&limit=1000",
+            &admin,
+            None,
+        )
+        .await;
+    let denied = denied.as_array().expect("list");
+    assert!(
+        denied
+            .iter()
+            .any(|e| e["actor"] == "power" && e["action"] == "catalog.update")
+    );
+    assert!(
+        denied
+            .iter()
+            .any(|e| e["actor"] == "anonymous" && e["action"] == "user.list")
+    );
+    let (_, verify) = p.json("GET", "/api/v1/audit/verify", &admin, None).await;
+    assert_eq!(verify["intact"], true, "{verify}");
+}
+
+#[tokio::test]
+async fn an_officer_cannot_move_an_entry_to_another_organization_or_edit_one_by_naming_its_own() {
+    let p = platform().await;
+    let power = p.auth("power");
+    let water = p.auth("water");
+    // The power officer names its own organization in the body of the water company's entry.
+    let sneaky = json!({"revision": 1, "entry": common::entry("hz-power", "改到我名下")});
+    let (status, _) = p
+        .json(
+            "PUT",
+            &format!("/api/v1/catalog/{}", p.entry_id),
+            &power,
+            Some(sneaky),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    // The owner itself cannot hand the entry to another organization.
+    let moved = json!({"revision": 1, "entry": common::entry("hz-power", "移交")});
+    let (status, body) = p
+        .json(
+            "PUT",
+            &format!("/api/v1/catalog/{}", p.entry_id),
+            &water,
+            Some(moved),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(
+        p.store.entry(&p.entry_id).await.expect("entry").entry.title,
+        "居民用水量"
+    );
+    // Creating for another organization is refused too.
+    let (status, _) = p
+        .json(
+            "POST",
+            "/api/v1/catalog",
+            &power,
+            Some(serde_json::to_value(common::entry("hz-water", "代建")).expect("json")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn tokens_are_issued_for_passwords_and_refused_when_forged_expired_or_revoked() {
+    let p = platform().await;
+    let (status, body) = p
+        .json(
+            "POST",
+            "/api/v1/tokens",
+            &Auth::None,
+            Some(json!({"username": "water", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let token = Auth::Bearer(body["token"].as_str().expect("token").to_string());
+    let (status, me) = p.json("GET", "/api/v1/me", &token, None).await;
+    assert_eq!(
+        (status, me["organization"].as_str()),
+        (StatusCode::OK, Some("hz-water"))
+    );
+
+    let (status, body) = p
+        .json(
+            "POST",
+            "/api/v1/tokens",
+            &Auth::None,
+            Some(json!({"username": "water", "password": "not the password"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("bad_credentials"))
+    );
+
+    for forged in [
+        Auth::Bearer("pdt_forged".into()),
+        Auth::Raw("Bearer ".into()),
+        Auth::Raw("Basic d2F0ZXI6cGFzcw==".into()),
+    ] {
+        let (status, body) = p.json("GET", "/api/v1/catalog", &forged, None).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "{forged:?}: {body}");
+        assert_eq!(body["error"], "invalid_token");
+    }
+    let expired = p
+        .store
+        .issue(
+            "admin",
+            pubdata_platform::store::CredentialKind::Api,
+            "old",
+            chrono::Duration::seconds(-5),
+        )
+        .await
+        .expect("issue");
+    let (status, _) = p
+        .json("GET", "/api/v1/users", &Auth::Bearer(expired.token), None)
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    let (status, _) = p
+        .json("DELETE", "/api/v1/tokens/current", &token, None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = p.json("GET", "/api/v1/me", &token, None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    // A session cookie is not an API token, and an API token is not a cookie.
+    let session = p.session("admin").await;
+    let (status, _) = p
+        .json(
+            "GET",
+            "/api/v1/users",
+            &Auth::Bearer(session.token.clone()),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let Auth::Bearer(api) = p.auth("admin") else {
+        unreachable!()
+    };
+    let (status, _) = p
+        .json(
+            "GET",
+            "/api/v1/users",
+            &Auth::Cookie {
+                token: api,
+                csrf: None,
+            },
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_change_made_with_a_session_cookie_needs_the_csrf_token() {
+    let p = platform().await;
+    let s = p.session("admin").await;
+    let body = || Some(serde_json::to_value(common::entry("hz-water", "经由会话")).expect("json"));
+    let bare = Auth::Cookie {
+        token: s.token.clone(),
+        csrf: None,
+    };
+    let wrong = Auth::Cookie {
+        token: s.token.clone(),
+        csrf: Some("guess".into()),
+    };
+    let right = Auth::Cookie {
+        token: s.token.clone(),
+        csrf: Some(s.csrf.clone()),
+    };
+    for auth in [&bare, &wrong] {
+        let (status, answer) = p.json("POST", "/api/v1/catalog", auth, body()).await;
+        assert_eq!(
+            (status, answer["error"].as_str()),
+            (StatusCode::FORBIDDEN, Some("csrf"))
+        );
+    }
+    assert_eq!(p.store.stats().await.expect("stats").catalog_entries, 1);
+    let (status, _) = p.json("POST", "/api/v1/catalog", &right, body()).await;
+    assert_eq!(status, StatusCode::CREATED);
+    // Reading needs no CSRF token.
+    let (status, _) = p.json("GET", "/api/v1/users", &bare, None).await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_error_and_commits_nothing() {
+    let p = platform().await;
+    let admin = p.auth("admin");
+    let (status, _, text) = p
+        .send(
+            "POST",
+            "/api/v1/catalog",
+            &admin,
+            Some(("application/json", "{\"title\": ".into())),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{text}");
+    assert!(text.contains("\"error\":\"bad_request\""), "{text}");
+    let (status, body) = p
+        .json(
+            "POST",
+            "/api/v1/catalog",
+            &admin,
+            Some(json!({"title": "缺字段"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("owner")),
+        "{body}"
+    );
+    // A catalog rule: an L4 item may never be opened; the answer names the field.
+    let mut l4 = common::entry("hz-water", "核心数据");
+    l4.items[0].grade = pubdata_platform::catalog::SecurityGrade::L4;
+    let (status, body) = p
+        .json(
+            "POST",
+            "/api/v1/catalog",
+            &admin,
+            Some(serde_json::to_value(l4).expect("json")),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("catalog_rules"))
+    );
+    assert!(
+        body["fields"].as_array().is_some_and(|f| !f.is_empty()),
+        "{body}"
+    );
+    let (status, _, _) = p
+        .send(
+            "POST",
+            "/api/v1/catalog",
+            &admin,
+            Some(("application/json", "x".repeat(3 << 20))),
+        )
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    // SQL and pattern characters in a search are text.
+    for q in ["'%20OR%201=1%20--", "%25", "%5C"] {
+        let (status, body) = p
+            .json("GET", &format!("/api/v1/catalog?q={q}"), &Auth::None, None)
+            .await;
+        assert_eq!(
+            (status, body["total"].as_i64()),
+            (StatusCode::OK, Some(0)),
+            "{q}"
+        );
+    }
+    let (status, _) = p
+        .json("GET", "/api/v1/catalog?limit=lots", &Auth::None, None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = p
+        .json("GET", "/api/v1/catalog/e-nothing", &Auth::None, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(p.store.stats().await.expect("stats").catalog_entries, 1);
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_every_operation_and_each_answers() {
+    let p = platform().await;
+    let (status, doc) = p
+        .json("GET", "/api/v1/openapi.json", &Auth::None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let admin = p.auth("admin");
+    for op in pubdata_web::openapi::OPERATIONS {
+        assert!(
+            doc["paths"][op.path][op.method].is_object(),
+            "{} {} missing from the document",
+            op.method,
+            op.path
+        );
+        let path = op.path.replace("{id}", &p.entry_id);
+        let (status, _) = p.json(&op.method.to_uppercase(), &path, &admin, None).await;
+        assert!(
+            status != StatusCode::NOT_FOUND && status != StatusCode::METHOD_NOT_ALLOWED,
+            "{} {} is in the document but not served ({status})",
+            op.method,
+            op.path
+        );
+    }
+    // The enumerations in the document are the ones the server accepts.
+    let schemas = &doc["components"]["schemas"];
+    for cycle in schemas["CatalogEntry"]["properties"]["update_cycle"]["enum"]
+        .as_array()
+        .expect("enum")
+    {
+        serde_json::from_value::<pubdata_platform::catalog::UpdateCycle>(cycle.clone())
+            .expect("a cycle the server accepts");
+    }
+    for kind in schemas["Organization"]["properties"]["kind"]["enum"]
+        .as_array()
+        .expect("enum")
+    {
+        serde_json::from_value::<pubdata_platform::org::OrganizationKind>(kind.clone())
+            .expect("a kind the server accepts");
+    }
+}
+
+#[tokio::test]
+async fn statistics_follow_the_catalog() {
+    let p = platform().await;
+    let (_, before) = p.json("GET", "/api/v1/stats", &Auth::None, None).await;
+    assert_eq!(
+        (
+            before["catalog_entries"].as_i64(),
+            before["data_items"].as_i64()
+        ),
+        (Some(1), Some(1))
+    );
+    let mut e = common::entry("hz-water", "两项");
+    e.items.push(e.items[0].clone());
+    e.items[1].name = "usage_kwh".into();
+    let (status, _) = p
+        .json(
+            "POST",
+            "/api/v1/catalog",
+            &p.auth("water"),
+            Some(serde_json::to_value(e).expect("json")),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, after) = p.json("GET", "/api/v1/stats", &Auth::None, None).await;
+    assert_eq!(
+        (
+            after["catalog_entries"].as_i64(),
+            after["data_items"].as_i64()
+        ),
+        (Some(2), Some(3))
+    );
+    for later in [
+        "sharing_calls",
+        "applications_served",
+        "open_datasets",
+        "open_data_items",
+    ] {
+        assert_eq!(
+            after[later], 0,
+            "{later} reads zero until its part of the platform exists"
+        );
+    }
+}

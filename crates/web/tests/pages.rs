@@ -1,0 +1,207 @@
+//! The pages over HTTP: what each kind of visitor sees and may post.
+
+mod common;
+
+use axum::http::{StatusCode, header};
+use common::{Auth, PASSWORD, platform};
+
+fn form(pairs: &[(&str, &str)]) -> Option<(&'static str, String)> {
+    let body = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    Some(("application/x-www-form-urlencoded", body))
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn cookie(token: &str) -> Auth {
+    Auth::Cookie {
+        token: token.into(),
+        csrf: None,
+    }
+}
+
+#[tokio::test]
+async fn anyone_sees_the_statistics_and_searches_the_catalog_with_text_escaped() {
+    let p = platform().await;
+    let mut hostile = common::entry("hz-water", "<script>alert(1)</script>供水");
+    hostile.description = "\"><img src=x onerror=alert(2)>".into();
+    p.store
+        .create_entry(&hostile, "setup")
+        .await
+        .expect("entry");
+    let (status, _, home) = p.send("GET", "/", &Auth::None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(home.contains("<b data-stat>2</b>目录条目"), "{home}");
+    assert!(!home.contains("<script>alert"), "titles are escaped");
+    let (status, _, list) = p
+        .send("GET", "/catalog?q=%E4%BE%9B%E6%B0%B4", &Auth::None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains("1 条 entries"), "{list}");
+    assert!(list.contains("&lt;script&gt;alert(1)&lt;/script&gt;供水"));
+    let id = p.entry_id.clone();
+    let (status, _, page) = p
+        .send("GET", &format!("/catalog/{id}"), &Auth::None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("usage_m3") && page.contains("hz-water"));
+    let (status, _, _) = p.send("GET", "/catalog/e-missing", &Auth::None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn signing_in_sets_an_http_only_cookie_and_signing_out_ends_the_session() {
+    let p = platform().await;
+    let (status, _, page) = p
+        .send(
+            "POST",
+            "/login",
+            &Auth::None,
+            form(&[("username", "water"), ("password", "wrong")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(page.contains("Wrong user name or password"));
+    let (status, headers, _) = p
+        .send(
+            "POST",
+            "/login",
+            &Auth::None,
+            form(&[("username", "water"), ("password", PASSWORD)]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let set = headers[header::SET_COOKIE].to_str().expect("cookie");
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+        "{set}"
+    );
+    let token = set
+        .strip_prefix("pubdata_session=")
+        .and_then(|r| r.split(';').next())
+        .expect("token")
+        .to_string();
+    let (_, _, home) = p.send("GET", "/", &cookie(&token), None).await;
+    assert!(home.contains("water · department_officer"), "{home}");
+    let holder = p.store.holder(&token).await.expect("lookup").expect("live");
+    // Signing out needs the session's CSRF token: another site cannot sign a user out.
+    let (status, _, _) = p
+        .send("POST", "/logout", &cookie(&token), form(&[("csrf", "x")]))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = p
+        .send(
+            "POST",
+            "/logout",
+            &cookie(&token),
+            form(&[("csrf", &holder.csrf)]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert!(p.store.holder(&token).await.expect("lookup").is_none());
+}
+
+#[tokio::test]
+async fn the_new_entry_form_is_for_those_who_may_create_and_checks_csrf_and_rules() {
+    let p = platform().await;
+    let (status, headers, _) = p.send("GET", "/catalog/new", &Auth::None, None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/login");
+    let applicant = p.session("applicant").await;
+    let (status, _, _) = p
+        .send("GET", "/catalog/new", &cookie(&applicant.token), None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let water = p.session("water").await;
+    let (status, _, page) = p
+        .send("GET", "/catalog/new", &cookie(&water.token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("value=\"hz-water\"") && !page.contains("value=\"hz-power\""));
+
+    let fields = |csrf: &str, items: &str, open: &str| {
+        form(&[
+            ("csrf", csrf),
+            ("title", "居民阶梯水价"),
+            ("description", "按户统计"),
+            ("owner", "hz-water"),
+            ("update_cycle", "monthly"),
+            ("sharing", "unconditional"),
+            ("open", open),
+            ("items", items),
+        ])
+    };
+    let good = "account | 户号 | text | L2\nusage | 用水量 | decimal | L1 | | required";
+    let (status, _, _) = p
+        .send(
+            "POST",
+            "/catalog/new",
+            &cookie(&water.token),
+            fields("forged", good, "unconditional"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let bad_line = "account | 户号 | text | L9";
+    let (status, _, page) = p
+        .send(
+            "POST",
+            "/catalog/new",
+            &cookie(&water.token),
+            fields(&water.csrf, bad_line, "unconditional"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("items line 1: unknown grade"), "{page}");
+    let with_id = "id | 身份证号 | text | L3 | cn_resident_id";
+    let (status, _, page) = p
+        .send(
+            "POST",
+            "/catalog/new",
+            &cookie(&water.token),
+            fields(&water.csrf, with_id, "unconditional"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("open: "), "the rule names its field: {page}");
+    // Values typed in come back in the form.
+    assert!(page.contains("value=\"居民阶梯水价\""));
+    assert_eq!(p.store.stats().await.expect("stats").catalog_entries, 1);
+
+    let (status, headers, _) = p
+        .send(
+            "POST",
+            "/catalog/new",
+            &cookie(&water.token),
+            fields(&water.csrf, good, "unconditional"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let location = headers[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .to_string();
+    let (_, _, page) = p.send("GET", &location, &Auth::None, None).await;
+    assert!(page.contains("居民阶梯水价") && page.contains("用水量"));
+    // An officer cannot post for another organization by editing the form.
+    let power = p.session("power").await;
+    let (status, _, _) = p
+        .send(
+            "POST",
+            "/catalog/new",
+            &cookie(&power.token),
+            fields(&power.csrf, good, "unconditional"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
