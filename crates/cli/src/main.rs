@@ -40,6 +40,14 @@ enum Command {
     /// Measure throughput and accuracy.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
+    /// Run the platform: the API under /api/v1 and the portal's pages.
+    Serve(commands::platform::ServeArgs),
+    /// Administer the platform's users.
+    #[command(subcommand)]
+    Admin(commands::platform::AdminCommand),
+    /// Check the platform's audit log.
+    #[command(subcommand)]
+    Audit(commands::platform::AuditCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -55,6 +63,9 @@ fn main() -> std::process::ExitCode {
         Command::Risk(args) => commands::risk::run(args),
         Command::ArxCheck(args) => commands::arx_check::run(args),
         Command::Bench(cmd) => commands::bench::run(cmd),
+        Command::Serve(args) => commands::platform::serve(args),
+        Command::Admin(cmd) => commands::platform::admin(cmd),
+        Command::Audit(cmd) => commands::platform::audit(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod audit;
 pub mod catalog;
+pub mod demo;
 pub mod org;
 pub mod quality;
 pub mod store;

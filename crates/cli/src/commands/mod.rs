@@ -9,6 +9,7 @@ pub mod deid;
 pub mod generate;
 pub mod grouped;
 pub mod key;
+pub mod platform;
 pub mod policy;
 pub mod reidentify;
 pub mod risk;

@@ -1,0 +1,250 @@
+//! `pubdata serve`, `pubdata admin create` and `pubdata audit verify`: the platform's commands,
+//! over the same store the server uses.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use pubdata_platform::demo;
+use pubdata_platform::org::{AdminLevel, OrganizationKind, Role};
+use pubdata_platform::store::{NewUser, Organization, Store, StoreError};
+
+/// Where the platform keeps its metadata and data.
+#[derive(Debug, Args)]
+pub struct Location {
+    /// Folder for the embedded database and the datasets.
+    #[arg(long, default_value = "./pubdata-data")]
+    pub data_dir: PathBuf,
+    /// Metadata database instead of the embedded SQLite: postgres://USER@HOST:PORT/DB.
+    #[arg(long, env = "PUBDATA_DATABASE_URL")]
+    pub database_url: Option<String>,
+}
+
+impl Location {
+    fn describe(&self) -> String {
+        match &self.database_url {
+            Some(url) => redact(url),
+            None => format!("sqlite {}", self.data_dir.join("metadata.db").display()),
+        }
+    }
+
+    async fn open(&self) -> anyhow::Result<Store> {
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => {
+                std::fs::create_dir_all(&self.data_dir).with_context(|| {
+                    format!("{}: cannot create the data folder", self.data_dir.display())
+                })?;
+                Store::sqlite_url(&self.data_dir.join("metadata.db"))
+            }
+        };
+        Store::open(&url)
+            .await
+            .with_context(|| format!("metadata store {}", self.describe()))
+    }
+}
+
+/// Hides a password in a database URL before it is printed.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// Arguments of `pubdata serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    #[command(flatten)]
+    pub location: Location,
+    /// Seed a demo province (organizations, users, catalog) into an empty store.
+    #[arg(long)]
+    pub demo: bool,
+}
+
+/// `pubdata admin ...`.
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create an authority administrator (the first one, or another).
+    Create(AdminCreateArgs),
+}
+
+/// Arguments of `pubdata admin create`.
+#[derive(Debug, Args)]
+pub struct AdminCreateArgs {
+    /// Sign-in name.
+    #[arg(long)]
+    pub username: String,
+    /// Code of the data authority the administrator works for; created when missing.
+    #[arg(long, default_value = "data-authority")]
+    pub organization: String,
+    /// Name of the data authority, when it has to be created.
+    #[arg(long, default_value = "公共数据主管部门")]
+    pub organization_name: String,
+    /// Administrative division code of the authority's area, when it has to be created.
+    #[arg(long, default_value = "330000")]
+    pub region: String,
+    /// Read the password from the first line of standard input instead of generating one.
+    #[arg(long)]
+    pub password_stdin: bool,
+    #[command(flatten)]
+    pub location: Location,
+}
+
+/// `pubdata audit ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Check the audit log's hash chain and name the first broken entry.
+    Verify(AuditVerifyArgs),
+}
+
+/// Arguments of `pubdata audit verify`.
+#[derive(Debug, Args)]
+pub struct AuditVerifyArgs {
+    #[command(flatten)]
+    pub location: Location,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// Runs `pubdata serve`.
+pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    runtime()?.block_on(async {
+        let store = args.location.open().await?;
+        if args.demo {
+            let seeded = demo::seed(&store).await.context("seeding the demo province")?;
+            let users: Vec<&str> = demo::DEMO_USERS.iter().map(|u| u.0).collect();
+            println!(
+                "demo province {}: sign in as {} with password {:?} (demo only; never expose it)",
+                if seeded { "seeded" } else { "already present" },
+                users.join(", "),
+                demo::DEMO_PASSWORD
+            );
+        } else if !store.has_admin().await? {
+            println!(
+                "no administrator yet: create one with `pubdata admin create --username NAME` (same --data-dir / --database-url)"
+            );
+        }
+        println!(
+            "pubdata serving http://{} (metadata: {}); Ctrl-C stops",
+            args.listen,
+            args.location.describe()
+        );
+        pubdata_web::serve(args.listen, pubdata_web::AppState { store })
+            .await
+            .with_context(|| format!("cannot serve on {}", args.listen))
+    })
+}
+
+/// Runs `pubdata admin ...`.
+pub fn admin(cmd: AdminCommand) -> anyhow::Result<()> {
+    let AdminCommand::Create(args) = cmd;
+    let password = if args.password_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .context("reading the password from standard input")?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    } else {
+        let mut bytes = [0u8; 12];
+        getrandom::fill(&mut bytes).context("the operating system's random generator")?;
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    runtime()?.block_on(async {
+        let store = args.location.open().await?;
+        match store.organization(&args.organization).await {
+            Ok(org) if org.kind != OrganizationKind::DataAuthority => bail!(
+                "organization {} is a {}, not the data authority; administrators work for the authority",
+                org.code,
+                org.kind
+            ),
+            Ok(_) => {}
+            Err(StoreError::NotFound { .. }) => {
+                store
+                    .create_organization(
+                        &Organization {
+                            code: args.organization.clone(),
+                            name: args.organization_name.clone(),
+                            kind: OrganizationKind::DataAuthority,
+                            level: AdminLevel::Province,
+                            region: args.region.clone(),
+                        },
+                        "pubdata admin create",
+                    )
+                    .await
+                    .context("creating the data authority")?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+        store
+            .create_user(
+                &NewUser {
+                    username: args.username.clone(),
+                    display_name: String::new(),
+                    role: Role::AuthorityAdmin,
+                    organization: Some(args.organization.clone()),
+                    password: password.clone(),
+                },
+                "pubdata admin create",
+            )
+            .await
+            .with_context(|| format!("creating administrator {}", args.username))?;
+        if args.password_stdin {
+            println!("administrator {} created", args.username);
+        } else {
+            println!(
+                "administrator {} created with password {password} (shown once; sign in and keep it safe)",
+                args.username
+            );
+        }
+        Ok(())
+    })
+}
+
+/// Runs `pubdata audit ...`.
+pub fn audit(cmd: AuditCommand) -> anyhow::Result<()> {
+    let AuditCommand::Verify(args) = cmd;
+    runtime()?.block_on(async {
+        let store = args.location.open().await?;
+        match store.verify_audit().await {
+            Ok(n) => {
+                if args.json {
+                    println!("{}", serde_json::json!({"intact": true, "entries": n}));
+                } else {
+                    println!("audit log intact: {n} entries, every hash links to the one before");
+                }
+                Ok(())
+            }
+            Err(StoreError::Chain(b)) => {
+                if args.json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"intact": false, "first_broken": b.seq, "reason": b.reason.to_string()})
+                    );
+                }
+                bail!("audit log broken at entry {}: {}", b.seq, b.reason)
+            }
+            Err(e) => Err(e.into()),
+        }
+    })
+}

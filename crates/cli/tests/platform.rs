@@ -1,0 +1,161 @@
+//! `pubdata serve`, `pubdata admin create` and `pubdata audit verify` as an operator runs them.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{fails, ok, s};
+
+fn admin_create(dir: &str, user: &str, password: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pubdata"))
+        .args([
+            "admin",
+            "create",
+            "--username",
+            user,
+            "--password-stdin",
+            "--data-dir",
+            dir,
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(format!("{password}\n").as_bytes())
+        .expect("write password");
+    child.wait_with_output().expect("wait")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_verify_passes_on_a_fresh_log_and_names_the_entry_changed_behind_its_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = s(dir.path());
+    let out = admin_create(d, "root.admin", "a long admin password");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["audit", "verify", "--data-dir", d, "--json"])).expect("json");
+    assert_eq!(json["intact"], true);
+    assert_eq!(
+        json["entries"], 2,
+        "the authority and the administrator were created"
+    );
+
+    // A second administrator with the same name is refused, in one line.
+    let again = admin_create(d, "root.admin", "another long password");
+    assert!(!again.status.success());
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert!(err.contains("exists") && err.lines().count() == 1, "{err}");
+
+    sqlx::any::install_default_drivers();
+    let url = pubdata_platform::store::Store::sqlite_url(&dir.path().join("metadata.db"));
+    let raw = sqlx::AnyPool::connect(&url)
+        .await
+        .expect("open the database directly");
+    sqlx::raw_sql("UPDATE audit_log SET detail = 'authority_admin?' WHERE seq = 2")
+        .execute(&raw)
+        .await
+        .expect("tamper");
+    raw.close().await;
+    let err = fails(&["audit", "verify", "--data-dir", d]);
+    assert!(err.contains("broken at entry 2"), "{err}");
+}
+
+#[test]
+fn an_administrator_works_for_the_data_authority() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = s(dir.path());
+    assert!(
+        admin_create(d, "first", "a long admin password")
+            .status
+            .success()
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_pubdata"))
+        .args([
+            "admin",
+            "create",
+            "--username",
+            "x",
+            "--organization",
+            "Bad Code",
+            "--data-dir",
+            d,
+        ])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("code: 3 to 64 characters"), "{err}");
+    // Without --password-stdin a password is generated and shown once.
+    let out = ok(&["admin", "create", "--username", "second", "--data-dir", d]);
+    assert!(out.contains("created with password "), "{out}");
+    let short = admin_create(d, "third", "short");
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"));
+}
+
+fn get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: localhost\r\n\r\n").ok()?;
+    let mut text = String::new();
+    stream.read_to_string(&mut text).ok()?;
+    let status = text.split_whitespace().nth(1)?.parse().ok()?;
+    let body = text.split_once("\r\n\r\n")?.1.to_string();
+    Some((status, body))
+}
+
+#[test]
+fn serve_demo_shows_a_working_portal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("free port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_pubdata"))
+        .args([
+            "serve",
+            "--demo",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+            s(dir.path()),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    let stats = loop {
+        if let Some(r) = get(port, "/api/v1/stats") {
+            break r;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the server did not answer"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let home = get(port, "/");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(stats.0, 200);
+    let stats: serde_json::Value = serde_json::from_str(&stats.1).expect("json");
+    assert!(stats["catalog_entries"].as_i64() >= Some(8), "{stats}");
+    let (status, page) = home.expect("home page");
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("公共数据平台") && page.contains("居民生活用水量"),
+        "{page}"
+    );
+}
