@@ -9,6 +9,7 @@ pub mod access;
 pub mod audit;
 pub mod catalog;
 pub mod demo;
+pub mod ingest;
 pub mod org;
 pub mod quality;
 pub mod store;

@@ -15,6 +15,8 @@ pub(crate) struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub fields: Vec<Violation>,
+    /// A quality report, for an upload whose every row was rejected.
+    pub report: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -23,6 +25,8 @@ struct Body<'a> {
     message: &'a str,
     #[serde(skip_serializing_if = "<[Violation]>::is_empty")]
     fields: &'a [Violation],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    report: &'a Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -32,6 +36,7 @@ impl ApiError {
             code,
             message: message.into(),
             fields: Vec::new(),
+            report: None,
         }
     }
 
@@ -63,6 +68,7 @@ impl From<StoreError> for ApiError {
                 code: "catalog_rules",
                 message: v.to_string(),
                 fields: v.0,
+                report: None,
             },
             StoreError::BadCredentials => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", e.to_string())
@@ -86,6 +92,7 @@ impl IntoResponse for ApiError {
             error: self.code,
             message: &self.message,
             fields: &self.fields,
+            report: &self.report,
         };
         (self.status, Json(body)).into_response()
     }

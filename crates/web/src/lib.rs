@@ -11,8 +11,10 @@ mod error;
 mod html;
 pub mod openapi;
 mod pages;
+mod uploads;
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 use axum::Router;
 use pubdata_platform::store::Store;
@@ -24,12 +26,32 @@ pub use auth::SESSION_COOKIE;
 pub struct AppState {
     /// The metadata store.
     pub store: Store,
+    /// The platform's data folder: uploads are spooled under `incoming/`, datasets kept under
+    /// `datasets/`.
+    pub data_dir: PathBuf,
+    /// Largest upload accepted, in bytes.
+    pub max_upload: u64,
+}
+
+/// Default largest upload: 8 GiB.
+pub const DEFAULT_MAX_UPLOAD: u64 = 8 << 30;
+
+impl AppState {
+    /// State over `store` and `data_dir`, with the default upload limit.
+    pub fn new(store: Store, data_dir: PathBuf) -> AppState {
+        AppState {
+            store,
+            data_dir,
+            max_upload: DEFAULT_MAX_UPLOAD,
+        }
+    }
 }
 
 /// The whole application: API and pages.
 pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
+        .merge(uploads::routes())
         .merge(pages::routes())
         .with_state(state)
 }

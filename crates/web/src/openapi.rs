@@ -101,6 +101,20 @@ pub const OPERATIONS: &[Operation] = &[
     ),
     op(
         "get",
+        "/api/v1/catalog/{id}/versions",
+        "The entry's dataset versions, newest first, with their quality reports.",
+        "authority_admin, auditor; department_officer of the owner",
+        None,
+    ),
+    op(
+        "post",
+        "/api/v1/catalog/{id}/versions",
+        "Upload a file as the raw body (?mode=append|replace, ?format=csv|tsv|xlsx|jsonl|parquet, ?name=) to aggregate it into a new version.",
+        "department_officer of the owner",
+        Some("Upload"),
+    ),
+    op(
+        "get",
         "/api/v1/organizations",
         "Organizations that hold or govern public data.",
         "anyone",
@@ -218,7 +232,12 @@ pub fn document() -> Value {
         if o.path.contains("{id}") {
             operation["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]);
         }
-        if let Some(body) = o.body {
+        if o.body == Some("Upload") {
+            operation["requestBody"] = json!({
+                "required": true,
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+            });
+        } else if let Some(body) = o.body {
             operation["requestBody"] = json!({
                 "required": true,
                 "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{body}")}}}

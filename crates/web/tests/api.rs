@@ -463,3 +463,154 @@ async fn statistics_follow_the_catalog() {
         );
     }
 }
+
+#[tokio::test]
+async fn uploads_are_for_the_owners_officers_and_versions_for_those_who_read_its_data() {
+    let p = platform().await;
+    let path = format!("/api/v1/catalog/{}/versions", p.entry_id);
+    let upload = format!("{path}?name=usage.csv");
+    let csv = || Some(("text/csv", "usage_m3\n1.5\n2\n".to_string()));
+    let upload_codes = [401, 403, 201, 403, 403, 403, 403];
+    let list_codes = [401, 200, 200, 403, 200, 403, 403];
+    for (i, caller) in CALLERS.iter().enumerate() {
+        let auth = p.auth(caller);
+        let (status, _, body) = p.send("POST", &upload, &auth, csv()).await;
+        assert_eq!(status.as_u16(), upload_codes[i], "{caller} uploads: {body}");
+        let (status, body) = p.json("GET", &path, &auth, None).await;
+        assert_eq!(status.as_u16(), list_codes[i], "{caller} lists: {body}");
+    }
+    let (_, versions) = p.json("GET", &path, &p.auth("admin"), None).await;
+    assert_eq!(versions.as_array().map(Vec::len), Some(1));
+    assert_eq!(versions[0]["rows"], 2);
+    assert_eq!(versions[0]["uploaded_by"], "water");
+    let (_, stats) = p.json("GET", "/api/v1/stats", &Auth::None, None).await;
+    assert_eq!(stats["records_aggregated"], 2);
+}
+
+#[tokio::test]
+async fn bad_uploads_are_refused_clearly_and_leave_nothing() {
+    let p = platform().await;
+    let water = p.auth("water");
+    let path = format!("/api/v1/catalog/{}/versions", p.entry_id);
+    // The uploader's name is recorded, never used as a path.
+    let tricky = format!("{path}?name=..%2F..%2Fetc%2Fpasswd.csv&mode=replace");
+    let (status, _, body) = p
+        .send(
+            "POST",
+            &tricky,
+            &water,
+            Some(("text/csv", "usage_m3\n3\n".into())),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let versions = p.store.versions(&p.entry_id).await.expect("versions");
+    assert_eq!(versions[0].source_name, "passwd.csv");
+    assert!(versions[0].parts[0].starts_with(&format!("{}/part-", p.entry_id)));
+
+    let cases: Vec<(String, &str, StatusCode, &str)> = vec![
+        (
+            format!("{path}?name=u.csv"),
+            "meter,usage_m3\nM1,1\n",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not in the entry: meter",
+        ),
+        (
+            format!("{path}?name=u.csv"),
+            "usage_m3\nlots\n",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "none of its 1 rows passed",
+        ),
+        (
+            format!("{path}?name=u.exe"),
+            "usage_m3\n1\n",
+            StatusCode::BAD_REQUEST,
+            "format",
+        ),
+        (
+            format!("{path}?name=u.csv&mode=merge"),
+            "usage_m3\n1\n",
+            StatusCode::BAD_REQUEST,
+            "mode",
+        ),
+        (
+            format!("{path}?name=u.csv"),
+            "",
+            StatusCode::BAD_REQUEST,
+            "empty",
+        ),
+    ];
+    for (uri, body, expected, says) in cases {
+        let (status, _, text) = p
+            .send("POST", &uri, &water, Some(("text/csv", body.into())))
+            .await;
+        assert_eq!(status, expected, "{uri}: {text}");
+        assert!(text.contains(says), "{uri}: {text}");
+    }
+    let (_, _, text) = p
+        .send(
+            "POST",
+            &format!("{path}?name=u.csv"),
+            &water,
+            Some(("text/csv", "usage_m3\nlots\n".into())),
+        )
+        .await;
+    let answer: Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(
+        answer["report"]["rows_rejected"], 1,
+        "the report comes with the refusal"
+    );
+
+    // Beyond the size limit the upload is cut off.
+    let mut small = pubdata_web::AppState::new(p.store.clone(), p.data_dir.clone());
+    small.max_upload = 64;
+    let app = pubdata_web::app(small);
+    let big = format!("usage_m3\n{}", "1\n".repeat(100));
+    let req = axum::http::Request::post(format!("{path}?name=big.csv"))
+        .header(
+            "authorization",
+            match &water {
+                Auth::Bearer(t) => format!("Bearer {t}"),
+                _ => unreachable!(),
+            },
+        )
+        .body(axum::body::Body::from(big))
+        .expect("request");
+    let resp = tower::ServiceExt::oneshot(app, req)
+        .await
+        .expect("response");
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+
+    assert_eq!(
+        p.store.versions(&p.entry_id).await.expect("versions").len(),
+        1
+    );
+    let incoming: Vec<_> = std::fs::read_dir(p.data_dir.join("incoming"))
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(
+        incoming.is_empty(),
+        "spooled uploads are removed: {incoming:?}"
+    );
+    let parts = std::fs::read_dir(p.data_dir.join("datasets").join(&p.entry_id))
+        .expect("dataset folder")
+        .count();
+    assert_eq!(parts, 1, "only the committed part stays");
+}
+
+#[tokio::test]
+async fn a_multi_megabyte_upload_streams_past_the_json_body_limit() {
+    let p = platform().await;
+    let path = format!("/api/v1/catalog/{}/versions?name=big.csv", p.entry_id);
+    let rows = 600_000;
+    let mut csv = String::from("usage_m3\n");
+    for i in 0..rows {
+        csv.push_str(&format!("{}.5\n", i % 1000));
+    }
+    assert!(csv.len() > 3 << 20);
+    let (status, _, body) = p
+        .send("POST", &path, &p.auth("water"), Some(("text/csv", csv)))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let v: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["rows"], rows);
+}

@@ -149,7 +149,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.listen,
             args.location.describe()
         );
-        pubdata_web::serve(args.listen, pubdata_web::AppState { store })
+        pubdata_web::serve(
+            args.listen,
+            pubdata_web::AppState::new(store, args.location.data_dir.clone()),
+        )
             .await
             .with_context(|| format!("cannot serve on {}", args.listen))
     })

@@ -6,6 +6,7 @@
 //! Every change commits together with its audit entry, in one transaction.
 
 mod audit_log;
+mod datasets;
 mod entries;
 mod people;
 mod stats;
@@ -16,6 +17,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
 
 pub use audit_log::AuditFilter;
+pub use datasets::VersionInfo;
 pub use entries::{EntryQuery, StoredEntry};
 pub use people::{Credential, CredentialKind, NewUser, Organization, User};
 pub use stats::Stats;

@@ -31,6 +31,7 @@ pub struct Platform {
     pub entry_id: String,
     /// Bearer tokens by caller name (anonymous has none).
     pub tokens: Vec<(&'static str, Auth)>,
+    pub data_dir: std::path::PathBuf,
     _dir: tempfile::TempDir,
 }
 
@@ -144,12 +145,11 @@ pub async fn platform() -> Platform {
         .await
         .expect("entry");
     Platform {
-        app: app(AppState {
-            store: store.clone(),
-        }),
+        app: app(AppState::new(store.clone(), dir.path().to_path_buf())),
         store,
         entry_id: e.id,
         tokens,
+        data_dir: dir.path().to_path_buf(),
         _dir: dir,
     }
 }

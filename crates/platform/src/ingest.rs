@@ -1,0 +1,309 @@
+//! Aggregation (归集): an uploaded file checked against its catalog entry and, when rows pass,
+//! stored as a new immutable dataset version.
+//!
+//! The file streams through in batches: each row is checked ([`QualityChecker`]), accepted rows
+//! are cast to the items' types and written to a new Parquet part beside the others (through a
+//! temporary file, renamed when complete). A version lists its parts: an append lists the previous
+//! version's parts and the new one, a replacement only the new one. The version becomes visible
+//! only when its row commits, with its audit entry, in one transaction; a crash before that leaves
+//! at most an unreferenced part file and the previous version as it was.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, BooleanArray, RecordBatch};
+use arrow_cast::{CastOptions, cast_with_options};
+use arrow_schema::{DataType as ArrowType, Field, Schema, SchemaRef};
+use pubdata_tables::{Format, ReadOptions, TableError, TableWriter, cast_to_utf8};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::Outcome;
+use crate::catalog::{DataItem, DataType};
+use crate::quality::{HeaderMismatch, QualityChecker, QualityReport, match_header};
+use crate::store::{Store, StoreError, StoredEntry, new_id};
+
+/// Whether an upload adds to the current version or replaces it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// The new version holds the previous rows and the new ones.
+    #[default]
+    Append,
+    /// The new version holds only the new rows.
+    Replace,
+}
+
+impl Mode {
+    /// The snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Append => "append",
+            Mode::Replace => "replace",
+        }
+    }
+}
+
+/// One upload to aggregate.
+#[derive(Debug, Clone)]
+pub struct Upload<'a> {
+    /// The file, already on local disk.
+    pub file: &'a Path,
+    /// Its format, when the file name does not tell.
+    pub format: Option<Format>,
+    /// The name the uploader gave it, recorded as is (never used as a path).
+    pub source_name: &'a str,
+    /// Append or replace.
+    pub mode: Mode,
+    /// Who uploads.
+    pub actor: &'a str,
+}
+
+/// A committed dataset version.
+#[derive(Debug, Clone, Serialize)]
+pub struct Version {
+    /// The catalog entry.
+    pub entry_id: String,
+    /// 1, 2, ...
+    pub version: i64,
+    /// How it was made.
+    pub mode: Mode,
+    /// Records in the version (all parts).
+    pub rows: i64,
+    /// Its Parquet parts, relative to the datasets folder.
+    pub parts: Vec<String>,
+    /// The upload's quality report.
+    pub report: QualityReport,
+}
+
+/// Why an upload was not aggregated. Nothing is committed in any of these cases.
+#[derive(Debug, thiserror::Error)]
+pub enum IngestError {
+    /// The file cannot be read or the part cannot be written (the message names the uploaded
+    /// file and, where known, the line; never the server's paths).
+    #[error("{0}")]
+    Table(String),
+    /// The file's columns are not the entry's items.
+    #[error("{file}: {mismatch}")]
+    Header {
+        /// The uploaded name.
+        file: String,
+        /// What is missing and what is unknown.
+        mismatch: HeaderMismatch,
+    },
+    /// No row passed the checks.
+    #[error("{file}: none of its {} rows passed the checks; see the report", report.rows_read)]
+    NothingAccepted {
+        /// The uploaded name.
+        file: String,
+        /// The report.
+        report: Box<QualityReport>,
+    },
+    /// A checked value did not convert to its item's type.
+    #[error("{file}: item {item}: {message}")]
+    Convert {
+        /// The uploaded name.
+        file: String,
+        /// The item.
+        item: String,
+        /// Why.
+        message: String,
+    },
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The datasets folder cannot be written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The failure.
+        source: std::io::Error,
+    },
+}
+
+fn arrow_type(t: DataType) -> ArrowType {
+    match t {
+        DataType::Integer => ArrowType::Int64,
+        DataType::Decimal => ArrowType::Float64,
+        DataType::Date => ArrowType::Date32,
+        // Kept as checked text: zones and separators vary more than a cast accepts.
+        DataType::Text | DataType::Timestamp | DataType::Boolean => ArrowType::Utf8,
+    }
+}
+
+/// The Parquet schema of an entry's datasets: one nullable column per item, in item order.
+pub fn dataset_schema(items: &[DataItem]) -> SchemaRef {
+    Arc::new(Schema::new(
+        items
+            .iter()
+            .map(|i| Field::new(&i.name, arrow_type(i.data_type), true))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Checks `upload` against `entry` and commits it as the entry's next version, with its parts
+/// under `datasets` (the platform's data folder for datasets).
+pub async fn ingest(
+    store: &Store,
+    datasets: &Path,
+    entry: &StoredEntry,
+    upload: &Upload<'_>,
+) -> Result<Version, IngestError> {
+    let items = &entry.entry.items;
+    let dir = datasets.join(&entry.id);
+    std::fs::create_dir_all(&dir).map_err(|source| IngestError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    let part = format!("{}/{}.parquet", entry.id, new_id("part-"));
+    let part_path = datasets.join(&part);
+    // Reading and writing files blocks; keep it off the async workers.
+    let report = {
+        let (path, items) = (part_path.clone(), items.clone());
+        let (file, format, name) = (
+            upload.file.to_path_buf(),
+            upload.format,
+            upload.source_name.to_string(),
+        );
+        tokio::task::spawn_blocking(move || write_part(&path, &items, &file, format, &name))
+            .await
+            .map_err(|e| IngestError::Io {
+                path: part_path.display().to_string(),
+                source: std::io::Error::other(e.to_string()),
+            })??
+    };
+    let committed = store
+        .commit_version(
+            &entry.id,
+            upload.mode.name(),
+            &part,
+            report.rows_accepted as i64,
+            upload.actor,
+            upload.source_name,
+            &serde_json::to_string(&report).unwrap_or_default(),
+        )
+        .await;
+    match committed {
+        Ok((version, rows, parts)) => Ok(Version {
+            entry_id: entry.id.clone(),
+            version,
+            mode: upload.mode,
+            rows,
+            parts,
+            report,
+        }),
+        Err(e) => {
+            // The part was never referenced; removing it keeps the folder tidy.
+            let _ = std::fs::remove_file(&part_path);
+            store
+                .audit(
+                    upload.actor,
+                    "dataset.ingest",
+                    &format!("entry:{}", entry.id),
+                    Outcome::Failed,
+                    &e.to_string(),
+                )
+                .await
+                .ok();
+            Err(e.into())
+        }
+    }
+}
+
+/// Streams the upload through the checks into a Parquet part at `path`; returns the report.
+fn write_part(
+    path: &Path,
+    items: &[DataItem],
+    source: &Path,
+    format: Option<Format>,
+    source_name: &str,
+) -> Result<QualityReport, IngestError> {
+    let file = source_name.to_string();
+    let opts = ReadOptions {
+        format,
+        ..ReadOptions::default()
+    };
+    // Messages name the upload as its uploader called it, never the server's paths.
+    let label = |e: TableError| {
+        IngestError::Table(
+            e.to_string()
+                .replace(&source.display().to_string(), source_name)
+                .replace(&path.display().to_string(), "the dataset part"),
+        )
+    };
+    let reader = pubdata_tables::open(source, &opts).map_err(label)?;
+    let schema = reader.schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let columns = match_header(items, &names).map_err(|mismatch| IngestError::Header {
+        file: file.clone(),
+        mismatch,
+    })?;
+    let out_schema = dataset_schema(items);
+    let mut writer =
+        TableWriter::create(path, Format::Parquet, out_schema.clone()).map_err(label)?;
+    let mut checker = QualityChecker::new(items);
+    let strict = CastOptions {
+        safe: false,
+        ..CastOptions::default()
+    };
+    for batch in reader {
+        let batch = batch.map_err(label)?;
+        let text: Vec<_> = columns
+            .iter()
+            .map(|&c| cast_to_utf8(batch.column(c)))
+            .collect::<Result<_, _>>()
+            .map_err(label)?;
+        let mut keep = Vec::with_capacity(batch.num_rows());
+        let mut cells: Vec<Option<&str>> = vec![None; items.len()];
+        for row in 0..batch.num_rows() {
+            for (cell, col) in cells.iter_mut().zip(&text) {
+                *cell = (!arrow_array::Array::is_null(col, row)).then(|| col.value(row));
+            }
+            keep.push(checker.check_row(&cells));
+        }
+        let mask = BooleanArray::from(keep);
+        let mut out: Vec<ArrayRef> = Vec::with_capacity(items.len());
+        for (item, col) in items.iter().zip(&text) {
+            let kept =
+                arrow_select::filter::filter(col, &mask).map_err(|e| IngestError::Convert {
+                    file: file.clone(),
+                    item: item.name.clone(),
+                    message: e.to_string(),
+                })?;
+            let typed =
+                cast_with_options(&kept, &arrow_type(item.data_type), &strict).map_err(|e| {
+                    IngestError::Convert {
+                        file: file.clone(),
+                        item: item.name.clone(),
+                        message: e.to_string(),
+                    }
+                })?;
+            out.push(typed);
+        }
+        let batch =
+            RecordBatch::try_new(out_schema.clone(), out).map_err(|e| IngestError::Convert {
+                file: file.clone(),
+                item: String::new(),
+                message: e.to_string(),
+            })?;
+        if batch.num_rows() > 0 {
+            writer.write(&batch).map_err(label)?;
+        }
+    }
+    let report = checker.finish();
+    if report.rows_accepted == 0 {
+        // Dropping the writer removes its temporary file.
+        drop(writer);
+        return Err(IngestError::NothingAccepted {
+            file,
+            report: Box::new(report),
+        });
+    }
+    writer.finish().map_err(label)?;
+    Ok(report)
+}
+
+/// The datasets folder under a platform data folder.
+pub fn datasets_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("datasets")
+}

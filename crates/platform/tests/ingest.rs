@@ -1,0 +1,244 @@
+//! Aggregation: uploads checked against the entry's items and committed as versions, on both back
+//! ends; bad uploads commit nothing and leave no file behind.
+
+mod common;
+
+use std::path::Path;
+
+use arrow_array::Array;
+use pubdata_detect::PiiType;
+use pubdata_platform::catalog::{DataType, OpenAttribute, SecurityGrade, SharingAttribute};
+use pubdata_platform::ingest::{IngestError, Mode, Upload, ingest};
+use pubdata_platform::quality::Reason;
+use pubdata_platform::store::{Store, StoredEntry};
+
+use common::{backends, entry, finish, item, water};
+
+/// Water meter readings with a key, a decimal, a date and an optional resident id.
+async fn readings_entry(s: &Store) -> StoredEntry {
+    s.create_organization(&water(), "admin").await.expect("org");
+    let mut e = entry("水表抄表记录");
+    e.items = vec![
+        item("account", "户号", None, SecurityGrade::L2),
+        item("usage_m3", "用水量", None, SecurityGrade::L1),
+        item("read_on", "抄表日期", None, SecurityGrade::L1),
+        item(
+            "holder_id",
+            "户主身份证号",
+            Some(PiiType::CnResidentId),
+            SecurityGrade::L3,
+        ),
+    ];
+    e.items[0].required = true;
+    e.items[0].key = true;
+    e.items[1].required = true;
+    e.items[1].data_type = DataType::Decimal;
+    e.items[2].data_type = DataType::Date;
+    e.sharing = SharingAttribute::Conditional;
+    e.sharing_reason = Some("含个人信息".into());
+    e.open = OpenAttribute::Restricted;
+    e.open_reason = Some("含个人信息".into());
+    s.create_entry(&e, "admin").await.expect("entry")
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).expect("write upload");
+    p
+}
+
+fn upload<'a>(file: &'a Path, mode: Mode) -> Upload<'a> {
+    Upload {
+        file,
+        format: None,
+        source_name: "readings.csv",
+        mode,
+        actor: "water",
+    }
+}
+
+/// Parquet files under `dir`, and any temporary files.
+fn files(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            if e.path().is_dir() {
+                out.extend(files(&e.path()));
+            } else {
+                out.push(e.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out
+}
+
+const GOOD_ID: &str = "11010519491231002X";
+const BAD_ID: &str = "110105194912310021";
+
+#[tokio::test]
+async fn uploads_are_checked_and_become_versions_appended_or_replaced() {
+    for b in backends().await {
+        let s = &b.store;
+        let e = readings_entry(s).await;
+        let tmp = tempfile::tempdir().expect("tmp");
+        let datasets = tmp.path().join("datasets");
+        let csv = format!(
+            "account,usage_m3,read_on,holder_id\n\
+             A1,12.5,2026-10-01,{GOOD_ID}\n\
+             A2,3,2026-10-01,\n\
+             A3,abc,2026-10-01,\n\
+             ,4.0,2026-10-01,\n\
+             A5,1.5,2026-10-01,{BAD_ID}\n\
+             A1,7.25,2026-10-31,\n"
+        );
+        let f = write(tmp.path(), "u1.csv", csv.as_bytes());
+        let v1 = ingest(s, &datasets, &e, &upload(&f, Mode::Append))
+            .await
+            .expect("ingest");
+        assert_eq!((v1.version, v1.rows), (1, 3), "{}", b.name);
+        let r = &v1.report;
+        assert_eq!((r.rows_read, r.rows_rejected), (6, 3));
+        assert_eq!(r.rejections.get(&Reason::NotDecimal), Some(&1));
+        assert_eq!(r.rejections.get(&Reason::Missing), Some(&1));
+        assert_eq!(r.rejections.get(&Reason::InvalidPersonalInfo), Some(&1));
+        assert_eq!(r.duplicate_keys, 1, "A1 twice");
+        // The part holds the accepted rows, typed.
+        let part = datasets.join(&v1.parts[0]);
+        let mut rows = 0;
+        for batch in pubdata_tables::open(&part, &Default::default()).expect("part") {
+            let batch = batch.expect("batch");
+            assert_eq!(
+                batch.schema().field(1).data_type(),
+                &arrow_schema::DataType::Float64
+            );
+            rows += batch.num_rows();
+            let usage = batch.column(1);
+            assert_eq!(usage.null_count(), 0);
+        }
+        assert_eq!(rows, 3);
+
+        // GBK text, appended.
+        let (gbk, _, _) = encoding_rs::GBK.encode(
+            "account,usage_m3,read_on,holder_id\n西湖1,2,2026-11-01,\n西湖2,3,2026-11-01,\n",
+        );
+        let f2 = write(tmp.path(), "u2.csv", &gbk);
+        let v2 = ingest(s, &datasets, &e, &upload(&f2, Mode::Append))
+            .await
+            .expect("gbk");
+        assert_eq!(
+            (v2.version, v2.rows, v2.parts.len()),
+            (2, 5, 2),
+            "{}",
+            b.name
+        );
+        assert_eq!(s.stats().await.expect("stats").records_aggregated, 5);
+
+        let f3 = write(
+            tmp.path(),
+            "u3.csv",
+            b"account,usage_m3,read_on,holder_id\nB1,1,2026-12-01,\n",
+        );
+        let v3 = ingest(s, &datasets, &e, &upload(&f3, Mode::Replace))
+            .await
+            .expect("replace");
+        assert_eq!(
+            (v3.version, v3.rows, v3.parts.len()),
+            (3, 1, 1),
+            "{}",
+            b.name
+        );
+        assert_eq!(s.stats().await.expect("stats").records_aggregated, 1);
+        // Earlier versions stay as they were.
+        let versions = s.versions(&e.id).await.expect("versions");
+        assert_eq!(
+            versions.iter().map(|v| v.rows).collect::<Vec<_>>(),
+            vec![1, 5, 3]
+        );
+        for v in &versions {
+            for p in &v.parts {
+                assert!(datasets.join(p).is_file(), "{p} of version {}", v.version);
+            }
+        }
+        assert!(s.verify_audit().await.expect("chain") > 0);
+        finish(b).await;
+    }
+}
+
+#[tokio::test]
+async fn a_bad_upload_commits_nothing_and_leaves_no_file() {
+    for b in backends().await {
+        let s = &b.store;
+        let e = readings_entry(s).await;
+        let tmp = tempfile::tempdir().expect("tmp");
+        let datasets = tmp.path().join("datasets");
+
+        let f = write(
+            tmp.path(),
+            "h.csv",
+            b"account,read_on,holder_id,meter\nA1,2026-10-01,,M1\n",
+        );
+        let err = ingest(s, &datasets, &e, &upload(&f, Mode::Append))
+            .await
+            .expect_err("header");
+        let text = err.to_string();
+        assert!(
+            text.contains("readings.csv") && text.contains("usage_m3") && text.contains("meter"),
+            "{text}"
+        );
+
+        let f = write(
+            tmp.path(),
+            "r.csv",
+            b"account,usage_m3,read_on,holder_id\nA1,lots,2026-10-01,\n",
+        );
+        let err = ingest(s, &datasets, &e, &upload(&f, Mode::Append))
+            .await
+            .expect_err("all rejected");
+        let IngestError::NothingAccepted { report, .. } = err else {
+            panic!("{err}")
+        };
+        assert_eq!(report.rows_rejected, 1);
+
+        let f = write(
+            tmp.path(),
+            "q.csv",
+            b"account,usage_m3,read_on,holder_id\n\"A1,1,2026-10-01,\n",
+        );
+        let err = ingest(s, &datasets, &e, &upload(&f, Mode::Append))
+            .await
+            .expect_err("broken csv");
+        let text = err.to_string();
+        assert!(
+            text.contains("line") && text.contains("readings.csv"),
+            "{text}"
+        );
+        assert!(
+            !text.contains(&tmp.path().display().to_string()),
+            "no server path: {text}"
+        );
+
+        // An upload whose commit fails (its entry is gone from this store) leaves no part.
+        let other = Store::open(&Store::sqlite_url(&tmp.path().join("other.db")))
+            .await
+            .expect("other");
+        let f = write(
+            tmp.path(),
+            "ok.csv",
+            b"account,usage_m3,read_on,holder_id\nA1,1,2026-10-01,\n",
+        );
+        let err = ingest(&other, &datasets, &e, &upload(&f, Mode::Append))
+            .await
+            .expect_err("no entry");
+        assert!(err.to_string().contains("no catalog entry"), "{err}");
+        other.close().await;
+
+        assert!(
+            s.versions(&e.id).await.expect("versions").is_empty(),
+            "{}",
+            b.name
+        );
+        assert_eq!(s.stats().await.expect("stats").records_aggregated, 0);
+        assert_eq!(files(&datasets), Vec::<String>::new(), "{}", b.name);
+        finish(b).await;
+    }
+}

@@ -1,0 +1,197 @@
+//! Uploads for aggregation: the body streams to a spool file under `incoming/` (never held in
+//! memory, cut off at the size limit), then goes through [`pubdata_platform::ingest`]. The
+//! uploader's file name is only recorded; files on the server get names of their own.
+
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::{Json, Router};
+use http_body_util::BodyExt;
+use pubdata_platform::access::Action;
+use pubdata_platform::audit::Outcome;
+use pubdata_platform::ingest::{IngestError, Mode, Upload, Version, datasets_dir, ingest};
+use pubdata_platform::store::VersionInfo;
+use pubdata_tables::Format;
+use serde::Deserialize;
+use tokio::io::AsyncWriteExt;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new().route(
+        "/api/v1/catalog/{id}/versions",
+        axum::routing::get(list_versions).post(upload),
+    )
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct UploadQuery {
+    mode: Option<Mode>,
+    format: Option<String>,
+    name: Option<String>,
+}
+
+/// The uploader's name for the file, cut to something printable; only ever recorded.
+fn clean_name(name: Option<&str>) -> String {
+    let name = name.unwrap_or("upload");
+    let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
+    if cleaned.trim_matches('.').is_empty() {
+        "upload".into()
+    } else {
+        cleaned
+    }
+}
+
+/// A spool file that removes itself.
+struct Spool(std::path::PathBuf);
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+async fn spool(state: &AppState, body: Body) -> Result<Spool, ApiError> {
+    let dir = state.data_dir.join("incoming");
+    tokio::fs::create_dir_all(&dir)
+        .await
+        .map_err(|e| internal(&format!("{}: {e}", dir.display())))?;
+    let mut bytes = [0u8; 12];
+    getrandom::fill(&mut bytes).map_err(|e| internal(&e.to_string()))?;
+    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let spool = Spool(dir.join(format!("{name}.upload")));
+    let mut file = tokio::fs::File::create(&spool.0)
+        .await
+        .map_err(|e| internal(&format!("{}: {e}", spool.0.display())))?;
+    let mut body = body;
+    let mut written = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame =
+            frame.map_err(|e| ApiError::bad_request(format!("the upload broke off: {e}")))?;
+        if let Ok(data) = frame.into_data() {
+            written += data.len() as u64;
+            if written > state.max_upload {
+                return Err(ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too_large",
+                    format!("uploads are limited to {} bytes", state.max_upload),
+                ));
+            }
+            file.write_all(&data)
+                .await
+                .map_err(|e| internal(&e.to_string()))?;
+        }
+    }
+    file.flush().await.map_err(|e| internal(&e.to_string()))?;
+    if written == 0 {
+        return Err(ApiError::bad_request("the upload is empty"));
+    }
+    Ok(spool)
+}
+
+fn internal(message: &str) -> ApiError {
+    eprintln!("pubdata serve: {message}");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "the server failed; the error is in its log",
+    )
+}
+
+async fn upload(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    q: Result<Query<UploadQuery>, QueryRejection>,
+    body: Body,
+) -> Result<(StatusCode, Json<Version>), ApiError> {
+    let q = q
+        .map(|Query(q)| q)
+        .map_err(|r| ApiError::bad_request(r.body_text()))?;
+    caller.check_csrf_header(&headers)?;
+    let entry = s.store.entry(&id).await?;
+    caller
+        .may(
+            &s,
+            &Action::UploadData {
+                owner: entry.entry.owner.clone(),
+            },
+            "dataset.ingest",
+            &format!("entry:{id}"),
+        )
+        .await?;
+    let name = clean_name(q.name.as_deref());
+    let format = match q.format.as_deref() {
+        Some(f) => Some(
+            f.parse::<Format>()
+                .map_err(|e| ApiError::bad_request(format!("format: {e}")))?,
+        ),
+        None => Format::from_path(std::path::Path::new(&name)).ok(),
+    };
+    let Some(format) = format else {
+        return Err(ApiError::bad_request(
+            "format: give ?format=csv|tsv|xlsx|jsonl|parquet or a file name with that extension",
+        ));
+    };
+    let spooled = spool(&s, body).await?;
+    let upload = Upload {
+        file: &spooled.0,
+        format: Some(format),
+        source_name: &name,
+        mode: q.mode.unwrap_or_default(),
+        actor: caller.actor(),
+    };
+    match ingest(&s.store, &datasets_dir(&s.data_dir), &entry, &upload).await {
+        Ok(v) => Ok((StatusCode::CREATED, Json(v))),
+        Err(e) => {
+            let status = match &e {
+                IngestError::Store(_) | IngestError::Io { .. } => {
+                    return Err(match e {
+                        IngestError::Store(se) => se.into(),
+                        other => internal(&other.to_string()),
+                    });
+                }
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            s.store
+                .audit(
+                    caller.actor(),
+                    "dataset.ingest",
+                    &format!("entry:{id}"),
+                    Outcome::Failed,
+                    &e.to_string(),
+                )
+                .await?;
+            let mut err = ApiError::new(status, "rejected_upload", e.to_string());
+            if let IngestError::NothingAccepted { report, .. } = &e {
+                err.report = serde_json::to_value(report).ok();
+            }
+            Err(err)
+        }
+    }
+}
+
+async fn list_versions(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<VersionInfo>>, ApiError> {
+    let entry = s.store.entry(&id).await?;
+    caller
+        .may(
+            &s,
+            &Action::ReadData {
+                owner: entry.entry.owner.clone(),
+            },
+            "dataset.versions",
+            &format!("entry:{id}"),
+        )
+        .await?;
+    Ok(Json(s.store.versions(&id).await?))
+}
