@@ -42,6 +42,8 @@ enum Command {
     Bench(commands::bench::BenchCommand),
     /// Run the platform: the API under /api/v1 and the portal's pages.
     Serve(commands::platform::ServeArgs),
+    /// Aggregate a file into a catalog entry's next dataset version.
+    Ingest(commands::platform::IngestArgs),
     /// Administer the platform's users.
     #[command(subcommand)]
     Admin(commands::platform::AdminCommand),
@@ -64,6 +66,7 @@ fn main() -> std::process::ExitCode {
         Command::ArxCheck(args) => commands::arx_check::run(args),
         Command::Bench(cmd) => commands::bench::run(cmd),
         Command::Serve(args) => commands::platform::serve(args),
+        Command::Ingest(args) => commands::platform::ingest(args),
         Command::Admin(cmd) => commands::platform::admin(cmd),
         Command::Audit(cmd) => commands::platform::audit(cmd),
     };

@@ -159,3 +159,51 @@ fn serve_demo_shows_a_working_portal() {
         "{page}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = s(dir.path());
+    let url = pubdata_platform::store::Store::sqlite_url(&dir.path().join("metadata.db"));
+    let store = pubdata_platform::store::Store::open(&url)
+        .await
+        .expect("store");
+    pubdata_platform::demo::seed(&store).await.expect("demo");
+    let (entries, _) = store
+        .entries(&pubdata_platform::store::EntryQuery {
+            text: Some("按街道汇总".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("search");
+    let id = entries[0].id.clone();
+    store.close().await;
+    let csv = dir.path().join("streets.csv");
+    std::fs::write(
+        &csv,
+        "street_code,month,usage_m3\n330106001,2026-10-01,1200.5\n330106002,2026-10-01,oops\n",
+    )
+    .expect("write");
+
+    let err = fails(&["ingest", &id, s(&csv), "--user", "health", "--data-dir", d]);
+    assert!(err.contains("organization hz-water"), "{err}");
+    let out = ok(&[
+        "ingest",
+        &id,
+        s(&csv),
+        "--user",
+        "water",
+        "--data-dir",
+        d,
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(
+        (v["version"].as_i64(), v["rows"].as_i64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(v["report"]["rows_rejected"], 1);
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["audit", "verify", "--data-dir", d, "--json"])).expect("json");
+    assert_eq!(json["intact"], true);
+}

@@ -251,3 +251,118 @@ pub fn audit(cmd: AuditCommand) -> anyhow::Result<()> {
         }
     })
 }
+
+/// Arguments of `pubdata ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// The catalog entry's id.
+    pub entry: String,
+    /// The file to aggregate (CSV incl. GBK, TSV, XLSX, JSON Lines, Parquet).
+    pub file: PathBuf,
+    /// The department officer uploading it (must act for the entry's owner).
+    #[arg(long)]
+    pub user: String,
+    /// Add to the current version, or replace it.
+    #[arg(long, value_enum, default_value = "append")]
+    pub mode: IngestMode,
+    /// Format, when the extension does not tell.
+    #[arg(long)]
+    pub format: Option<String>,
+    #[command(flatten)]
+    pub location: Location,
+    /// Print the version and its quality report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Append or replace.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum IngestMode {
+    /// The new version holds the previous rows and the new ones.
+    Append,
+    /// The new version holds only the new rows.
+    Replace,
+}
+
+/// Runs `pubdata ingest`.
+pub fn ingest(args: IngestArgs) -> anyhow::Result<()> {
+    use pubdata_platform::access::{Action, Principal, authorize};
+    use pubdata_platform::ingest::{Mode, Upload, datasets_dir};
+    runtime()?.block_on(async {
+        let store = args.location.open().await?;
+        let entry = store.entry(&args.entry).await?;
+        let user = store
+            .users()
+            .await?
+            .into_iter()
+            .find(|u| u.username == args.user)
+            .with_context(|| format!("no user {:?}", args.user))?;
+        let principal = Principal {
+            user: user.username.clone(),
+            role: user.role,
+            organization: user.organization.clone(),
+        };
+        let action = Action::UploadData {
+            owner: entry.entry.owner.clone(),
+        };
+        if let Err(denied) = authorize(Some(&principal), &action) {
+            store
+                .audit(
+                    &user.username,
+                    "dataset.ingest",
+                    &format!("entry:{}", entry.id),
+                    pubdata_platform::audit::Outcome::Denied,
+                    &denied.to_string(),
+                )
+                .await?;
+            bail!("{}: {denied}", user.username);
+        }
+        let format = args
+            .format
+            .as_deref()
+            .map(str::parse::<pubdata_tables::Format>)
+            .transpose()?;
+        let name = args
+            .file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let upload = Upload {
+            file: &args.file,
+            format,
+            source_name: &name,
+            mode: match args.mode {
+                IngestMode::Append => Mode::Append,
+                IngestMode::Replace => Mode::Replace,
+            },
+            actor: &user.username,
+        };
+        let v = pubdata_platform::ingest::ingest(
+            &store,
+            &datasets_dir(&args.location.data_dir),
+            &entry,
+            &upload,
+        )
+        .await?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&v)?);
+        } else {
+            let r = &v.report;
+            println!(
+                "{}: {} rows read, {} accepted, {} rejected",
+                name, r.rows_read, r.rows_accepted, r.rows_rejected
+            );
+            for (reason, n) in &r.rejections {
+                println!("  {n} rejected: {reason:?}");
+            }
+            if r.duplicate_keys > 0 {
+                println!("  {} duplicate keys (kept)", r.duplicate_keys);
+            }
+        }
+        eprintln!(
+            "{} version {} committed: {} rows",
+            entry.id, v.version, v.rows
+        );
+        Ok(())
+    })
+}
