@@ -2,6 +2,7 @@
 //! `pd_pseudonymize`, `pd_encrypt_fpe` ...), a table reader as a streaming table, and a policy as
 //! a query plan. The engine crate stays on Arrow alone; everything DataFusion lives here.
 
+pub mod datasets;
 pub mod freq;
 pub mod plan;
 pub mod policy_udf;

@@ -11,6 +11,7 @@ mod error;
 mod html;
 pub mod openapi;
 mod pages;
+mod sql;
 mod uploads;
 
 use std::net::SocketAddr;
@@ -52,6 +53,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(api::routes())
         .merge(uploads::routes())
+        .merge(sql::routes())
         .merge(pages::routes())
         .with_state(state)
 }

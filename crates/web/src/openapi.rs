@@ -114,6 +114,13 @@ pub const OPERATIONS: &[Operation] = &[
         Some("Upload"),
     ),
     op(
+        "post",
+        "/api/v1/sql",
+        "Read-only SQL over the current version of every dataset; each is the table e_<entry id without 'e-'> (at most 10000 rows).",
+        "authority_admin",
+        Some("SqlQuery"),
+    ),
+    op(
         "get",
         "/api/v1/organizations",
         "Organizations that hold or govern public data.",
@@ -171,6 +178,8 @@ fn schemas() -> Value {
         }
     });
     json!({
+        "SqlQuery": {"type": "object", "required": ["sql"],
+                     "properties": {"sql": text, "limit": {"type": "integer", "maximum": 10000}}},
         "SignIn": {"type": "object", "required": ["username", "password"],
                    "properties": {"username": text, "password": text}},
         "DataItem": item,

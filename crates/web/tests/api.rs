@@ -614,3 +614,95 @@ async fn a_multi_megabyte_upload_streams_past_the_json_body_limit() {
     let v: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(v["rows"], rows);
 }
+
+#[tokio::test]
+async fn the_authority_queries_current_versions_read_only_and_every_query_is_audited() {
+    let p = platform().await;
+    let upload = format!("/api/v1/catalog/{}/versions?name=u.csv", p.entry_id);
+    for (body, mode) in [
+        ("usage_m3\n1.5\n2\n", ""),
+        ("usage_m3\n10\n", "&mode=append"),
+    ] {
+        let (status, _, text) = p
+            .send(
+                "POST",
+                &format!("{upload}{mode}"),
+                &p.auth("water"),
+                Some(("text/csv", body.into())),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{text}");
+    }
+    let table = p.entry_id.replace('-', "_");
+    let sql = format!("SELECT SUM(usage_m3) AS total, COUNT(*) AS n FROM {table}");
+    let codes = [401, 200, 403, 403, 403, 403, 403];
+    for (i, caller) in CALLERS.iter().enumerate() {
+        let (status, body) = p
+            .json(
+                "POST",
+                "/api/v1/sql",
+                &p.auth(caller),
+                Some(json!({"sql": sql})),
+            )
+            .await;
+        assert_eq!(status.as_u16(), codes[i], "{caller}: {body}");
+    }
+    let admin = p.auth("admin");
+    let (_, result) = p
+        .json("POST", "/api/v1/sql", &admin, Some(json!({"sql": sql})))
+        .await;
+    assert_eq!(result["columns"], json!(["total", "n"]));
+    assert_eq!(
+        result["rows"],
+        json!([["13.5", "3"]]),
+        "both appended uploads count"
+    );
+    let (_, limited) = p
+        .json(
+            "POST",
+            "/api/v1/sql",
+            &admin,
+            Some(json!({"sql": format!("SELECT usage_m3 FROM {table}"), "limit": 2})),
+        )
+        .await;
+    assert_eq!(
+        (
+            limited["rows"].as_array().map(Vec::len),
+            &limited["truncated"]
+        ),
+        (Some(2), &json!(true))
+    );
+    for write in [
+        format!("CREATE TABLE copy AS SELECT * FROM {table}"),
+        format!("INSERT INTO {table} VALUES (1)"),
+        format!("DROP TABLE {table}"),
+        "SET datafusion.execution.batch_size = 1".to_string(),
+        "CREATE EXTERNAL TABLE t STORED AS CSV LOCATION '/etc/passwd'".to_string(),
+        "SELECT * FROM no_such_table".to_string(),
+    ] {
+        let (status, body) = p
+            .json("POST", "/api/v1/sql", &admin, Some(json!({"sql": write})))
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{write}: {body}");
+    }
+    let (_, audit) = p
+        .json(
+            "GET",
+            "/api/v1/audit?action=dataset.query&limit=1000",
+            &admin,
+            None,
+        )
+        .await;
+    let audit = audit.as_array().expect("entries");
+    assert!(
+        audit
+            .iter()
+            .any(|e| e["detail"] == sql.as_str() && e["outcome"] == "success")
+    );
+    assert!(
+        audit
+            .iter()
+            .any(|e| e["actor"] == "water" && e["outcome"] == "denied")
+    );
+    assert!(audit.iter().any(|e| e["outcome"] == "failed"));
+}

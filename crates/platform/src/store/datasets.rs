@@ -132,4 +132,19 @@ impl Store {
         .await?;
         rows.iter().map(info).collect()
     }
+
+    /// The current (highest) version of every entry that has one.
+    pub async fn current_versions(&self) -> Result<Vec<VersionInfo>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT v.entry_id, v.version, v.mode, v.path, v.row_count, v.uploaded_by,
+                    v.source_name, v.report, v.created_at
+             FROM dataset_versions v
+             WHERE v.version = (SELECT MAX(w.version) FROM dataset_versions w
+                                WHERE w.entry_id = v.entry_id)
+             ORDER BY v.entry_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(info).collect()
+    }
 }
