@@ -11,6 +11,7 @@ mod error;
 mod html;
 pub mod openapi;
 mod pages;
+mod pages_entry;
 mod sql;
 mod uploads;
 

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::Router;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{DefaultBodyLimit, Form, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -25,13 +25,18 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/", get(home))
         .route("/catalog", get(catalog))
         .route("/catalog/new", get(new_entry_form).post(new_entry))
-        .route("/catalog/{id}", get(entry))
+        .route("/catalog/{id}", get(crate::pages_entry::entry))
+        .route(
+            "/catalog/{id}/upload",
+            // The spool enforces the platform's own limit as the file streams in.
+            axum::routing::post(crate::pages_entry::upload).layer(DefaultBodyLimit::disable()),
+        )
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
 }
 
 /// A page-flavoured error: the same status, shown as a page.
-struct PageError(ApiError);
+pub(crate) struct PageError(pub(crate) ApiError);
 
 impl From<ApiError> for PageError {
     fn from(e: ApiError) -> Self {
@@ -60,7 +65,7 @@ impl IntoResponse for PageError {
     }
 }
 
-fn who(c: &Caller) -> Option<(&pubdata_platform::access::Principal, &str)> {
+pub(crate) fn who(c: &Caller) -> Option<(&pubdata_platform::access::Principal, &str)> {
     c.principal
         .as_ref()
         .map(|p| (p, c.csrf.as_deref().unwrap_or("")))
@@ -136,45 +141,6 @@ async fn catalog(
         entry_rows(&list)
     );
     Ok(Html(page("目录", who(&caller), &body)))
-}
-
-async fn entry(
-    State(s): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Html<String>, PageError> {
-    let e = s.store.entry(&id).await?;
-    let mut items = String::from(
-        "<table><tr><th>名称 Name</th><th>标签 Label</th><th>类型 Type</th><th>个人信息 PI</th>\
-         <th>分级 Grade</th></tr>",
-    );
-    for i in &e.entry.items {
-        items.push_str(&format!(
-            "<tr><td>{}</td><td>{}</td><td>{:?}</td><td>{}</td><td>{:?}</td></tr>",
-            esc(&i.name),
-            esc(&i.label),
-            i.data_type,
-            i.personal_info.map(|p| p.name()).unwrap_or("-"),
-            i.grade
-        ));
-    }
-    items.push_str("</table>");
-    let reason = |r: &Option<String>| r.as_deref().map(esc).unwrap_or_default();
-    let body = format!(
-        "<h1>{}</h1><p>{}</p><p>持有单位 Owner: <b>{}</b> · 更新周期 Update cycle: {:?} · 修订 Revision {}</p>\
-         <p>共享属性 Sharing: <b>{}</b> {}</p><p>开放属性 Open: <b>{}</b> {}</p>{}",
-        esc(&e.entry.title),
-        esc(&e.entry.description),
-        esc(&e.entry.owner),
-        e.entry.update_cycle,
-        e.revision,
-        e.entry.sharing.name(),
-        reason(&e.entry.sharing_reason),
-        e.entry.open.name(),
-        reason(&e.entry.open_reason),
-        items
-    );
-    Ok(Html(page(&e.entry.title, who(&caller), &body)))
 }
 
 fn login_page(message: Option<&str>) -> Html<String> {

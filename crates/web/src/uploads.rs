@@ -36,7 +36,7 @@ struct UploadQuery {
 }
 
 /// The uploader's name for the file, cut to something printable; only ever recorded.
-fn clean_name(name: Option<&str>) -> String {
+pub(crate) fn clean_name(name: Option<&str>) -> String {
     let name = name.unwrap_or("upload");
     let base = name.rsplit(['/', '\\']).next().unwrap_or(name);
     let cleaned: String = base.chars().filter(|c| !c.is_control()).take(120).collect();
@@ -47,50 +47,81 @@ fn clean_name(name: Option<&str>) -> String {
     }
 }
 
-/// A spool file that removes itself.
-struct Spool(std::path::PathBuf);
+/// A spool file that removes itself when dropped.
+pub(crate) struct Spool {
+    pub path: std::path::PathBuf,
+    file: tokio::fs::File,
+    written: u64,
+    max: u64,
+}
 
 impl Drop for Spool {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
+        let _ = std::fs::remove_file(&self.path);
     }
 }
 
-async fn spool(state: &AppState, body: Body) -> Result<Spool, ApiError> {
-    let dir = state.data_dir.join("incoming");
-    tokio::fs::create_dir_all(&dir)
-        .await
-        .map_err(|e| internal(&format!("{}: {e}", dir.display())))?;
-    let mut bytes = [0u8; 12];
-    getrandom::fill(&mut bytes).map_err(|e| internal(&e.to_string()))?;
-    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let spool = Spool(dir.join(format!("{name}.upload")));
-    let mut file = tokio::fs::File::create(&spool.0)
-        .await
-        .map_err(|e| internal(&format!("{}: {e}", spool.0.display())))?;
-    let mut body = body;
-    let mut written = 0u64;
+impl Spool {
+    /// A new spool file under the data folder's `incoming/`, with a name of its own.
+    pub async fn create(state: &AppState) -> Result<Spool, ApiError> {
+        let dir = state.data_dir.join("incoming");
+        tokio::fs::create_dir_all(&dir)
+            .await
+            .map_err(|e| internal(&format!("{}: {e}", dir.display())))?;
+        let mut bytes = [0u8; 12];
+        getrandom::fill(&mut bytes).map_err(|e| internal(&e.to_string()))?;
+        let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let path = dir.join(format!("{name}.upload"));
+        let file = tokio::fs::File::create(&path)
+            .await
+            .map_err(|e| internal(&format!("{}: {e}", path.display())))?;
+        Ok(Spool {
+            path,
+            file,
+            written: 0,
+            max: state.max_upload,
+        })
+    }
+
+    /// Appends a chunk, refusing to grow past the limit.
+    pub async fn write(&mut self, data: &[u8]) -> Result<(), ApiError> {
+        self.written += data.len() as u64;
+        if self.written > self.max {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("uploads are limited to {} bytes", self.max),
+            ));
+        }
+        self.file
+            .write_all(data)
+            .await
+            .map_err(|e| internal(&e.to_string()))
+    }
+
+    /// Flushes; refuses an empty upload.
+    pub async fn finish(&mut self) -> Result<(), ApiError> {
+        self.file
+            .flush()
+            .await
+            .map_err(|e| internal(&e.to_string()))?;
+        if self.written == 0 {
+            return Err(ApiError::bad_request("the upload is empty"));
+        }
+        Ok(())
+    }
+}
+
+async fn spool(state: &AppState, mut body: Body) -> Result<Spool, ApiError> {
+    let mut spool = Spool::create(state).await?;
     while let Some(frame) = body.frame().await {
         let frame =
             frame.map_err(|e| ApiError::bad_request(format!("the upload broke off: {e}")))?;
         if let Ok(data) = frame.into_data() {
-            written += data.len() as u64;
-            if written > state.max_upload {
-                return Err(ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "too_large",
-                    format!("uploads are limited to {} bytes", state.max_upload),
-                ));
-            }
-            file.write_all(&data)
-                .await
-                .map_err(|e| internal(&e.to_string()))?;
+            spool.write(&data).await?;
         }
     }
-    file.flush().await.map_err(|e| internal(&e.to_string()))?;
-    if written == 0 {
-        return Err(ApiError::bad_request("the upload is empty"));
-    }
+    spool.finish().await?;
     Ok(spool)
 }
 
@@ -141,7 +172,7 @@ async fn upload(
     };
     let spooled = spool(&s, body).await?;
     let upload = Upload {
-        file: &spooled.0,
+        file: &spooled.path,
         format: Some(format),
         source_name: &name,
         mode: q.mode.unwrap_or_default(),

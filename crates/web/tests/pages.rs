@@ -205,3 +205,115 @@ async fn the_new_entry_form_is_for_those_who_may_create_and_checks_csrf_and_rule
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+fn multipart(csrf: Option<&str>, file_name: &str, content: &str) -> Option<(&'static str, String)> {
+    let b = "----pubdataboundary";
+    let mut body = String::new();
+    if let Some(c) = csrf {
+        body.push_str(&format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{c}\r\n"
+        ));
+    }
+    body.push_str(&format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"mode\"\r\n\r\nappend\r\n"
+    ));
+    body.push_str(&format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
+         Content-Type: text/csv\r\n\r\n{content}\r\n--{b}--\r\n"
+    ));
+    Some(("multipart/form-data; boundary=----pubdataboundary", body))
+}
+
+#[tokio::test]
+async fn the_owners_officer_uploads_on_the_entry_page_and_others_see_what_they_may() {
+    let p = platform().await;
+    let page_of = |id: &str| format!("/catalog/{id}");
+    let upload = format!("/catalog/{}/upload", p.entry_id);
+    let water = p.session("water").await;
+    let auditor = p.session("auditor").await;
+    let applicant = p.session("applicant").await;
+
+    let (_, _, page) = p
+        .send("GET", &page_of(&p.entry_id), &cookie(&water.token), None)
+        .await;
+    assert!(page.contains("enctype=multipart/form-data") && page.contains("id=versions"));
+    let (_, _, page) = p
+        .send("GET", &page_of(&p.entry_id), &cookie(&auditor.token), None)
+        .await;
+    assert!(!page.contains("enctype=multipart/form-data") && page.contains("id=versions"));
+    let (_, _, page) = p
+        .send(
+            "GET",
+            &page_of(&p.entry_id),
+            &cookie(&applicant.token),
+            None,
+        )
+        .await;
+    assert!(!page.contains("enctype") && !page.contains("id=versions"));
+
+    let (status, _, _) = p
+        .send(
+            "POST",
+            &upload,
+            &cookie(&water.token),
+            multipart(None, "u.csv", "usage_m3\n1\n"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "no CSRF token, no upload");
+    let (status, _, _) = p
+        .send(
+            "POST",
+            &upload,
+            &cookie(&applicant.token),
+            multipart(Some(&applicant.csrf), "u.csv", "usage_m3\n1\n"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, page) = p
+        .send(
+            "POST",
+            &upload,
+            &cookie(&water.token),
+            multipart(Some(&water.csrf), "u.csv", "meter\nM1\n"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("id=message") && page.contains("usage_m3"),
+        "{page}"
+    );
+    assert!(
+        p.store
+            .versions(&p.entry_id)
+            .await
+            .expect("versions")
+            .is_empty()
+    );
+
+    let mut big = String::from("usage_m3\n");
+    for i in 0..400_000 {
+        big.push_str(&format!("{}\n", i % 97));
+    }
+    let (status, headers, _) = p
+        .send(
+            "POST",
+            &upload,
+            &cookie(&water.token),
+            multipart(Some(&water.csrf), "meters.csv", &big),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], page_of(&p.entry_id).as_str());
+    let (_, _, page) = p
+        .send("GET", &page_of(&p.entry_id), &cookie(&water.token), None)
+        .await;
+    assert!(
+        page.contains("<td>400000</td>") && page.contains("meters.csv"),
+        "{page}"
+    );
+    let (_, _, home) = p.send("GET", "/", &Auth::None, None).await;
+    assert!(
+        home.contains("<b data-stat>400000</b>归集记录"),
+        "the statistics follow"
+    );
+}

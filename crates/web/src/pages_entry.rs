@@ -1,0 +1,193 @@
+//! An entry's page: its items and attributes, its dataset versions for those who may read its
+//! data, and the upload form for its holder's officers (multipart, streamed to a spool file).
+
+use axum::extract::{Multipart, Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use pubdata_platform::access::{Action, authorize};
+use pubdata_platform::audit::Outcome;
+use pubdata_platform::ingest::{Mode, Upload, datasets_dir, ingest};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::html::{esc, page};
+use crate::pages::{PageError, who};
+use crate::uploads::{Spool, clean_name};
+
+async fn render(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    message: Option<&str>,
+) -> Result<String, PageError> {
+    let e = s.store.entry(id).await?;
+    let mut items = String::from(
+        "<table id=items><tr><th>名称 Name</th><th>标签 Label</th><th>类型 Type</th>\
+         <th>个人信息 PI</th><th>分级 Grade</th></tr>",
+    );
+    for i in &e.entry.items {
+        items.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{:?}</td><td>{}</td><td>{:?}</td></tr>",
+            esc(&i.name),
+            esc(&i.label),
+            i.data_type,
+            i.personal_info.map(|p| p.name()).unwrap_or("-"),
+            i.grade
+        ));
+    }
+    items.push_str("</table>");
+    let owner = e.entry.owner.clone();
+    let principal = caller.principal.as_ref();
+    let mut data = String::new();
+    if authorize(
+        principal,
+        &Action::ReadData {
+            owner: owner.clone(),
+        },
+    )
+    .is_ok()
+    {
+        data.push_str(
+            "<h2>数据集版本 Dataset versions</h2><table id=versions><tr><th>版本 Version</th>\
+             <th>方式 Mode</th><th>记录 Records</th><th>读入/拒绝 Read/rejected</th>\
+             <th>上传 By</th><th>文件 File</th><th>时间 At</th></tr>",
+        );
+        for v in s.store.versions(id).await? {
+            data.push_str(&format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                v.version,
+                esc(&v.mode),
+                v.rows,
+                v.report["rows_read"],
+                v.report["rows_rejected"],
+                esc(&v.uploaded_by),
+                esc(&v.source_name),
+                esc(&v.created_at)
+            ));
+        }
+        data.push_str("</table>");
+    }
+    if authorize(principal, &Action::UploadData { owner }).is_ok() {
+        data.push_str(&format!(
+            "<h2>上传数据 Upload data</h2><form method=post action=\"/catalog/{}/upload\" \
+             enctype=multipart/form-data><input type=hidden name=csrf value=\"{}\">\
+             <label for=mode>方式 Mode</label><select id=mode name=mode>\
+             <option value=append>追加 append</option><option value=replace>替换 replace</option></select>\
+             <label for=file>文件 File (CSV, TSV, XLSX, JSON Lines, Parquet)</label>\
+             <input type=file id=file name=file><p><button type=submit>上传 Upload</button></p></form>",
+            esc(id),
+            esc(caller.csrf.as_deref().unwrap_or(""))
+        ));
+    }
+    let message = message
+        .map(|m| format!("<div class=error id=message>{}</div>", esc(m)))
+        .unwrap_or_default();
+    let reason = |r: &Option<String>| r.as_deref().map(esc).unwrap_or_default();
+    let body = format!(
+        "<h1>{}</h1>{message}<p>{}</p><p>持有单位 Owner: <b>{}</b> · 更新周期 Update cycle: {:?} · \
+         修订 Revision {}</p><p>共享属性 Sharing: <b>{}</b> {}</p><p>开放属性 Open: <b>{}</b> {}</p>{}{}",
+        esc(&e.entry.title),
+        esc(&e.entry.description),
+        esc(&e.entry.owner),
+        e.entry.update_cycle,
+        e.revision,
+        e.entry.sharing.name(),
+        reason(&e.entry.sharing_reason),
+        e.entry.open.name(),
+        reason(&e.entry.open_reason),
+        items,
+        data
+    );
+    Ok(page(&e.entry.title, who(caller), &body))
+}
+
+pub(crate) async fn entry(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    Ok(Html(render(&s, &caller, &id, None).await?))
+}
+
+pub(crate) async fn upload(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    mut form: Multipart,
+) -> Result<Response, PageError> {
+    if caller.principal.is_none() {
+        return Err(ApiError::from(pubdata_platform::access::Denied::NotSignedIn).into());
+    }
+    let entry = s.store.entry(&id).await?;
+    caller
+        .may(
+            &s,
+            &Action::UploadData {
+                owner: entry.entry.owner.clone(),
+            },
+            "dataset.ingest",
+            &format!("entry:{id}"),
+        )
+        .await?;
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        ApiError::new(e.status(), "bad_request", e.body_text())
+    };
+    let (mut csrf, mut mode, mut spooled, mut name) = (None, Mode::Append, None, None);
+    while let Some(mut field) = form.next_field().await.map_err(bad)? {
+        match field.name() {
+            Some("csrf") => csrf = Some(field.text().await.map_err(bad)?),
+            Some("mode") => {
+                if field.text().await.map_err(bad)? == "replace" {
+                    mode = Mode::Replace;
+                }
+            }
+            Some("file") => {
+                // The form puts the token first; without it nothing is spooled.
+                caller.check_csrf(csrf.as_deref())?;
+                name = Some(clean_name(field.file_name()));
+                let mut spool = Spool::create(&s).await?;
+                while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                    spool.write(&chunk).await?;
+                }
+                spool.finish().await?;
+                spooled = Some(spool);
+            }
+            _ => {}
+        }
+    }
+    caller.check_csrf(csrf.as_deref())?;
+    let (Some(spool), Some(name)) = (spooled, name) else {
+        let html = render(
+            &s,
+            &caller,
+            &id,
+            Some("选择一个文件 Choose a file to upload"),
+        )
+        .await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
+    };
+    let upload = Upload {
+        file: &spool.path,
+        format: pubdata_tables::Format::from_path(std::path::Path::new(&name)).ok(),
+        source_name: &name,
+        mode,
+        actor: caller.actor(),
+    };
+    match ingest(&s.store, &datasets_dir(&s.data_dir), &entry, &upload).await {
+        Ok(_) => Ok(Redirect::to(&format!("/catalog/{id}")).into_response()),
+        Err(e) => {
+            s.store
+                .audit(
+                    caller.actor(),
+                    "dataset.ingest",
+                    &format!("entry:{id}"),
+                    Outcome::Failed,
+                    &e.to_string(),
+                )
+                .await?;
+            let html = render(&s, &caller, &id, Some(&e.to_string())).await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
+        }
+    }
+}
