@@ -138,9 +138,10 @@ pub(crate) async fn upload(
         match field.name() {
             Some("csrf") => csrf = Some(field.text().await.map_err(bad)?),
             Some("mode") => {
-                if field.text().await.map_err(bad)? == "replace" {
-                    mode = Mode::Replace;
-                }
+                mode = match field.text().await.map_err(bad)?.as_str() {
+                    "replace" => Mode::Replace,
+                    _ => Mode::Append,
+                };
             }
             Some("file") => {
                 // The form puts the token first; without it nothing is spooled.
