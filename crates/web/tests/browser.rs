@@ -1,0 +1,196 @@
+//! The portal in a real browser: Debian's headless Chromium, driven through chromedriver, signs
+//! in, creates a catalog entry, uploads a CSV, and finds both in the catalog and the statistics.
+
+mod common;
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::json;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn chromedriver() -> Option<String> {
+    let found = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .filter(|_| std::path::Path::new(CHROMIUM).exists());
+    if found.is_none() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "chromium and chromedriver are missing under CI (.ci/run installs them)"
+        );
+        eprintln!("skipped: Debian's chromium and chromium-driver are not installed");
+    }
+    found.map(String::from)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// Kills chromedriver when the test ends, however it ends.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn browser(driver_port: u16, profile: &std::path::Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                     "--no-first-run", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                     format!("--user-data-dir={}", profile.display())]
+        }),
+    );
+    let started = Instant::now();
+    loop {
+        let attempt = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{driver_port}"))
+            .await;
+        match attempt {
+            Ok(c) => return c,
+            Err(e) if started.elapsed() < Duration::from_secs(30) => {
+                let _ = e;
+                tokio::time::sleep(Duration::from_millis(300)).await;
+            }
+            Err(e) => panic!("chromedriver did not start a session: {e}"),
+        }
+    }
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
+async fn submit(c: &Client, form: &str) {
+    c.find(Locator::Css(&format!("{form} button[type=submit]")))
+        .await
+        .expect("submit button")
+        .click()
+        .await
+        .expect("click");
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .expect("text")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_signs_in_creates_an_entry_uploads_a_csv_and_finds_it() {
+    let Some(driver_bin) = chromedriver() else {
+        return;
+    };
+    let p = common::platform().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = p.app.clone();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let driver_port = free_port();
+    let _driver = Driver(
+        Command::new(&driver_bin)
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+    );
+    let profile = tempfile::tempdir().expect("profile dir");
+    let c = browser(driver_port, profile.path()).await;
+
+    // Sign in.
+    c.goto(&format!("{base}/login")).await.expect("login page");
+    fill(&c, "#username", "water").await;
+    fill(&c, "#password", common::PASSWORD).await;
+    submit(&c, "form[action='/login']").await;
+    let header = text(&c, "header .who").await;
+    assert!(header.contains("water"), "signed in: {header}");
+
+    // Create an entry.
+    c.goto(&format!("{base}/catalog/new")).await.expect("form");
+    fill(&c, "#title", "二次供水水箱水质检测").await;
+    fill(&c, "#description", "各小区二次供水水箱的月度水质检测结果").await;
+    fill(
+        &c,
+        "#items",
+        "tank | 水箱编号 | text | L1\nturbidity | 浊度 | decimal | L1 | | required",
+    )
+    .await;
+    submit(&c, "form[action='/catalog/new']").await;
+    let title = text(&c, "h1").await;
+    assert_eq!(title, "二次供水水箱水质检测");
+    let entry_url = c.current_url().await.expect("url").to_string();
+
+    // Upload a CSV to it; one row fails its check.
+    let dir = tempfile::tempdir().expect("tmp");
+    let csv = dir.path().join("tanks.csv");
+    std::fs::write(
+        &csv,
+        "tank,turbidity\nT-001,0.31\nT-002,0.28\nT-003,cloudy\n",
+    )
+    .expect("csv");
+    fill(&c, "#file", &csv.display().to_string()).await;
+    submit(&c, "form[enctype='multipart/form-data']").await;
+    assert_eq!(c.current_url().await.expect("url").to_string(), entry_url);
+    let versions = text(&c, "#versions").await;
+    assert!(
+        versions.contains("tanks.csv") && versions.contains("3 / 1"),
+        "{versions}"
+    );
+
+    // Find it in the catalog and in the statistics.
+    c.goto(&format!("{base}/catalog?q=水箱"))
+        .await
+        .expect("search");
+    assert!(text(&c, "#total").await.starts_with("1 "));
+    c.find(Locator::LinkText("二次供水水箱水质检测"))
+        .await
+        .expect("the entry is listed")
+        .click()
+        .await
+        .expect("open it");
+    assert_eq!(c.current_url().await.expect("url").to_string(), entry_url);
+    c.goto(&base).await.expect("home");
+    let stats = text(&c, "#stats").await;
+    assert!(
+        stats.contains("2\n目录条目")
+            || stats.contains("2 目录条目")
+            || stats.contains("2目录条目"),
+        "{stats}"
+    );
+    assert!(
+        stats.contains("2\n归集记录")
+            || stats.contains("2 归集记录")
+            || stats.contains("2归集记录"),
+        "{stats}"
+    );
+    c.close().await.expect("close the browser");
+}
