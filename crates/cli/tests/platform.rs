@@ -152,6 +152,10 @@ fn serve_demo_shows_a_working_portal() {
     assert_eq!(stats.0, 200);
     let stats: serde_json::Value = serde_json::from_str(&stats.1).expect("json");
     assert!(stats["catalog_entries"].as_i64() >= Some(8), "{stats}");
+    assert_eq!(
+        stats["records_aggregated"], 335,
+        "the demo's generated datasets: {stats}"
+    );
     let (status, page) = home.expect("home page");
     assert_eq!(status, 200);
     assert!(

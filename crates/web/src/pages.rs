@@ -27,6 +27,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/catalog/new", get(new_entry_form).post(new_entry))
         .route("/catalog/{id}", get(crate::pages_entry::entry))
         .route(
+            "/catalog/{id}/edit",
+            get(crate::pages_entry::edit_form).post(crate::pages_entry::edit),
+        )
+        .route(
             "/catalog/{id}/upload",
             // The spool enforces the platform's own limit as the file streams in.
             axum::routing::post(crate::pages_entry::upload).layer(DefaultBodyLimit::disable()),
@@ -235,11 +239,25 @@ async fn owners_for(s: &AppState, caller: &Caller) -> Result<Vec<(String, String
         .collect())
 }
 
-fn entry_form(
+/// Where an entry form posts, its heading, and the revision an edit was made from.
+pub(crate) struct FormTarget<'a> {
+    pub action: &'a str,
+    pub heading: &'a str,
+    pub revision: Option<i64>,
+}
+
+const NEW: FormTarget<'static> = FormTarget {
+    action: "/catalog/new",
+    heading: "新建目录条目 New catalog entry",
+    revision: None,
+};
+
+pub(crate) fn entry_form(
     caller: &Caller,
     owners: &[(String, String)],
     values: &HashMap<String, String>,
     errors: &[String],
+    target: &FormTarget<'_>,
 ) -> String {
     let v = |k: &str| esc(values.get(k).map(String::as_str).unwrap_or(""));
     let select = |name: &str, options: &[&str]| {
@@ -281,8 +299,8 @@ fn entry_form(
         )
     };
     format!(
-        "<h1>新建目录条目 New catalog entry</h1>{errors}<form method=post action=/catalog/new>\
-         <input type=hidden name=csrf value=\"{}\">\
+        "<h1>{}</h1>{errors}<form method=post action=\"{}\">\
+         <input type=hidden name=csrf value=\"{}\">{}\
          <label for=title>标题 Title</label><input type=text id=title name=title value=\"{}\">\
          <label for=description>描述 Description</label><input type=text id=description name=description value=\"{}\">\
          <label for=owner>持有单位 Owner</label><select id=owner name=owner>{owner_options}</select>\
@@ -294,7 +312,13 @@ fn entry_form(
          <label for=items>数据项 Data items</label>\
          <p class=muted>One per line: name | label | type (text, integer, decimal, date, timestamp, boolean) | grade (L1-L4) | personal information type (optional, e.g. cn_resident_id) | required (optional: required)</p>\
          <textarea id=items name=items>{}</textarea><p><button type=submit>保存 Save</button></p></form>",
+        esc(target.heading),
+        esc(target.action),
         esc(caller.csrf.as_deref().unwrap_or("")),
+        target
+            .revision
+            .map(|r| format!("<input type=hidden name=revision value={r}>"))
+            .unwrap_or_default(),
         v("title"),
         v("description"),
         select(
@@ -333,7 +357,7 @@ async fn new_entry_form(
         )
         .into());
     }
-    let body = entry_form(&caller, &owners, &HashMap::new(), &[]);
+    let body = entry_form(&caller, &owners, &HashMap::new(), &[], &NEW);
     Ok(Html(page("新建目录条目", who(&caller), &body)))
 }
 
@@ -390,16 +414,8 @@ fn parse_items(text: &str) -> Result<Vec<DataItem>, Vec<String>> {
     }
 }
 
-async fn new_entry(
-    State(s): State<AppState>,
-    caller: Caller,
-    Form(f): Form<HashMap<String, String>>,
-) -> Result<Response, PageError> {
-    if caller.principal.is_none() {
-        return Err(ApiError::from(pubdata_platform::access::Denied::NotSignedIn).into());
-    }
-    caller.check_csrf(f.get("csrf").map(String::as_str))?;
-    let owners = owners_for(&s, &caller).await?;
+/// Reads an entry form: the entry when its fields parse, and every problem found.
+pub(crate) fn parse_entry(f: &HashMap<String, String>) -> (Option<CatalogEntry>, Vec<String>) {
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let reason = |k: &str| Some(get(k)).filter(|r| !r.trim().is_empty());
     let field = |k: &str| serde_json::Value::String(get(k));
@@ -413,7 +429,7 @@ async fn new_entry(
             title: get("title"),
             description: get("description"),
             owner: get("owner"),
-            items: items.clone(),
+            items,
             update_cycle: serde_json::from_value(field("update_cycle"))?,
             sharing: serde_json::from_value(field("sharing"))?,
             sharing_reason: reason("sharing_reason"),
@@ -421,17 +437,73 @@ async fn new_entry(
             open_reason: reason("open_reason"),
         })
     })();
-    let entry = match parsed {
-        Ok(e) => e,
+    match parsed {
+        Ok(e) => (Some(e), errors),
         Err(e) => {
             errors.push(format!("form: {e}"));
-            let body = entry_form(&caller, &owners, &f, &errors);
-            return Ok((
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Html(page("新建目录条目", who(&caller), &body)),
-            )
-                .into_response());
+            (None, errors)
         }
+    }
+}
+
+/// The form fields of a stored entry, to edit it.
+pub(crate) fn form_values(e: &CatalogEntry) -> HashMap<String, String> {
+    let name = |v: serde_json::Value| v.as_str().unwrap_or_default().to_string();
+    let items: Vec<String> = e
+        .items
+        .iter()
+        .map(|i| {
+            format!(
+                "{} | {} | {} | {} | {} | {}",
+                i.name,
+                i.label,
+                name(serde_json::to_value(i.data_type).unwrap_or_default()),
+                name(serde_json::to_value(i.grade).unwrap_or_default()),
+                i.personal_info.map(|p| p.name()).unwrap_or(""),
+                if i.required { "required" } else { "" }
+            )
+        })
+        .collect();
+    HashMap::from([
+        ("title".to_string(), e.title.clone()),
+        ("description".to_string(), e.description.clone()),
+        ("owner".to_string(), e.owner.clone()),
+        (
+            "update_cycle".to_string(),
+            name(serde_json::to_value(e.update_cycle).unwrap_or_default()),
+        ),
+        ("sharing".to_string(), e.sharing.name().to_string()),
+        (
+            "sharing_reason".to_string(),
+            e.sharing_reason.clone().unwrap_or_default(),
+        ),
+        ("open".to_string(), e.open.name().to_string()),
+        (
+            "open_reason".to_string(),
+            e.open_reason.clone().unwrap_or_default(),
+        ),
+        ("items".to_string(), items.join("\n")),
+    ])
+}
+
+async fn new_entry(
+    State(s): State<AppState>,
+    caller: Caller,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    if caller.principal.is_none() {
+        return Err(ApiError::from(pubdata_platform::access::Denied::NotSignedIn).into());
+    }
+    caller.check_csrf(f.get("csrf").map(String::as_str))?;
+    let owners = owners_for(&s, &caller).await?;
+    let (entry, mut errors) = parse_entry(&f);
+    let Some(entry) = entry else {
+        let body = entry_form(&caller, &owners, &f, &errors, &NEW);
+        return Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Html(page("新建目录条目", who(&caller), &body)),
+        )
+            .into_response());
     };
     caller
         .may(
@@ -456,7 +528,7 @@ async fn new_entry(
             Err(e) => return Err(e.into()),
         }
     }
-    let body = entry_form(&caller, &owners, &f, &errors);
+    let body = entry_form(&caller, &owners, &f, &errors, &NEW);
     Ok((
         StatusCode::UNPROCESSABLE_ENTITY,
         Html(page("新建目录条目", who(&caller), &body)),

@@ -1,18 +1,19 @@
 //! An entry's page: its items and attributes, its dataset versions for those who may read its
 //! data, and the upload form for its holder's officers (multipart, streamed to a spool file).
 
-use axum::extract::{Multipart, Path, State};
+use axum::extract::{Form, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use pubdata_platform::access::{Action, authorize};
 use pubdata_platform::audit::Outcome;
 use pubdata_platform::ingest::{Mode, Upload, datasets_dir, ingest};
+use pubdata_platform::store::StoreError;
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::html::{esc, page};
-use crate::pages::{PageError, who};
+use crate::pages::{FormTarget, PageError, entry_form, form_values, parse_entry, who};
 use crate::uploads::{Spool, clean_name};
 
 async fn render(
@@ -67,6 +68,19 @@ async fn render(
             ));
         }
         data.push_str("</table>");
+    }
+    if authorize(
+        principal,
+        &Action::EditEntry {
+            owner: owner.clone(),
+        },
+    )
+    .is_ok()
+    {
+        data.push_str(&format!(
+            "<p><a id=edit href=\"/catalog/{}/edit\">编辑 Edit this entry</a></p>",
+            esc(id)
+        ));
     }
     if authorize(principal, &Action::UploadData { owner }).is_ok() {
         data.push_str(&format!(
@@ -191,4 +205,95 @@ pub(crate) async fn upload(
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
         }
     }
+}
+
+async fn edit_page(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    values: &std::collections::HashMap<String, String>,
+    revision: i64,
+    errors: &[String],
+) -> Result<String, PageError> {
+    let e = s.store.entry(id).await?;
+    let owner = s.store.organization(&e.entry.owner).await?;
+    let action = format!("/catalog/{id}/edit");
+    let target = FormTarget {
+        action: &action,
+        heading: "编辑目录条目 Edit catalog entry",
+        revision: Some(revision),
+    };
+    let body = entry_form(caller, &[(owner.code, owner.name)], values, errors, &target);
+    Ok(page("编辑目录条目", who(caller), &body))
+}
+
+pub(crate) async fn edit_form(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Html<String>, PageError> {
+    if caller.principal.is_none() {
+        return Err(ApiError::from(pubdata_platform::access::Denied::NotSignedIn).into());
+    }
+    let e = s.store.entry(&id).await?;
+    caller
+        .may(
+            &s,
+            &Action::EditEntry {
+                owner: e.entry.owner.clone(),
+            },
+            "catalog.update",
+            &format!("entry:{id}"),
+        )
+        .await?;
+    let values = form_values(&e.entry);
+    Ok(Html(
+        edit_page(&s, &caller, &id, &values, e.revision, &[]).await?,
+    ))
+}
+
+pub(crate) async fn edit(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Form(f): Form<std::collections::HashMap<String, String>>,
+) -> Result<Response, PageError> {
+    if caller.principal.is_none() {
+        return Err(ApiError::from(pubdata_platform::access::Denied::NotSignedIn).into());
+    }
+    caller.check_csrf(f.get("csrf").map(String::as_str))?;
+    let current = s.store.entry(&id).await?;
+    // Authorized against the stored owner, whatever the form says.
+    caller
+        .may(
+            &s,
+            &Action::EditEntry {
+                owner: current.entry.owner.clone(),
+            },
+            "catalog.update",
+            &format!("entry:{id}"),
+        )
+        .await?;
+    let revision = f
+        .get("revision")
+        .and_then(|r| r.parse::<i64>().ok())
+        .unwrap_or(current.revision);
+    let (entry, mut errors) = parse_entry(&f);
+    if let (Some(entry), true) = (entry, errors.is_empty()) {
+        match s
+            .store
+            .update_entry(&id, revision, &entry, caller.actor())
+            .await
+        {
+            Ok(_) => return Ok(Redirect::to(&format!("/catalog/{id}")).into_response()),
+            Err(StoreError::Rules(v)) => errors.extend(
+                v.0.into_iter()
+                    .map(|x| format!("{}: {}", x.field, x.message)),
+            ),
+            Err(StoreError::Invalid(m) | StoreError::Conflict(m)) => errors.push(m),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let html = edit_page(&s, &caller, &id, &f, revision, &errors).await?;
+    Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
 }

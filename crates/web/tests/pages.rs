@@ -317,3 +317,98 @@ async fn the_owners_officer_uploads_on_the_entry_page_and_others_see_what_they_m
         "the statistics follow"
     );
 }
+
+#[tokio::test]
+async fn the_owners_officer_edits_an_entry_on_its_page_and_a_stale_form_is_refused() {
+    let p = platform().await;
+    let edit = format!("/catalog/{}/edit", p.entry_id);
+    let water = p.session("water").await;
+    let power = p.session("power").await;
+    let (_, _, page) = p
+        .send(
+            "GET",
+            &format!("/catalog/{}", p.entry_id),
+            &cookie(&water.token),
+            None,
+        )
+        .await;
+    assert!(page.contains("id=edit"));
+    let (_, _, page) = p
+        .send(
+            "GET",
+            &format!("/catalog/{}", p.entry_id),
+            &cookie(&power.token),
+            None,
+        )
+        .await;
+    assert!(!page.contains("id=edit"));
+    let (status, _, _) = p.send("GET", &edit, &cookie(&power.token), None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, form_page) = p.send("GET", &edit, &cookie(&water.token), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        form_page.contains("value=\"居民用水量\"")
+            && form_page.contains("usage_m3 | 用水量 | decimal | L1"),
+        "{form_page}"
+    );
+
+    let fields = |csrf: &str, revision: &str, title: &str| {
+        form(&[
+            ("csrf", csrf),
+            ("revision", revision),
+            ("title", title),
+            ("description", "按户统计"),
+            ("owner", "hz-water"),
+            ("update_cycle", "monthly"),
+            ("sharing", "unconditional"),
+            ("open", "unconditional"),
+            ("items", "usage_m3 | 用水量 | decimal | L1 | | required"),
+        ])
+    };
+    let (status, _, _) = p
+        .send(
+            "POST",
+            &edit,
+            &cookie(&water.token),
+            fields("forged", "1", "改名"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = p
+        .send(
+            "POST",
+            &edit,
+            &cookie(&power.token),
+            fields(&power.csrf, "1", "改名"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = p
+        .send(
+            "POST",
+            &edit,
+            &cookie(&water.token),
+            fields(&water.csrf, "1", "居民月度用水量"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let stored = p.store.entry(&p.entry_id).await.expect("entry");
+    assert_eq!(
+        (stored.entry.title.as_str(), stored.revision),
+        ("居民月度用水量", 2)
+    );
+    let (status, _, page) = p
+        .send(
+            "POST",
+            &edit,
+            &cookie(&water.token),
+            fields(&water.csrf, "1", "旧表单"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("changed since revision 1"), "{page}");
+    assert_eq!(
+        p.store.entry(&p.entry_id).await.expect("entry").entry.title,
+        "居民月度用水量"
+    );
+}

@@ -132,6 +132,14 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let store = args.location.open().await?;
         if args.demo {
             let seeded = demo::seed(&store).await.context("seeding the demo province")?;
+            let data = &args.location.data_dir;
+            demo::seed_datasets(
+                &store,
+                &pubdata_platform::ingest::datasets_dir(data),
+                &data.join("incoming"),
+            )
+            .await
+            .context("aggregating the demo datasets")?;
             let users: Vec<&str> = demo::DEMO_USERS.iter().map(|u| u.0).collect();
             println!(
                 "demo province {}: sign in as {} with password {:?} (demo only; never expose it)",
