@@ -242,3 +242,24 @@ async fn a_bad_upload_commits_nothing_and_leaves_no_file() {
         finish(b).await;
     }
 }
+
+#[tokio::test]
+async fn json_lines_uploads_are_checked_like_csv() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = Store::open(&Store::sqlite_url(&dir.path().join("m.db")))
+        .await
+        .expect("store");
+    let e = readings_entry(&s).await;
+    let lines = format!(
+        "{{\"account\": \"A1\", \"usage_m3\": 12.5, \"read_on\": \"2026-10-01\", \"holder_id\": \"{GOOD_ID}\"}}\n\
+         {{\"account\": \"A2\", \"usage_m3\": \"n/a\", \"read_on\": \"2026-10-01\", \"holder_id\": null}}\n"
+    );
+    let f = write(dir.path(), "u.jsonl", lines.as_bytes());
+    let mut up = upload(&f, Mode::Append);
+    up.source_name = "readings.jsonl";
+    let v = ingest(&s, &dir.path().join("datasets"), &e, &up)
+        .await
+        .expect("json lines");
+    assert_eq!((v.rows, v.report.rows_rejected), (1, 1));
+    assert_eq!(v.report.rejections.get(&Reason::NotDecimal), Some(&1));
+}

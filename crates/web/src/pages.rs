@@ -35,6 +35,7 @@ pub(crate) fn routes() -> Router<AppState> {
             // The spool enforces the platform's own limit as the file streams in.
             axum::routing::post(crate::pages_entry::upload).layer(DefaultBodyLimit::disable()),
         )
+        .route("/audit", get(crate::pages_entry::audit))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
 }

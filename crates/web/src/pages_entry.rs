@@ -297,3 +297,65 @@ pub(crate) async fn edit(
     let html = edit_page(&s, &caller, &id, &f, revision, &errors).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
 }
+
+/// The audit log for those who may read it, filtered by actor, action and outcome.
+pub(crate) async fn audit(
+    State(s): State<AppState>,
+    caller: Caller,
+    axum::extract::Query(q): axum::extract::Query<std::collections::HashMap<String, String>>,
+) -> Result<Html<String>, PageError> {
+    if caller.principal.is_none() {
+        return Err(ApiError::from(pubdata_platform::access::Denied::NotSignedIn).into());
+    }
+    caller
+        .may(&s, &Action::ReadAudit, "audit.read", "audit")
+        .await?;
+    let pick = |k: &str| q.get(k).cloned().filter(|v| !v.is_empty());
+    let outcome = match pick("outcome").as_deref() {
+        Some("success") => Some(Outcome::Success),
+        Some("denied") => Some(Outcome::Denied),
+        Some("failed") => Some(Outcome::Failed),
+        _ => None,
+    };
+    let filter = pubdata_platform::store::AuditFilter {
+        actor: pick("actor"),
+        action: pick("action"),
+        target: pick("target"),
+        outcome,
+        after: pick("after").and_then(|a| a.parse().ok()),
+        limit: Some(500),
+    };
+    let entries = s.store.audit_entries(&filter).await?;
+    let mut rows = String::from(
+        "<table id=audit><tr><th>#</th><th>时间 At</th><th>操作人 Actor</th><th>操作 Action</th>\
+         <th>对象 Target</th><th>结果 Outcome</th><th>详情 Detail</th></tr>",
+    );
+    for e in &entries {
+        let r = &e.record;
+        rows.push_str(&format!(
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            e.seq,
+            esc(&r.at),
+            esc(&r.actor),
+            esc(&r.action),
+            esc(&r.target),
+            r.outcome.name(),
+            esc(&r.detail)
+        ));
+    }
+    rows.push_str("</table>");
+    let v = |k: &str| esc(q.get(k).map(String::as_str).unwrap_or(""));
+    let body = format!(
+        "<h1>审计日志 Audit log</h1><form method=get>\
+         <label for=actor>操作人 Actor</label><input type=text id=actor name=actor value=\"{}\">\
+         <label for=action>操作 Action</label><input type=text id=action name=action value=\"{}\">\
+         <label for=outcome>结果 Outcome</label><input type=text id=outcome name=outcome value=\"{}\">\
+         <p><button type=submit>筛选 Filter</button></p></form><p class=muted>{} entries shown \
+         (at most 500; use ?after=N for the next page)</p>{rows}",
+        v("actor"),
+        v("action"),
+        v("outcome"),
+        entries.len()
+    );
+    Ok(Html(page("审计日志", who(&caller), &body)))
+}

@@ -412,3 +412,32 @@ async fn the_owners_officer_edits_an_entry_on_its_page_and_a_stale_form_is_refus
         "居民月度用水量"
     );
 }
+
+#[tokio::test]
+async fn the_audit_log_page_is_for_auditors_and_the_authority_and_filters() {
+    let p = platform().await;
+    for (user, expected) in [
+        ("auditor", StatusCode::OK),
+        ("admin", StatusCode::OK),
+        ("water", StatusCode::FORBIDDEN),
+        ("applicant", StatusCode::FORBIDDEN),
+    ] {
+        let s = p.session(user).await;
+        let (status, _, _) = p.send("GET", "/audit", &cookie(&s.token), None).await;
+        assert_eq!(status, expected, "{user}");
+    }
+    let (status, headers, _) = p.send("GET", "/audit", &Auth::None, None).await;
+    assert_eq!(
+        (status, headers[header::LOCATION].to_str().ok()),
+        (StatusCode::SEE_OTHER, Some("/login"))
+    );
+    let s = p.session("auditor").await;
+    let (_, _, page) = p
+        .send("GET", "/audit?outcome=denied", &cookie(&s.token), None)
+        .await;
+    assert!(
+        page.contains("<td>water</td><td>audit.read</td>"),
+        "the refusal above is listed: {page}"
+    );
+    assert!(!page.contains("<td>success</td>"), "only refusals: {page}");
+}
