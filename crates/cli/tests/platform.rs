@@ -114,23 +114,26 @@ fn get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
-#[test]
-fn serve_demo_shows_a_working_portal() {
+/// Starts `pubdata serve --demo` with `extra` arguments and returns its statistics and home page.
+fn serve_demo(extra: &[&str]) -> (serde_json::Value, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("free port")
         .local_addr()
         .expect("addr")
         .port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut args = vec![
+        "serve",
+        "--demo",
+        "--listen",
+        &listen,
+        "--data-dir",
+        s(dir.path()),
+    ];
+    args.extend_from_slice(extra);
     let mut server = Command::new(env!("CARGO_BIN_EXE_pubdata"))
-        .args([
-            "serve",
-            "--demo",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-            s(dir.path()),
-        ])
+        .args(&args)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -150,18 +153,59 @@ fn serve_demo_shows_a_working_portal() {
     let _ = server.kill();
     let _ = server.wait();
     assert_eq!(stats.0, 200);
-    let stats: serde_json::Value = serde_json::from_str(&stats.1).expect("json");
+    let (status, page) = home.expect("home page");
+    assert_eq!(status, 200);
+    (serde_json::from_str(&stats.1).expect("json"), page)
+}
+
+#[test]
+fn serve_demo_shows_a_working_portal() {
+    let (stats, page) = serve_demo(&[]);
     assert!(stats["catalog_entries"].as_i64() >= Some(8), "{stats}");
     assert_eq!(
         stats["records_aggregated"], 335,
         "the demo's generated datasets: {stats}"
     );
-    let (status, page) = home.expect("home page");
-    assert_eq!(status, 200);
     assert!(
         page.contains("公共数据平台") && page.contains("居民生活用水量"),
         "{page}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn serve_demo_runs_the_same_on_postgres() {
+    sqlx::any::install_default_drivers();
+    let base = std::env::var("PUBDATA_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let Ok(admin) = sqlx::AnyPool::connect(&base).await else {
+        assert!(
+            std::env::var("CI").is_err(),
+            "PostgreSQL at {base} does not answer under CI"
+        );
+        eprintln!("skipped: PostgreSQL at {base} does not answer");
+        return;
+    };
+    let name = format!("pubdata_cli_{}", std::process::id());
+    let create = format!("CREATE DATABASE {name}");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(create))
+        .execute(&admin)
+        .await
+        .expect("create");
+    let url = match base.rsplit_once('/') {
+        Some((head, _)) => format!("{head}/{name}"),
+        None => panic!("PUBDATA_TEST_POSTGRES needs a database path"),
+    };
+    let (stats, page) = tokio::task::spawn_blocking(move || serve_demo(&["--database-url", &url]))
+        .await
+        .expect("server run");
+    let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+        .execute(&admin)
+        .await
+        .expect("drop");
+    admin.close().await;
+    assert_eq!(stats["records_aggregated"], 335, "{stats}");
+    assert!(page.contains("居民生活用水量"));
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -37,9 +37,19 @@ textarea{min-height:8rem;font-family:monospace}button{padding:.4rem 1rem;font:in
 /// A whole page: `title`, the signed-in user (with the CSRF token for the sign-out form) and
 /// `body`, which the caller has escaped.
 pub(crate) fn page(title: &str, who: Option<(&Principal, &str)>, body: &str) -> String {
+    let audit = who
+        .filter(|(p, _)| {
+            pubdata_platform::access::authorize(
+                Some(*p),
+                &pubdata_platform::access::Action::ReadAudit,
+            )
+            .is_ok()
+        })
+        .map(|_| "<a href=/audit>审计 Audit</a>")
+        .unwrap_or_default();
     let nav = match who {
         Some((p, csrf)) => format!(
-            "<span>{} · {}</span><form class=inline method=post action=/logout>\
+            "{audit}<span>{} · {}</span><form class=inline method=post action=/logout>\
              <input type=hidden name=csrf value=\"{}\"><button>退出 Sign out</button></form>",
             esc(&p.user),
             esc(p.role.name()),
