@@ -143,7 +143,31 @@ pub fn dataset_schema(items: &[DataItem]) -> SchemaRef {
 
 /// Checks `upload` against `entry` and commits it as the entry's next version, with its parts
 /// under `datasets` (the platform's data folder for datasets).
+/// A failure of any kind is audited as such, whichever door the upload came through.
 pub async fn ingest(
+    store: &Store,
+    datasets: &Path,
+    entry: &StoredEntry,
+    upload: &Upload<'_>,
+) -> Result<Version, IngestError> {
+    let result = ingest_unaudited(store, datasets, entry, upload).await;
+    if let Err(e) = &result {
+        // The refusal itself is what the log must keep; a failing log must not hide it.
+        store
+            .audit(
+                upload.actor,
+                "dataset.ingest",
+                &format!("entry:{}", entry.id),
+                Outcome::Failed,
+                &e.to_string(),
+            )
+            .await
+            .ok();
+    }
+    result
+}
+
+async fn ingest_unaudited(
     store: &Store,
     datasets: &Path,
     entry: &StoredEntry,
@@ -195,16 +219,6 @@ pub async fn ingest(
         Err(e) => {
             // The part was never referenced; removing it keeps the folder tidy.
             let _ = std::fs::remove_file(&part_path);
-            store
-                .audit(
-                    upload.actor,
-                    "dataset.ingest",
-                    &format!("entry:{}", entry.id),
-                    Outcome::Failed,
-                    &e.to_string(),
-                )
-                .await
-                .ok();
             Err(e.into())
         }
     }

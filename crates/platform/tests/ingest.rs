@@ -239,6 +239,20 @@ async fn a_bad_upload_commits_nothing_and_leaves_no_file() {
         );
         assert_eq!(s.stats().await.expect("stats").records_aggregated, 0);
         assert_eq!(files(&datasets), Vec::<String>::new(), "{}", b.name);
+        let failed = s
+            .audit_entries(&pubdata_platform::store::AuditFilter {
+                action: Some("dataset.ingest".into()),
+                outcome: Some(pubdata_platform::audit::Outcome::Failed),
+                ..Default::default()
+            })
+            .await
+            .expect("audit");
+        assert_eq!(
+            failed.len(),
+            3,
+            "{}: every refused upload is audited",
+            b.name
+        );
         finish(b).await;
     }
 }

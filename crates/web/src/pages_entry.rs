@@ -192,15 +192,6 @@ pub(crate) async fn upload(
     match ingest(&s.store, &datasets_dir(&s.data_dir), &entry, &upload).await {
         Ok(_) => Ok(Redirect::to(&format!("/catalog/{id}")).into_response()),
         Err(e) => {
-            s.store
-                .audit(
-                    caller.actor(),
-                    "dataset.ingest",
-                    &format!("entry:{id}"),
-                    Outcome::Failed,
-                    &e.to_string(),
-                )
-                .await?;
             let html = render(&s, &caller, &id, Some(&e.to_string())).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
         }

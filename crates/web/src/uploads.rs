@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::{Json, Router};
 use http_body_util::BodyExt;
 use pubdata_platform::access::Action;
-use pubdata_platform::audit::Outcome;
 use pubdata_platform::ingest::{IngestError, Mode, Upload, Version, datasets_dir, ingest};
 use pubdata_platform::store::VersionInfo;
 use pubdata_tables::Format;
@@ -190,15 +189,6 @@ async fn upload(
                 }
                 _ => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            s.store
-                .audit(
-                    caller.actor(),
-                    "dataset.ingest",
-                    &format!("entry:{id}"),
-                    Outcome::Failed,
-                    &e.to_string(),
-                )
-                .await?;
             let mut err = ApiError::new(status, "rejected_upload", e.to_string());
             if let IngestError::NothingAccepted { report, .. } = &e {
                 err.report = serde_json::to_value(report).ok();
