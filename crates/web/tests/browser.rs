@@ -83,17 +83,36 @@ async fn fill(c: &Client, css: &str, text: &str) {
         .unwrap_or_else(|e| panic!("{css}: {e}"));
 }
 
+/// Clicks and waits until the page it was on is gone: WebDriver's click may return before the
+/// navigation it starts, and reading the next page too early finds the old one's elements.
+async fn click_and_wait(c: &Client, element: fantoccini::elements::Element) {
+    let old = c
+        .find(Locator::Css("html"))
+        .await
+        .expect("the page has a root");
+    element.click().await.expect("click");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while old.tag_name().await.is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "the click did not load a new page"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn submit(c: &Client, form: &str) {
-    c.find(Locator::Css(&format!("{form} button[type=submit]")))
+    let button = c
+        .find(Locator::Css(&format!("{form} button[type=submit]")))
         .await
-        .expect("submit button")
-        .click()
-        .await
-        .expect("click");
+        .expect("submit button");
+    click_and_wait(c, button).await;
 }
 
 async fn text(c: &Client, css: &str) -> String {
-    c.find(Locator::Css(css))
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"))
         .text()
@@ -171,12 +190,11 @@ async fn an_officer_signs_in_creates_an_entry_uploads_a_csv_and_finds_it() {
         .await
         .expect("search");
     assert!(text(&c, "#total").await.starts_with("1 "));
-    c.find(Locator::LinkText("二次供水水箱水质检测"))
+    let link = c
+        .find(Locator::LinkText("二次供水水箱水质检测"))
         .await
-        .expect("the entry is listed")
-        .click()
-        .await
-        .expect("open it");
+        .expect("the entry is listed");
+    click_and_wait(&c, link).await;
     assert_eq!(c.current_url().await.expect("url").to_string(), entry_url);
     c.goto(&base).await.expect("home");
     let stats = text(&c, "#stats").await;
