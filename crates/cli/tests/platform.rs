@@ -251,6 +251,42 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
         (Some(1), Some(1))
     );
     assert_eq!(v["report"]["rows_rejected"], 1);
+    let part = v["parts"][0].as_str().expect("part");
+    assert!(dir.path().join("datasets").join(part).is_file(), "{part}");
+
+    // Another dataset location, named by URL: the part goes there.
+    let lake = dir.path().join("lake");
+    let lake_url = format!("file://{}", lake.display());
+    let out = ok(&[
+        "ingest",
+        &id,
+        s(&csv),
+        "--user",
+        "water",
+        "--data-dir",
+        d,
+        "--datasets-url",
+        &lake_url,
+        "--mode",
+        "replace",
+        "--json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    let part = v["parts"][0].as_str().expect("part");
+    assert!(lake.join(part).is_file(), "{part} in {}", lake.display());
+    let err = fails(&[
+        "ingest",
+        &id,
+        s(&csv),
+        "--user",
+        "water",
+        "--data-dir",
+        d,
+        "--datasets-url",
+        "gopher://x/y",
+    ]);
+    assert!(err.contains("gopher://x/y"), "{err}");
+
     let json: serde_json::Value =
         serde_json::from_str(&ok(&["audit", "verify", "--data-dir", d, "--json"])).expect("json");
     assert_eq!(json["intact"], true);

@@ -9,6 +9,7 @@ use crate::catalog::{
 };
 use crate::ingest::{IngestError, Mode, Upload, ingest};
 use crate::org::{AdminLevel, OrganizationKind, Role};
+use crate::storage::DatasetStorage;
 use crate::store::{EntryQuery, NewUser, Organization, Store, StoreError};
 
 /// The password of every demo user; printed by `serve --demo`, never used outside the demo.
@@ -363,18 +364,11 @@ fn generated() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Aggregates the generated demo datasets into their entries (under `datasets`), spooling each
-/// through a file in `scratch`. Entries that already have a version are left alone.
-pub async fn seed_datasets(
-    store: &Store,
-    datasets: &std::path::Path,
-    scratch: &std::path::Path,
-) -> Result<u64, IngestError> {
+/// Aggregates the generated demo datasets into their entries (in `datasets`), spooling each
+/// through a file in its scratch folder. Entries that already have a version are left alone.
+pub async fn seed_datasets(store: &Store, datasets: &DatasetStorage) -> Result<u64, IngestError> {
     let mut records = 0;
-    std::fs::create_dir_all(scratch).map_err(|source| IngestError::Io {
-        path: scratch.display().to_string(),
-        source,
-    })?;
+    let scratch = datasets.scratch();
     for (title, csv) in generated() {
         let (found, _) = store
             .entries(&EntryQuery {

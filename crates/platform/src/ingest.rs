@@ -2,13 +2,13 @@
 //! stored as a new immutable dataset version.
 //!
 //! The file streams through in batches: each row is checked ([`QualityChecker`]), accepted rows
-//! are cast to the items' types and written to a new Parquet part beside the others (through a
-//! temporary file, renamed when complete). A version lists its parts: an append lists the previous
-//! version's parts and the new one, a replacement only the new one. The version becomes visible
-//! only when its row commits, with its audit entry, in one transaction; a crash before that leaves
-//! at most an unreferenced part file and the previous version as it was.
+//! are cast to the items' types and written to a new Parquet part in the scratch folder, which is
+//! then streamed to the dataset location ([`DatasetStorage`]). A version lists its parts: an
+//! append lists the previous version's parts and the new one, a replacement only the new one. The
+//! version becomes visible only when its row commits, with its audit entry, in one transaction; a
+//! crash before that leaves at most an unreferenced part and the previous version as it was.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use arrow_array::{ArrayRef, BooleanArray, RecordBatch};
@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::audit::Outcome;
 use crate::catalog::{DataItem, DataType};
 use crate::quality::{HeaderMismatch, QualityChecker, QualityReport, match_header};
+use crate::storage::{DatasetStorage, StorageError};
 use crate::store::{Store, StoreError, StoredEntry, new_id};
 
 /// Whether an upload adds to the current version or replaces it.
@@ -69,7 +70,7 @@ pub struct Version {
     pub mode: Mode,
     /// Records in the version (all parts).
     pub rows: i64,
-    /// Its Parquet parts, relative to the datasets folder.
+    /// Its Parquet parts, relative to the dataset location.
     pub parts: Vec<String>,
     /// The upload's quality report.
     pub report: QualityReport,
@@ -111,7 +112,10 @@ pub enum IngestError {
     /// The store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The datasets folder cannot be written.
+    /// The dataset location refused or failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    /// The scratch folder cannot be written.
     #[error("{path}: {source}")]
     Io {
         /// The path.
@@ -141,12 +145,11 @@ pub fn dataset_schema(items: &[DataItem]) -> SchemaRef {
     ))
 }
 
-/// Checks `upload` against `entry` and commits it as the entry's next version, with its parts
-/// under `datasets` (the platform's data folder for datasets).
-/// A failure of any kind is audited as such, whichever door the upload came through.
+/// Checks `upload` against `entry` and commits it as the entry's next version, with its part in
+/// `datasets`. A failure of any kind is audited as such, whichever door the upload came through.
 pub async fn ingest(
     store: &Store,
-    datasets: &Path,
+    datasets: &DatasetStorage,
     entry: &StoredEntry,
     upload: &Upload<'_>,
 ) -> Result<Version, IngestError> {
@@ -167,23 +170,28 @@ pub async fn ingest(
     result
 }
 
+/// Removes a scratch file however the ingest ends.
+struct Scratch(std::path::PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 async fn ingest_unaudited(
     store: &Store,
-    datasets: &Path,
+    datasets: &DatasetStorage,
     entry: &StoredEntry,
     upload: &Upload<'_>,
 ) -> Result<Version, IngestError> {
     let items = &entry.entry.items;
-    let dir = datasets.join(&entry.id);
-    std::fs::create_dir_all(&dir).map_err(|source| IngestError::Io {
-        path: dir.display().to_string(),
-        source,
-    })?;
-    let part = format!("{}/{}.parquet", entry.id, new_id("part-"));
-    let part_path = datasets.join(&part);
+    let id = new_id("part-");
+    let part = format!("{}/{id}.parquet", entry.id);
+    let local = Scratch(datasets.scratch().join(format!("{id}.parquet")));
     // Reading and writing files blocks; keep it off the async workers.
     let report = {
-        let (path, items) = (part_path.clone(), items.clone());
+        let (path, items) = (local.0.clone(), items.clone());
         let (file, format, name) = (
             upload.file.to_path_buf(),
             upload.format,
@@ -192,10 +200,12 @@ async fn ingest_unaudited(
         tokio::task::spawn_blocking(move || write_part(&path, &items, &file, format, &name))
             .await
             .map_err(|e| IngestError::Io {
-                path: part_path.display().to_string(),
+                path: "the dataset part".into(),
                 source: std::io::Error::other(e.to_string()),
             })??
     };
+    datasets.put_file(&part, &local.0).await?;
+    drop(local);
     let committed = store
         .commit_version(
             &entry.id,
@@ -217,8 +227,8 @@ async fn ingest_unaudited(
             report,
         }),
         Err(e) => {
-            // The part was never referenced; removing it keeps the folder tidy.
-            let _ = std::fs::remove_file(&part_path);
+            // The part was never referenced; removing it keeps the location tidy.
+            let _ = datasets.delete(&part).await;
             Err(e.into())
         }
     }
@@ -317,7 +327,8 @@ fn write_part(
     Ok(report)
 }
 
-/// The datasets folder under a platform data folder.
-pub fn datasets_dir(data_dir: &Path) -> PathBuf {
-    data_dir.join("datasets")
+/// The default dataset location under a platform data folder: `datasets/`, with scratch files
+/// under `incoming/`.
+pub fn local_storage(data_dir: &Path) -> Result<DatasetStorage, StorageError> {
+    DatasetStorage::local(&data_dir.join("datasets"), &data_dir.join("incoming"))
 }

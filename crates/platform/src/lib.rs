@@ -12,4 +12,5 @@ pub mod demo;
 pub mod ingest;
 pub mod org;
 pub mod quality;
+pub mod storage;
 pub mod store;

@@ -8,8 +8,9 @@ use std::path::Path;
 use arrow_array::Array;
 use pubdata_detect::PiiType;
 use pubdata_platform::catalog::{DataType, OpenAttribute, SecurityGrade, SharingAttribute};
-use pubdata_platform::ingest::{IngestError, Mode, Upload, ingest};
+use pubdata_platform::ingest::{IngestError, Mode, Upload, ingest, local_storage};
 use pubdata_platform::quality::Reason;
+use pubdata_platform::storage::DatasetStorage;
 use pubdata_platform::store::{Store, StoredEntry};
 
 use common::{backends, entry, finish, item, water};
@@ -81,7 +82,8 @@ async fn uploads_are_checked_and_become_versions_appended_or_replaced() {
         let s = &b.store;
         let e = readings_entry(s).await;
         let tmp = tempfile::tempdir().expect("tmp");
-        let datasets = tmp.path().join("datasets");
+        let datasets = local_storage(tmp.path()).expect("storage");
+        let folder = tmp.path().join("datasets");
         let csv = format!(
             "account,usage_m3,read_on,holder_id\n\
              A1,12.5,2026-10-01,{GOOD_ID}\n\
@@ -103,7 +105,7 @@ async fn uploads_are_checked_and_become_versions_appended_or_replaced() {
         assert_eq!(r.rejections.get(&Reason::InvalidPersonalInfo), Some(&1));
         assert_eq!(r.duplicate_keys, 1, "A1 twice");
         // The part holds the accepted rows, typed.
-        let part = datasets.join(&v1.parts[0]);
+        let part = folder.join(&v1.parts[0]);
         let mut rows = 0;
         for batch in pubdata_tables::open(&part, &Default::default()).expect("part") {
             let batch = batch.expect("batch");
@@ -156,7 +158,7 @@ async fn uploads_are_checked_and_become_versions_appended_or_replaced() {
         );
         for v in &versions {
             for p in &v.parts {
-                assert!(datasets.join(p).is_file(), "{p} of version {}", v.version);
+                assert!(folder.join(p).is_file(), "{p} of version {}", v.version);
             }
         }
         assert!(s.verify_audit().await.expect("chain") > 0);
@@ -170,7 +172,7 @@ async fn a_bad_upload_commits_nothing_and_leaves_no_file() {
         let s = &b.store;
         let e = readings_entry(s).await;
         let tmp = tempfile::tempdir().expect("tmp");
-        let datasets = tmp.path().join("datasets");
+        let datasets = local_storage(tmp.path()).expect("storage");
 
         let f = write(
             tmp.path(),
@@ -238,7 +240,18 @@ async fn a_bad_upload_commits_nothing_and_leaves_no_file() {
             b.name
         );
         assert_eq!(s.stats().await.expect("stats").records_aggregated, 0);
-        assert_eq!(files(&datasets), Vec::<String>::new(), "{}", b.name);
+        assert_eq!(
+            files(&tmp.path().join("datasets")),
+            Vec::<String>::new(),
+            "{}",
+            b.name
+        );
+        assert_eq!(
+            files(datasets.scratch()),
+            Vec::<String>::new(),
+            "{}: no scratch file stays",
+            b.name
+        );
         let failed = s
             .audit_entries(&pubdata_platform::store::AuditFilter {
                 action: Some("dataset.ingest".into()),
@@ -271,9 +284,140 @@ async fn json_lines_uploads_are_checked_like_csv() {
     let f = write(dir.path(), "u.jsonl", lines.as_bytes());
     let mut up = upload(&f, Mode::Append);
     up.source_name = "readings.jsonl";
-    let v = ingest(&s, &dir.path().join("datasets"), &e, &up)
+    let v = ingest(&s, &local_storage(dir.path()).expect("storage"), &e, &up)
         .await
         .expect("json lines");
     assert_eq!((v.rows, v.report.rows_rejected), (1, 1));
     assert_eq!(v.report.rejections.get(&Reason::NotDecimal), Some(&1));
+}
+
+/// The tables crate's fixture builders (hand-built .xlsx files among them).
+#[path = "../../tables/tests/common/mod.rs"]
+mod sheets;
+
+#[tokio::test]
+async fn xlsx_and_parquet_uploads_are_checked_like_csv() {
+    use sheets::Cell::{N, S};
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = Store::open(&Store::sqlite_url(&dir.path().join("m.db")))
+        .await
+        .expect("store");
+    let e = readings_entry(&s).await;
+    let datasets = local_storage(dir.path()).expect("storage");
+    let text = |v: &str| Some(S(v.to_string()));
+    let xlsx = dir.path().join("u.xlsx");
+    sheets::write_xlsx(
+        &xlsx,
+        &[(
+            "抄表",
+            vec![
+                vec![
+                    text("account"),
+                    text("usage_m3"),
+                    text("read_on"),
+                    text("holder_id"),
+                ],
+                vec![
+                    text("A1"),
+                    Some(N("12.5".into())),
+                    text("2026-10-01"),
+                    text(GOOD_ID),
+                ],
+                vec![text("A2"), text("n/a"), text("2026-10-01"), None],
+                vec![
+                    text("A3"),
+                    Some(N("4".into())),
+                    text("2026-10-02"),
+                    text(BAD_ID),
+                ],
+            ],
+        )],
+    );
+    let mut up = upload(&xlsx, Mode::Append);
+    up.source_name = "readings.xlsx";
+    let v = ingest(&s, &datasets, &e, &up).await.expect("xlsx");
+    assert_eq!((v.rows, v.report.rows_rejected), (1, 2));
+    assert_eq!(v.report.rejections.get(&Reason::NotDecimal), Some(&1));
+    assert_eq!(
+        v.report.rejections.get(&Reason::InvalidPersonalInfo),
+        Some(&1)
+    );
+
+    // A Parquet upload whose columns are typed already (usage as a double, the date as text).
+    let schema = std::sync::Arc::new(arrow_schema::Schema::new(vec![
+        arrow_schema::Field::new("account", arrow_schema::DataType::Utf8, true),
+        arrow_schema::Field::new("usage_m3", arrow_schema::DataType::Float64, true),
+        arrow_schema::Field::new("read_on", arrow_schema::DataType::Utf8, true),
+        arrow_schema::Field::new("holder_id", arrow_schema::DataType::Utf8, true),
+    ]));
+    let batch = arrow_array::RecordBatch::try_new(
+        schema.clone(),
+        vec![
+            std::sync::Arc::new(arrow_array::StringArray::from(vec![
+                Some("P1"),
+                None,
+                Some("P3"),
+            ])),
+            std::sync::Arc::new(arrow_array::Float64Array::from(vec![1.5, 2.0, 3.25])),
+            std::sync::Arc::new(arrow_array::StringArray::from(vec![
+                "2026-11-01",
+                "2026-11-01",
+                "2026-11-31",
+            ])),
+            std::sync::Arc::new(arrow_array::StringArray::from(vec![None::<&str>; 3])),
+        ],
+    )
+    .expect("batch");
+    let pq = dir.path().join("u.parquet");
+    let mut w = pubdata_tables::TableWriter::create(&pq, pubdata_tables::Format::Parquet, schema)
+        .expect("writer");
+    w.write(&batch).expect("write");
+    w.finish().expect("finish");
+    let mut up = upload(&pq, Mode::Append);
+    up.source_name = "readings.parquet";
+    let v = ingest(&s, &datasets, &e, &up).await.expect("parquet");
+    assert_eq!((v.version, v.rows), (2, 2), "P1 added to A1");
+    assert_eq!(v.report.rejections.get(&Reason::Missing), Some(&1));
+    assert_eq!(v.report.rejections.get(&Reason::NotDate), Some(&1));
+}
+
+#[tokio::test]
+async fn parts_go_to_any_object_store_location_and_nowhere_else() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = Store::open(&Store::sqlite_url(&dir.path().join("m.db")))
+        .await
+        .expect("store");
+    let e = readings_entry(&s).await;
+    let scratch = dir.path().join("scratch");
+    let datasets = DatasetStorage::open("memory://", &scratch).expect("memory location");
+    let f = write(
+        dir.path(),
+        "u.csv",
+        b"account,usage_m3,read_on,holder_id\nA1,1,2026-10-01,\nA2,2,2026-10-01,\n",
+    );
+    let v = ingest(&s, &datasets, &e, &upload(&f, Mode::Append))
+        .await
+        .expect("ingest");
+    assert!(
+        datasets.exists(&v.parts[0]).await.expect("head"),
+        "the part is in the location"
+    );
+    assert_eq!(
+        files(&scratch),
+        Vec::<String>::new(),
+        "no scratch file stays"
+    );
+    assert!(!dir.path().join("datasets").exists());
+
+    // A folder given as a file URL is the same as the folder.
+    let folder = dir.path().join("lake");
+    let url = format!("file://{}", folder.display());
+    let local = DatasetStorage::open(&url, &scratch).expect("file url");
+    let v = ingest(&s, &local, &e, &upload(&f, Mode::Replace))
+        .await
+        .expect("ingest");
+    assert!(folder.join(&v.parts[0]).is_file());
+
+    let err = DatasetStorage::open("gopher://example/x", &scratch).expect_err("unknown scheme");
+    assert!(err.to_string().contains("gopher://example/x"), "{err}");
 }

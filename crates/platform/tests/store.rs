@@ -248,3 +248,72 @@ async fn opening_twice_keeps_the_schema_and_the_data() {
         finish(b).await;
     }
 }
+
+/// Changes made at once, from many tasks (and on PostgreSQL from a second server process's
+/// store), all commit, number an entry's versions without gaps, and keep one audit chain.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_changes_all_commit_and_keep_one_audit_chain() {
+    for b in backends().await {
+        b.store
+            .create_organization(&water(), "admin")
+            .await
+            .expect("org");
+        let shared = b
+            .store
+            .create_entry(&entry("共同条目"), "water")
+            .await
+            .expect("entry");
+        let mut stores = vec![b.store.clone()];
+        if b.name == "postgres" {
+            stores.push(Store::open(&b.url).await.expect("a second process's store"));
+        }
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..24 {
+            let s = stores[i % stores.len()].clone();
+            let shared = shared.id.clone();
+            tasks.spawn(async move {
+                let e = s
+                    .create_entry(&entry(&format!("并发条目{i}")), "water")
+                    .await?;
+                s.commit_version(
+                    &shared,
+                    "append",
+                    &format!("{shared}/p{i}.parquet"),
+                    1,
+                    "water",
+                    "u.csv",
+                    "{}",
+                )
+                .await?;
+                s.audit("water", "test.touch", &e.id, Outcome::Success, "")
+                    .await
+                    .map(|_| ())
+            });
+        }
+        while let Some(done) = tasks.join_next().await {
+            done.expect("task")
+                .unwrap_or_else(|e| panic!("{}: every change commits: {e}", b.name));
+        }
+        let stats = b.store.stats().await.expect("stats");
+        assert_eq!(stats.catalog_entries, 25, "{}", b.name);
+        let versions = b.store.versions(&shared.id).await.expect("versions");
+        let mut numbers: Vec<i64> = versions.iter().map(|v| v.version).collect();
+        numbers.sort();
+        assert_eq!(numbers, (1..=24).collect::<Vec<_>>(), "{}", b.name);
+        assert_eq!(
+            versions.iter().map(|v| v.rows).max(),
+            Some(24),
+            "{}",
+            b.name
+        );
+        assert!(
+            b.store.verify_audit().await.expect("one chain") > 72,
+            "{}",
+            b.name
+        );
+        for s in &stores[1..] {
+            s.close().await;
+        }
+        finish(b).await;
+    }
+}

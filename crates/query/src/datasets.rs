@@ -1,7 +1,6 @@
 //! Read-only SQL over dataset versions: each version's Parquet parts as one streaming table (a
 //! partition per part, opened when the plan runs), queried with DDL, DML and statements refused.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
@@ -13,12 +12,64 @@ use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
 use datafusion::prelude::{SQLOptions, SessionContext};
 use futures::StreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::{GetResultPayload, ObjectStore, ObjectStoreExt};
 
-/// One Parquet part, read afresh each time a plan runs.
+type Batches = Box<dyn Iterator<Item = Result<RecordBatch, DataFusionError>> + Send>;
+
+fn external(e: impl std::error::Error + Send + Sync + 'static) -> DataFusionError {
+    DataFusionError::External(Box::new(e))
+}
+
+/// One Parquet part in an object store, read afresh each time a plan runs.
 #[derive(Debug)]
 struct Part {
     schema: SchemaRef,
-    path: PathBuf,
+    objects: Arc<dyn ObjectStore>,
+    path: ObjectPath,
+}
+
+/// Batches of a part that has a local file (a local location, or a copy of a remote part, kept
+/// until the batches are dropped).
+struct LocalPart {
+    batches: pubdata_tables::TableReader,
+    _copy: Option<tempfile::NamedTempFile>,
+}
+
+impl Iterator for LocalPart {
+    type Item = Result<RecordBatch, DataFusionError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        self.batches.next().map(|b| b.map_err(external))
+    }
+}
+
+/// Opens a part: a local file is read in place; anything else is first copied to a temporary
+/// file, since the Parquet reader needs to seek.
+async fn open_part(
+    objects: Arc<dyn ObjectStore>,
+    path: ObjectPath,
+) -> Result<Batches, DataFusionError> {
+    let got = objects.get(&path).await.map_err(external)?;
+    let (file, copy) = match got.payload {
+        GetResultPayload::File(_, file) => (file, None),
+        GetResultPayload::Stream(mut bytes) => {
+            let mut copy = tempfile::NamedTempFile::new().map_err(external)?;
+            while let Some(chunk) = bytes.next().await {
+                std::io::Write::write_all(&mut copy, &chunk.map_err(external)?)
+                    .map_err(external)?;
+            }
+            (copy.path().to_path_buf(), Some(copy))
+        }
+    };
+    let opts = pubdata_tables::ReadOptions {
+        format: Some(pubdata_tables::Format::Parquet),
+        ..Default::default()
+    };
+    let batches = pubdata_tables::open(&file, &opts).map_err(external)?;
+    Ok(Box::new(LocalPart {
+        batches,
+        _copy: copy,
+    }))
 }
 
 impl PartitionStream for Part {
@@ -27,18 +78,15 @@ impl PartitionStream for Part {
     }
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let schema = self.schema.clone();
-        let batches: Box<dyn Iterator<Item = Result<RecordBatch, DataFusionError>> + Send> =
-            match pubdata_tables::open(&self.path, &pubdata_tables::ReadOptions::default()) {
-                Ok(reader) => {
-                    Box::new(reader.map(|b| b.map_err(|e| DataFusionError::External(Box::new(e)))))
-                }
-                Err(e) => Box::new(std::iter::once(Err(DataFusionError::External(Box::new(e))))),
+        let opened = open_part(self.objects.clone(), self.path.clone());
+        let batches = futures::stream::once(opened).flat_map(|r| {
+            let batches: Batches = match r {
+                Ok(b) => b,
+                Err(e) => Box::new(std::iter::once(Err(e))),
             };
-        Box::pin(RecordBatchStreamAdapter::new(
-            schema,
-            futures::stream::iter(batches),
-        ))
+            futures::stream::iter(batches)
+        });
+        Box::pin(RecordBatchStreamAdapter::new(self.schema.clone(), batches))
     }
 }
 
@@ -49,8 +97,10 @@ pub struct DatasetTable {
     pub name: String,
     /// The schema every part has.
     pub schema: SchemaRef,
-    /// The parts' files.
-    pub parts: Vec<PathBuf>,
+    /// The location of the parts.
+    pub objects: Arc<dyn ObjectStore>,
+    /// The parts' paths in `objects`.
+    pub parts: Vec<ObjectPath>,
 }
 
 /// What a query returned: column names and rows as display text, at most `limit` rows.
@@ -75,6 +125,22 @@ pub enum QueryError {
     Format(#[from] datafusion::arrow::error::ArrowError),
 }
 
+/// The table names `sql` reads (each as written, unqualified), so that only those datasets are
+/// looked up and registered.
+pub fn referenced_tables(sql: &str) -> Result<Vec<String>, QueryError> {
+    let state = SessionContext::new().state();
+    let dialect = state.config().options().sql_parser.dialect;
+    let statement = state.sql_to_statement(sql, &dialect)?;
+    let mut names: Vec<String> = state
+        .resolve_table_references(&statement)?
+        .iter()
+        .map(|r| r.table().to_string())
+        .collect();
+    names.sort();
+    names.dedup();
+    Ok(names)
+}
+
 /// Runs one read-only `sql` over `tables`, returning at most `limit` rows.
 pub async fn query_datasets(
     tables: &[DatasetTable],
@@ -89,6 +155,7 @@ pub async fn query_datasets(
             .map(|p| {
                 Arc::new(Part {
                     schema: t.schema.clone(),
+                    objects: t.objects.clone(),
                     path: p.clone(),
                 }) as Arc<dyn PartitionStream>
             })

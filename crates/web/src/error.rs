@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use pubdata_platform::access::Denied;
 use pubdata_platform::catalog::Violation;
+use pubdata_platform::ingest::IngestError;
 use pubdata_platform::store::StoreError;
 use serde::Serialize;
 
@@ -17,6 +18,8 @@ pub(crate) struct ApiError {
     pub fields: Vec<Violation>,
     /// A quality report, for an upload whose every row was rejected.
     pub report: Option<serde_json::Value>,
+    /// Seconds to wait before trying again (sent as `Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 #[derive(Serialize)]
@@ -37,11 +40,44 @@ impl ApiError {
             message: message.into(),
             fields: Vec::new(),
             report: None,
+            retry_after: None,
         }
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    /// A failure of the server's own: logged, and answered without its details (which may
+    /// name paths or locations).
+    pub fn internal(message: impl std::fmt::Display) -> Self {
+        eprintln!("pubdata serve: {message}");
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "the server failed; the error is in its log",
+        )
+    }
+}
+
+impl From<IngestError> for ApiError {
+    fn from(e: IngestError) -> Self {
+        match e {
+            IngestError::Store(se) => se.into(),
+            IngestError::Io { .. } | IngestError::Storage(_) => ApiError::internal(e),
+            // The upload's own fault: the message names the uploaded file, never server paths.
+            other => {
+                let mut err = ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "rejected_upload",
+                    other.to_string(),
+                );
+                if let IngestError::NothingAccepted { report, .. } = &other {
+                    err.report = serde_json::to_value(report).ok();
+                }
+                err
+            }
+        }
     }
 }
 
@@ -69,19 +105,17 @@ impl From<StoreError> for ApiError {
                 message: v.to_string(),
                 fields: v.0,
                 report: None,
+                retry_after: None,
             },
             StoreError::BadCredentials => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", e.to_string())
             }
-            other => {
-                // The details stay in the server's log; the caller learns only that it failed.
-                eprintln!("pubdata serve: {other}");
-                ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "the server failed; the error is in its log",
-                )
-            }
+            StoreError::Throttled { seconds } => ApiError {
+                retry_after: Some(seconds),
+                ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", e.to_string())
+            },
+            // The details stay in the server's log; the caller learns only that it failed.
+            other => ApiError::internal(other),
         }
     }
 }
@@ -94,6 +128,11 @@ impl IntoResponse for ApiError {
             fields: &self.fields,
             report: &self.report,
         };
-        (self.status, Json(body)).into_response()
+        let mut r = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            r.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        r
     }
 }

@@ -16,9 +16,9 @@ mod sql;
 mod uploads;
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 
 use axum::Router;
+use pubdata_platform::storage::DatasetStorage;
 use pubdata_platform::store::Store;
 
 pub use auth::SESSION_COOKIE;
@@ -28,23 +28,25 @@ pub use auth::SESSION_COOKIE;
 pub struct AppState {
     /// The metadata store.
     pub store: Store,
-    /// The platform's data folder: uploads are spooled under `incoming/`, datasets kept under
-    /// `datasets/`.
-    pub data_dir: PathBuf,
+    /// Where dataset parts are kept; uploads are spooled in its scratch folder.
+    pub datasets: DatasetStorage,
     /// Largest upload accepted, in bytes.
     pub max_upload: u64,
+    /// Whether session cookies carry `Secure` (set when the portal is served over HTTPS).
+    pub secure_cookies: bool,
 }
 
 /// Default largest upload: 8 GiB.
 pub const DEFAULT_MAX_UPLOAD: u64 = 8 << 30;
 
 impl AppState {
-    /// State over `store` and `data_dir`, with the default upload limit.
-    pub fn new(store: Store, data_dir: PathBuf) -> AppState {
+    /// State over `store` and `datasets`, with the default upload limit.
+    pub fn new(store: Store, datasets: DatasetStorage) -> AppState {
         AppState {
             store,
-            data_dir,
+            datasets,
             max_upload: DEFAULT_MAX_UPLOAD,
+            secure_cookies: false,
         }
     }
 }

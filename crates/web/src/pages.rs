@@ -5,10 +5,11 @@ use std::collections::HashMap;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Form, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use pubdata_platform::access::{Action, authorize};
+use pubdata_platform::audit::Outcome;
 use pubdata_platform::catalog::{CatalogEntry, DataItem, DataType, SecurityGrade};
 use pubdata_platform::store::{CredentialKind, EntryQuery, StoreError, StoredEntry};
 
@@ -168,11 +169,49 @@ async fn login_form() -> Html<String> {
     login_page(None)
 }
 
+/// Whether a browser's POST comes from another site: its `Origin` names a host other than the
+/// one it was sent to. Sign-in has no session to carry a CSRF token yet, so this is what keeps
+/// another site from signing a visitor in to an account of its choosing.
+fn cross_site(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+        return false;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
+    origin == "null" || !origin_host.eq_ignore_ascii_case(host)
+}
+
+/// The session cookie's attributes; `Secure` when the portal is served over HTTPS.
+fn cookie_attributes(s: &AppState, max_age: i64) -> String {
+    let secure = if s.secure_cookies { "; Secure" } else { "" };
+    format!("Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{secure}")
+}
+
 async fn login(
     State(s): State<AppState>,
+    headers: HeaderMap,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+    if cross_site(&headers) {
+        s.store
+            .audit(
+                get("username"),
+                "sign_in",
+                &format!("user:{}", get("username")),
+                Outcome::Denied,
+                "session: posted from another site",
+            )
+            .await?;
+        return Ok((
+            StatusCode::FORBIDDEN,
+            login_page(Some("请从本站登录 Sign in from this site's own page")),
+        )
+            .into_response());
+    }
     match s
         .store
         .sign_in(
@@ -185,14 +224,23 @@ async fn login(
     {
         Ok((_, cred)) => {
             let cookie = format!(
-                "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Lax; Max-Age={}",
+                "{SESSION_COOKIE}={}; {}",
                 cred.token,
-                SESSION_HOURS * 3600
+                cookie_attributes(&s, SESSION_HOURS * 3600)
             );
             let mut r = Redirect::to("/").into_response();
             if let Ok(v) = HeaderValue::from_str(&cookie) {
                 r.headers_mut().insert(header::SET_COOKIE, v);
             }
+            Ok(r)
+        }
+        Err(StoreError::Throttled { seconds }) => {
+            let message = format!(
+                "登录失败次数过多，请 {seconds} 秒后再试 Too many failed sign-ins; try again in {seconds} s"
+            );
+            let mut r = (StatusCode::TOO_MANY_REQUESTS, login_page(Some(&message))).into_response();
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             Ok(r)
         }
         Err(StoreError::BadCredentials) => Ok((
@@ -214,10 +262,10 @@ async fn logout(
         s.store.revoke(token).await?;
     }
     let mut r = Redirect::to("/").into_response();
-    r.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("pubdata_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"),
-    );
+    let cookie = format!("{SESSION_COOKIE}=; {}", cookie_attributes(&s, 0));
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        r.headers_mut().insert(header::SET_COOKIE, v);
+    }
     Ok(r)
 }
 

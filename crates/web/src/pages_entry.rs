@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use pubdata_platform::access::{Action, authorize};
 use pubdata_platform::audit::Outcome;
-use pubdata_platform::ingest::{Mode, Upload, datasets_dir, ingest};
+use pubdata_platform::ingest::{Mode, Upload, ingest};
 use pubdata_platform::store::StoreError;
 
 use crate::AppState;
@@ -189,10 +189,14 @@ pub(crate) async fn upload(
         mode,
         actor: caller.actor(),
     };
-    match ingest(&s.store, &datasets_dir(&s.data_dir), &entry, &upload).await {
+    match ingest(&s.store, &s.datasets, &entry, &upload).await {
         Ok(_) => Ok(Redirect::to(&format!("/catalog/{id}")).into_response()),
         Err(e) => {
-            let html = render(&s, &caller, &id, Some(&e.to_string())).await?;
+            let e = ApiError::from(e);
+            if e.status != StatusCode::UNPROCESSABLE_ENTITY {
+                return Err(e.into());
+            }
+            let html = render(&s, &caller, &id, Some(&e.message)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
         }
     }

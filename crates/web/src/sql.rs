@@ -1,5 +1,6 @@
-//! The authority's read-only SQL over the current version of every dataset. Each dataset is the
-//! table `e_…` (its entry id with `-` as `_`); every query is audited with its text.
+//! The authority's read-only SQL over dataset versions. The table `e_…` (an entry id with `-` as
+//! `_`) is the entry's current version and `e_…_vN` its version N; every query is audited with its
+//! text and the versions it read.
 
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
@@ -7,8 +8,10 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::{Json, Router};
 use pubdata_platform::access::Action;
 use pubdata_platform::audit::Outcome;
-use pubdata_platform::ingest::{dataset_schema, datasets_dir};
-use pubdata_query::datasets::{DatasetTable, QueryResult, query_datasets};
+use pubdata_platform::ingest::dataset_schema;
+use pubdata_platform::storage::DatasetStorage;
+use pubdata_platform::store::StoreError;
+use pubdata_query::datasets::{DatasetTable, QueryResult, query_datasets, referenced_tables};
 use serde::Deserialize;
 
 use crate::AppState;
@@ -30,9 +33,47 @@ struct Query {
     limit: Option<usize>,
 }
 
-/// The table name of an entry's dataset.
-pub(crate) fn table_name(entry_id: &str) -> String {
-    entry_id.replace('-', "_")
+/// The dataset version a table name stands for, if any: `e_…` is the entry's current version,
+/// `e_…_vN` its version N. Returns the table and the version read.
+async fn dataset_table(s: &AppState, name: &str) -> Result<Option<(DatasetTable, i64)>, ApiError> {
+    let Some(rest) = name.strip_prefix("e_") else {
+        return Ok(None);
+    };
+    // Entry ids are `e-` and base32 letters, so `_v` can only start a version suffix.
+    let (id, version) = match rest.rsplit_once("_v") {
+        Some((id, n)) => match n.parse::<i64>() {
+            Ok(n) => (id, Some(n)),
+            Err(_) => return Ok(None),
+        },
+        None => (rest, None),
+    };
+    let entry_id = format!("e-{id}");
+    let entry = match s.store.entry(&entry_id).await {
+        Ok(e) => e,
+        Err(StoreError::NotFound { .. }) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let versions = s.store.versions(&entry_id).await?;
+    let chosen = match version {
+        Some(n) => versions.into_iter().find(|v| v.version == n),
+        // Newest first: the first is the current one.
+        None => versions.into_iter().next(),
+    };
+    let Some(v) = chosen else {
+        return Ok(None);
+    };
+    let table = DatasetTable {
+        name: name.to_string(),
+        schema: dataset_schema(&entry.entry.items),
+        objects: s.datasets.objects(),
+        parts: v
+            .parts
+            .iter()
+            .map(|p| DatasetStorage::path(p))
+            .collect::<Result<_, _>>()
+            .map_err(ApiError::internal)?,
+    };
+    Ok(Some((table, v.version)))
 }
 
 async fn run(
@@ -48,46 +89,39 @@ async fn run(
     caller
         .may(&s, &Action::QueryData, "dataset.query", "datasets")
         .await?;
-    let root = datasets_dir(&s.data_dir);
-    let mut tables = Vec::new();
-    for v in s.store.current_versions().await? {
-        let entry = s.store.entry(&v.entry_id).await?;
-        tables.push(DatasetTable {
-            name: table_name(&v.entry_id),
-            schema: dataset_schema(&entry.entry.items),
-            parts: v.parts.iter().map(|p| root.join(p)).collect(),
-        });
-    }
     let limit = q.limit.unwrap_or(1000).clamp(1, MAX_ROWS);
-    let detail: String = q.sql.chars().take(1000).collect();
-    match query_datasets(&tables, &q.sql, limit).await {
-        Ok(result) => {
-            s.store
-                .audit(
-                    caller.actor(),
-                    "dataset.query",
-                    "datasets",
-                    Outcome::Success,
-                    &detail,
-                )
-                .await?;
-            Ok(Json(result))
+    let text: String = q.sql.chars().take(1000).collect();
+    // Only the datasets the query names are looked up: a province has millions of entries.
+    let mut tables = Vec::new();
+    let mut read = Vec::new();
+    let result = match referenced_tables(&q.sql) {
+        Ok(names) => {
+            for name in &names {
+                if let Some((table, version)) = dataset_table(&s, name).await? {
+                    read.push(format!("{name}=v{version}"));
+                    tables.push(table);
+                }
+            }
+            query_datasets(&tables, &q.sql, limit).await
         }
-        Err(e) => {
-            s.store
-                .audit(
-                    caller.actor(),
-                    "dataset.query",
-                    "datasets",
-                    Outcome::Failed,
-                    &detail,
-                )
-                .await?;
-            Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "query",
-                e.to_string(),
-            ))
-        }
-    }
+        Err(e) => Err(e),
+    };
+    // The auditor sees the text and which versions it read.
+    let detail = format!("{text} [read: {}]", read.join(", "));
+    let outcome = match &result {
+        Ok(_) => Outcome::Success,
+        Err(_) => Outcome::Failed,
+    };
+    s.store
+        .audit(
+            caller.actor(),
+            "dataset.query",
+            "datasets",
+            outcome,
+            &detail,
+        )
+        .await?;
+    result
+        .map(Json)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "query", e.to_string()))
 }

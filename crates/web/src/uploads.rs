@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::{Json, Router};
 use http_body_util::BodyExt;
 use pubdata_platform::access::Action;
-use pubdata_platform::ingest::{IngestError, Mode, Upload, Version, datasets_dir, ingest};
+use pubdata_platform::ingest::{Mode, Upload, Version, ingest};
 use pubdata_platform::store::VersionInfo;
 use pubdata_tables::Format;
 use serde::Deserialize;
@@ -61,19 +61,19 @@ impl Drop for Spool {
 }
 
 impl Spool {
-    /// A new spool file under the data folder's `incoming/`, with a name of its own.
+    /// A new spool file in the scratch folder, with a name of its own.
     pub async fn create(state: &AppState) -> Result<Spool, ApiError> {
-        let dir = state.data_dir.join("incoming");
+        let dir = state.datasets.scratch().to_path_buf();
         tokio::fs::create_dir_all(&dir)
             .await
-            .map_err(|e| internal(&format!("{}: {e}", dir.display())))?;
+            .map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?;
         let mut bytes = [0u8; 12];
-        getrandom::fill(&mut bytes).map_err(|e| internal(&e.to_string()))?;
+        getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
         let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
         let path = dir.join(format!("{name}.upload"));
         let file = tokio::fs::File::create(&path)
             .await
-            .map_err(|e| internal(&format!("{}: {e}", path.display())))?;
+            .map_err(|e| ApiError::internal(format!("{}: {e}", path.display())))?;
         Ok(Spool {
             path,
             file,
@@ -92,18 +92,12 @@ impl Spool {
                 format!("uploads are limited to {} bytes", self.max),
             ));
         }
-        self.file
-            .write_all(data)
-            .await
-            .map_err(|e| internal(&e.to_string()))
+        self.file.write_all(data).await.map_err(ApiError::internal)
     }
 
     /// Flushes; refuses an empty upload.
     pub async fn finish(&mut self) -> Result<(), ApiError> {
-        self.file
-            .flush()
-            .await
-            .map_err(|e| internal(&e.to_string()))?;
+        self.file.flush().await.map_err(ApiError::internal)?;
         if self.written == 0 {
             return Err(ApiError::bad_request("the upload is empty"));
         }
@@ -122,15 +116,6 @@ async fn spool(state: &AppState, mut body: Body) -> Result<Spool, ApiError> {
     }
     spool.finish().await?;
     Ok(spool)
-}
-
-fn internal(message: &str) -> ApiError {
-    eprintln!("pubdata serve: {message}");
-    ApiError::new(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "internal",
-        "the server failed; the error is in its log",
-    )
 }
 
 async fn upload(
@@ -177,24 +162,9 @@ async fn upload(
         mode: q.mode.unwrap_or_default(),
         actor: caller.actor(),
     };
-    match ingest(&s.store, &datasets_dir(&s.data_dir), &entry, &upload).await {
+    match ingest(&s.store, &s.datasets, &entry, &upload).await {
         Ok(v) => Ok((StatusCode::CREATED, Json(v))),
-        Err(e) => {
-            let status = match &e {
-                IngestError::Store(_) | IngestError::Io { .. } => {
-                    return Err(match e {
-                        IngestError::Store(se) => se.into(),
-                        other => internal(&other.to_string()),
-                    });
-                }
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            let mut err = ApiError::new(status, "rejected_upload", e.to_string());
-            if let IngestError::NothingAccepted { report, .. } = &e {
-                err.report = serde_json::to_value(report).ok();
-            }
-            Err(err)
-        }
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -98,6 +98,24 @@ async fn every_route_against_every_role() {
                 None,
                 expect([401, 200, 403, 403, 200, 403, 403]),
             ),
+            (
+                "GET",
+                format!("/api/v1/catalog/{id}/versions"),
+                None,
+                expect([401, 200, 200, 403, 200, 403, 403]),
+            ),
+            (
+                "POST",
+                "/api/v1/sql".into(),
+                Some(json!({"sql": "SELECT 1"})),
+                expect([401, 200, 403, 403, 403, 403, 403]),
+            ),
+            (
+                "POST",
+                "/api/v1/tokens".into(),
+                Some(json!({"username": caller, "password": "not the password"})),
+                expect([401; 7]),
+            ),
         ];
         for (method, path, body, codes) in cases {
             let (status, answer) = p.json(method, &path, &auth, body).await;
@@ -107,9 +125,49 @@ async fn every_route_against_every_role() {
                 "{caller} {method} {path}: {answer}"
             );
         }
+        // Uploads carry a file, not JSON.
+        let upload_codes = [401, 403, 201, 403, 403, 403, 403];
+        let (status, _, answer) = p
+            .send(
+                "POST",
+                &format!("/api/v1/catalog/{id}/versions?name=u.csv"),
+                &auth,
+                Some(("text/csv", "usage_m3\n1.5\n".into())),
+            )
+            .await;
+        assert_eq!(
+            status.as_u16(),
+            upload_codes[i],
+            "{caller} uploads: {answer}"
+        );
+        // Last, as it ends the caller's token: anyone signed in may revoke their own.
+        let revoke_codes = [401, 204, 204, 204, 204, 204, 204];
+        let (status, answer) = p
+            .json("DELETE", "/api/v1/tokens/current", &auth, None)
+            .await;
+        assert_eq!(
+            status.as_u16(),
+            revoke_codes[i],
+            "{caller} revokes: {answer}"
+        );
+        if i > 0 {
+            let (status, _) = p.json("GET", "/api/v1/me", &auth, None).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{caller}'s token is over");
+        }
     }
     // Every refusal was audited, with who asked.
-    let admin = p.auth("admin");
+    let admin = Auth::Bearer(
+        p.store
+            .issue(
+                "admin",
+                pubdata_platform::store::CredentialKind::Api,
+                "test",
+                chrono::Duration::hours(1),
+            )
+            .await
+            .expect("token")
+            .token,
+    );
     let (_, denied) = p
         .json(
             "GET",
@@ -561,7 +619,10 @@ async fn bad_uploads_are_refused_clearly_and_leave_nothing() {
     );
 
     // Beyond the size limit the upload is cut off.
-    let mut small = pubdata_web::AppState::new(p.store.clone(), p.data_dir.clone());
+    let mut small = pubdata_web::AppState::new(
+        p.store.clone(),
+        pubdata_platform::ingest::local_storage(&p.data_dir).expect("dataset location"),
+    );
     small.max_upload = 64;
     let app = pubdata_web::app(small);
     let big = format!("usage_m3\n{}", "1\n".repeat(100));
@@ -657,6 +718,29 @@ async fn the_authority_queries_current_versions_read_only_and_every_query_is_aud
         json!([["13.5", "3"]]),
         "both appended uploads count"
     );
+    // Earlier versions stay readable by number, beside the current one.
+    let (status, by_version) = p
+        .json(
+            "POST",
+            "/api/v1/sql",
+            &admin,
+            Some(json!({"sql": format!(
+                "SELECT v1.n AS first, cur.n AS now FROM (SELECT COUNT(*) AS n FROM {table}_v1) v1, \
+                 (SELECT COUNT(*) AS n FROM {table}) cur"
+            )})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{by_version}");
+    assert_eq!(by_version["rows"], json!([["2", "3"]]));
+    let (status, _) = p
+        .json(
+            "POST",
+            "/api/v1/sql",
+            &admin,
+            Some(json!({"sql": format!("SELECT * FROM {table}_v9")})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "no version 9");
     let (_, limited) = p
         .json(
             "POST",
@@ -695,9 +779,11 @@ async fn the_authority_queries_current_versions_read_only_and_every_query_is_aud
         .await;
     let audit = audit.as_array().expect("entries");
     assert!(
-        audit
-            .iter()
-            .any(|e| e["detail"] == sql.as_str() && e["outcome"] == "success")
+        audit.iter().any(
+            |e| e["detail"] == format!("{sql} [read: {table}=v2]").as_str()
+                && e["outcome"] == "success"
+        ),
+        "the text and the version read: {audit:?}"
     );
     assert!(
         audit

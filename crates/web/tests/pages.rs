@@ -441,3 +441,257 @@ async fn the_audit_log_page_is_for_auditors_and_the_authority_and_filters() {
     );
     assert!(!page.contains("<td>success</td>"), "only refusals: {page}");
 }
+
+/// A request and the status expected for each caller, in the order of `CALLERS`.
+type Case<'a> = (&'a str, String, Option<(&'a str, String)>, [u16; 7]);
+
+/// Every page route against every role, signed in with a browser session: the page, a redirect
+/// (303: to the sign-in page for anonymous visitors, onwards after a change) or a refusal.
+#[tokio::test]
+async fn every_page_route_against_every_role() {
+    let p = platform().await;
+    let id = p.entry_id.clone();
+    let mut sessions = vec![None];
+    for caller in &common::CALLERS[1..] {
+        sessions.push(Some(p.session(caller).await));
+    }
+    for (i, caller) in common::CALLERS.iter().enumerate() {
+        let (auth, csrf) = match &sessions[i] {
+            Some(s) => (cookie(&s.token), s.csrf.clone()),
+            None => (Auth::None, String::new()),
+        };
+        let owner = match *caller {
+            "power" => "hz-power",
+            _ => "hz-water",
+        };
+        let revision = p
+            .store
+            .entry(&id)
+            .await
+            .expect("entry")
+            .revision
+            .to_string();
+        let entry_form = |title: &str, revision: Option<&str>| {
+            let mut pairs = vec![
+                ("csrf", csrf.as_str()),
+                ("title", title),
+                ("description", "按户统计"),
+                ("owner", owner),
+                ("update_cycle", "monthly"),
+                ("sharing", "unconditional"),
+                ("open", "unconditional"),
+                ("items", "usage_m3 | 用水量 | decimal | L1 | | required"),
+            ];
+            if let Some(r) = revision {
+                pairs.push(("revision", r));
+            }
+            form(&pairs)
+        };
+        let new_title = format!("新条目{i}");
+        let edited_title = format!("居民用水量{i}");
+        let cases: Vec<Case> = vec![
+            ("GET", "/".into(), None, [200; 7]),
+            ("GET", "/catalog?q=%E6%B0%B4".into(), None, [200; 7]),
+            ("GET", format!("/catalog/{id}"), None, [200; 7]),
+            ("GET", "/catalog/e-missing".into(), None, [404; 7]),
+            (
+                "GET",
+                "/catalog/new".into(),
+                None,
+                [303, 200, 200, 200, 403, 403, 403],
+            ),
+            (
+                "POST",
+                "/catalog/new".into(),
+                entry_form(&new_title, None),
+                [303, 303, 303, 303, 403, 403, 403],
+            ),
+            (
+                "GET",
+                format!("/catalog/{id}/edit"),
+                None,
+                [303, 200, 200, 403, 403, 403, 403],
+            ),
+            (
+                "POST",
+                format!("/catalog/{id}/edit"),
+                entry_form(&edited_title, Some(&revision)),
+                [303, 303, 303, 403, 403, 403, 403],
+            ),
+            (
+                "POST",
+                format!("/catalog/{id}/upload"),
+                multipart(Some(&csrf), "u.csv", "usage_m3\n1.5\n"),
+                [303, 403, 303, 403, 403, 403, 403],
+            ),
+            (
+                "GET",
+                "/audit".into(),
+                None,
+                [303, 200, 403, 403, 200, 403, 403],
+            ),
+            ("GET", "/login".into(), None, [200; 7]),
+            (
+                "POST",
+                "/login".into(),
+                form(&[("username", caller), ("password", "not the password")]),
+                [401; 7],
+            ),
+            // Last, as it ends the session.
+            ("POST", "/logout".into(), form(&[("csrf", &csrf)]), [303; 7]),
+        ];
+        for (method, path, body, codes) in cases {
+            let (status, headers, page) = p.send(method, &path, &auth, body).await;
+            assert_eq!(
+                status.as_u16(),
+                codes[i],
+                "{caller} {method} {path}: {page}"
+            );
+            if i == 0 && status == StatusCode::SEE_OTHER && path != "/logout" {
+                assert_eq!(headers[header::LOCATION], "/login", "{method} {path}");
+            }
+            if status == StatusCode::FORBIDDEN {
+                assert!(
+                    !page.contains("usage_m3 |") && !page.contains("name=csrf"),
+                    "a refusal shows no form: {caller} {method} {path}"
+                );
+            }
+        }
+        if let Some(s) = &sessions[i] {
+            assert!(
+                p.store.holder(&s.token).await.expect("lookup").is_none(),
+                "{caller} signed out"
+            );
+        }
+    }
+    // What the pages changed is what the allowed callers asked for, and nothing else.
+    let stats = p.store.stats().await.expect("stats");
+    assert_eq!(
+        stats.catalog_entries, 4,
+        "the first entry and three created"
+    );
+    assert_eq!(
+        stats.records_aggregated, 1,
+        "one upload, by the owner's officer"
+    );
+    let entry = p.store.entry(&id).await.expect("entry");
+    assert_eq!(
+        entry.entry.title, "居民用水量2",
+        "the water officer's edit is the last"
+    );
+    // Each refusal was audited with who asked.
+    let denied = p
+        .store
+        .audit_entries(&pubdata_platform::store::AuditFilter {
+            outcome: Some(pubdata_platform::audit::Outcome::Denied),
+            ..Default::default()
+        })
+        .await
+        .expect("audit");
+    for (actor, action) in [
+        ("power", "catalog.update"),
+        ("auditor", "catalog.create"),
+        ("admin", "dataset.ingest"),
+        ("operator", "audit.read"),
+    ] {
+        assert!(
+            denied
+                .iter()
+                .any(|e| e.record.actor == actor && e.record.action == action),
+            "{actor} {action} refused and audited: {denied:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sign_in_is_held_back_after_repeated_failures_and_refused_from_another_site() {
+    let mut p = platform().await;
+    let wrong = || form(&[("username", "water"), ("password", "not the password")]);
+    for _ in 0..pubdata_platform::store::FREE_FAILURES {
+        let (status, _, _) = p.send("POST", "/login", &Auth::None, wrong()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    // Now even the right password waits, on the page and through the API, and says how long.
+    let right = || form(&[("username", "water"), ("password", PASSWORD)]);
+    let (status, headers, page) = p.send("POST", "/login", &Auth::None, right()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{page}");
+    assert!(page.contains("Too many failed sign-ins"), "{page}");
+    let wait: u64 = headers[header::RETRY_AFTER]
+        .to_str()
+        .expect("text")
+        .parse()
+        .expect("seconds");
+    assert!((1..=30).contains(&wait), "{wait}");
+    let (status, body) = p
+        .json(
+            "POST",
+            "/api/v1/tokens",
+            &Auth::None,
+            Some(serde_json::json!({"username": "WATER", "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("throttled"))
+    );
+    // Other users are not held back.
+    let (status, _, _) = p
+        .send(
+            "POST",
+            "/login",
+            &Auth::None,
+            form(&[("username", "power"), ("password", PASSWORD)]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+
+    // Another site's form cannot sign a visitor in; the portal's own page can.
+    let power = || form(&[("username", "power"), ("password", PASSWORD)]);
+    for origin in [
+        "https://evil.example",
+        "null",
+        "http://127.0.0.1:8080.evil.example",
+    ] {
+        let (status, headers, _) = p
+            .send_with(
+                "POST",
+                "/login",
+                &Auth::None,
+                power(),
+                &[("host", "127.0.0.1:8080"), ("origin", origin)],
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{origin}");
+        assert!(headers.get(header::SET_COOKIE).is_none(), "{origin}");
+    }
+    let (status, headers, _) = p
+        .send_with(
+            "POST",
+            "/login",
+            &Auth::None,
+            power(),
+            &[
+                ("host", "127.0.0.1:8080"),
+                ("origin", "http://127.0.0.1:8080"),
+            ],
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let set = headers[header::SET_COOKIE].to_str().expect("cookie");
+    assert!(!set.contains("Secure"), "plain HTTP by default: {set}");
+
+    // Served over HTTPS, the cookie is Secure.
+    p.app = pubdata_web::app(pubdata_web::AppState {
+        secure_cookies: true,
+        ..pubdata_web::AppState::new(
+            p.store.clone(),
+            pubdata_platform::ingest::local_storage(&p.data_dir).expect("location"),
+        )
+    });
+    let (_, headers, _) = p.send("POST", "/login", &Auth::None, power()).await;
+    let set = headers[header::SET_COOKIE].to_str().expect("cookie");
+    assert!(
+        set.contains("; Secure") && set.contains("HttpOnly"),
+        "{set}"
+    );
+}

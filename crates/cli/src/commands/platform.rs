@@ -9,6 +9,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use pubdata_platform::demo;
 use pubdata_platform::org::{AdminLevel, OrganizationKind, Role};
+use pubdata_platform::storage::DatasetStorage;
 use pubdata_platform::store::{NewUser, Organization, Store, StoreError};
 
 /// Where the platform keeps its metadata and data.
@@ -20,6 +21,10 @@ pub struct Location {
     /// Metadata database instead of the embedded SQLite: postgres://USER@HOST:PORT/DB.
     #[arg(long, env = "PUBDATA_DATABASE_URL")]
     pub database_url: Option<String>,
+    /// Dataset location instead of DATA_DIR/datasets: a folder, file:///..., or another
+    /// object-store URL this build supports. Scratch files stay under DATA_DIR/incoming.
+    #[arg(long, env = "PUBDATA_DATASETS_URL")]
+    pub datasets_url: Option<String>,
 }
 
 impl Location {
@@ -28,6 +33,13 @@ impl Location {
             Some(url) => redact(url),
             None => format!("sqlite {}", self.data_dir.join("metadata.db").display()),
         }
+    }
+
+    fn datasets(&self) -> anyhow::Result<DatasetStorage> {
+        Ok(match &self.datasets_url {
+            Some(url) => DatasetStorage::open(url, &self.data_dir.join("incoming"))?,
+            None => pubdata_platform::ingest::local_storage(&self.data_dir)?,
+        })
     }
 
     async fn open(&self) -> anyhow::Result<Store> {
@@ -71,6 +83,9 @@ pub struct ServeArgs {
     /// Seed a demo province (organizations, users, catalog) into an empty store.
     #[arg(long)]
     pub demo: bool,
+    /// The portal is reached over HTTPS (through a TLS proxy): session cookies are marked Secure.
+    #[arg(long)]
+    pub secure_cookies: bool,
 }
 
 /// `pubdata admin ...`.
@@ -130,15 +145,11 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
     runtime()?.block_on(async {
         let store = args.location.open().await?;
+        let datasets = args.location.datasets()?;
         if args.demo {
             let seeded = demo::seed(&store).await.context("seeding the demo province")?;
-            let data = &args.location.data_dir;
-            demo::seed_datasets(
-                &store,
-                &pubdata_platform::ingest::datasets_dir(data),
-                &data.join("incoming"),
-            )
-            .await
+            demo::seed_datasets(&store, &datasets)
+                .await
             .context("aggregating the demo datasets")?;
             let users: Vec<&str> = demo::DEMO_USERS.iter().map(|u| u.0).collect();
             println!(
@@ -153,13 +164,17 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             );
         }
         println!(
-            "pubdata serving http://{} (metadata: {}); Ctrl-C stops",
+            "pubdata serving http://{} (metadata: {}; datasets: {}); Ctrl-C stops",
             args.listen,
-            args.location.describe()
+            args.location.describe(),
+            datasets.location()
         );
         pubdata_web::serve(
             args.listen,
-            pubdata_web::AppState::new(store, args.location.data_dir.clone()),
+            pubdata_web::AppState {
+                secure_cookies: args.secure_cookies,
+                ..pubdata_web::AppState::new(store, datasets)
+            },
         )
             .await
             .with_context(|| format!("cannot serve on {}", args.listen))
@@ -295,7 +310,7 @@ pub enum IngestMode {
 /// Runs `pubdata ingest`.
 pub fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     use pubdata_platform::access::{Action, Principal, authorize};
-    use pubdata_platform::ingest::{Mode, Upload, datasets_dir};
+    use pubdata_platform::ingest::{Mode, Upload};
     runtime()?.block_on(async {
         let store = args.location.open().await?;
         let entry = store.entry(&args.entry).await?;
@@ -345,13 +360,9 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<()> {
             },
             actor: &user.username,
         };
-        let v = pubdata_platform::ingest::ingest(
-            &store,
-            &datasets_dir(&args.location.data_dir),
-            &entry,
-            &upload,
-        )
-        .await?;
+        let v =
+            pubdata_platform::ingest::ingest(&store, &args.location.datasets()?, &entry, &upload)
+                .await?;
         if args.json {
             println!("{}", serde_json::to_string_pretty(&v)?);
         } else {

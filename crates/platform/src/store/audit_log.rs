@@ -111,7 +111,7 @@ impl Store {
         outcome: Outcome,
         detail: &str,
     ) -> Result<AuditEntry, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let (mut tx, _turn) = self.begin_write().await?;
         let e = append(&mut tx, actor, action, target, outcome, detail).await?;
         tx.commit().await?;
         Ok(e)

@@ -64,7 +64,7 @@ impl Store {
         source_name: &str,
         report: &str,
     ) -> Result<(i64, i64, Vec<String>), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let (mut tx, _turn) = self.begin_write().await?;
         let exists = sqlx::query("SELECT id FROM catalog_entries WHERE id = $1")
             .bind(entry_id)
             .fetch_optional(&mut *tx)

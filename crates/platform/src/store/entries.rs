@@ -82,7 +82,7 @@ impl Store {
         let id = new_id("e-");
         let at = now();
         let body = serde_json::to_string(entry).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let mut tx = self.pool.begin().await?;
+        let (mut tx, _turn) = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO catalog_entries
                (id, title, owner, body, search_text, item_count, sharing, open_attribute,
@@ -137,7 +137,7 @@ impl Store {
         }
         let at = now();
         let body = serde_json::to_string(entry).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        let mut tx = self.pool.begin().await?;
+        let (mut tx, _turn) = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE catalog_entries
              SET title = $1, body = $2, search_text = $3, item_count = $4, sharing = $5,

@@ -10,8 +10,10 @@ mod datasets;
 mod entries;
 mod people;
 mod stats;
+mod throttle;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
@@ -21,6 +23,7 @@ pub use datasets::VersionInfo;
 pub use entries::{EntryQuery, StoredEntry};
 pub use people::{Credential, CredentialKind, NewUser, Organization, User};
 pub use stats::Stats;
+pub use throttle::FREE_FAILURES;
 
 use crate::audit::ChainBreak;
 use crate::catalog::Violations;
@@ -58,6 +61,12 @@ pub enum StoreError {
     /// User name or password wrong (which one is not said).
     #[error("wrong user name or password")]
     BadCredentials,
+    /// Too many failed sign-ins for this user name: attempts are held back for a while.
+    #[error("too many failed sign-ins for this user name; try again in {seconds} s")]
+    Throttled {
+        /// Seconds until the next attempt is checked.
+        seconds: u64,
+    },
     /// The audit chain is broken.
     #[error("audit log: {0}")]
     Chain(#[from] ChainBreak),
@@ -76,7 +85,17 @@ pub enum StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Writers take turns: see [`Store::begin_write`].
+    turn: Arc<tokio::sync::Mutex<()>>,
+    /// Failed sign-ins, to slow password guessing.
+    throttle: Arc<throttle::Throttle>,
 }
+
+/// Holds a writer's turn until dropped (after its transaction commits or rolls back).
+pub(crate) type Turn = tokio::sync::OwnedMutexGuard<()>;
+
+/// The PostgreSQL advisory lock key of the writers' turn ("pubdata" in ASCII, as an integer).
+const WRITE_LOCK_KEY: i64 = 0x70_7562_6461_7461;
 
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,7 +124,12 @@ impl Store {
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
             .connect(url)
             .await?;
-        let store = Store { pool, backend };
+        let store = Store {
+            pool,
+            backend,
+            turn: Arc::new(tokio::sync::Mutex::new(())),
+            throttle: Arc::default(),
+        };
         store.migrate().await?;
         Ok(store)
     }
@@ -120,6 +144,24 @@ impl Store {
         self.backend
     }
 
+    /// Begins a transaction that changes something. Writers take turns: every change appends to
+    /// the one tail of the audit chain, so two at once would fork it (PostgreSQL refuses the
+    /// second; SQLite reports itself busy). In this process the turn is a lock; across server
+    /// processes on PostgreSQL, a transaction-scoped advisory lock.
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Turn), StoreError> {
+        let turn = self.turn.clone().lock_owned().await;
+        let mut tx = self.pool.begin().await?;
+        if self.backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                .bind(WRITE_LOCK_KEY)
+                .execute(&mut *tx)
+                .await?;
+        }
+        Ok((tx, turn))
+    }
+
     async fn migrate(&self) -> Result<(), StoreError> {
         sqlx::raw_sql(
             "CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -128,7 +170,7 @@ impl Store {
         .execute(&self.pool)
         .await?;
         for &(version, name, sql) in MIGRATIONS {
-            let mut tx = self.pool.begin().await?;
+            let (mut tx, _turn) = self.begin_write().await?;
             let done = sqlx::query("SELECT version FROM schema_migrations WHERE version = $1")
                 .bind(version)
                 .fetch_optional(&mut *tx)

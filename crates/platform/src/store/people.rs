@@ -3,6 +3,8 @@
 //! Passwords are kept as argon2id hashes. A credential's secret is shown once, when issued; the
 //! store keeps only its SHA-256, so a copy of the database opens no session.
 
+use std::time::Instant;
+
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use serde::{Deserialize, Serialize};
@@ -156,7 +158,7 @@ impl Store {
                 "region: an administrative division code of digits, such as 330106".into(),
             ));
         }
-        let mut tx = self.pool.begin().await?;
+        let (mut tx, _turn) = self.begin_write().await?;
         let taken = sqlx::query("SELECT code FROM organizations WHERE code = $1 OR name = $2")
             .bind(&org.code)
             .bind(&org.name)
@@ -264,7 +266,7 @@ impl Store {
         } else {
             user.display_name.trim().to_string()
         };
-        let mut tx = self.pool.begin().await?;
+        let (mut tx, _turn) = self.begin_write().await?;
         let taken = sqlx::query("SELECT username FROM users WHERE username = $1")
             .bind(&user.username)
             .fetch_optional(&mut *tx)
@@ -332,6 +334,15 @@ impl Store {
         kind: CredentialKind,
         ttl: chrono::Duration,
     ) -> Result<(User, Credential), StoreError> {
+        let target = format!("user:{username}");
+        if let Some(wait) = self.throttle.wait(username, Instant::now()) {
+            let detail = format!("{}: held back after repeated failures", kind.name());
+            self.audit(username, "sign_in", &target, Outcome::Denied, &detail)
+                .await?;
+            return Err(StoreError::Throttled {
+                seconds: wait.as_secs_f64().ceil() as u64,
+            });
+        }
         let row = sqlx::query(
             "SELECT username, display_name, role, organization, password_hash, disabled
              FROM users WHERE username = $1",
@@ -343,20 +354,27 @@ impl Store {
             Some(r) if int(r, "disabled")? == 0 => text(r, "password_hash")?,
             _ => DECOY.to_string(),
         };
-        let ok = PasswordHash::new(&stored)
-            .map(|h| {
-                Argon2::default()
-                    .verify_password(password.as_bytes(), &h)
-                    .is_ok()
-            })
-            .unwrap_or(false)
-            && stored != DECOY;
-        let target = format!("user:{username}");
+        // Hashing takes tens of milliseconds of CPU: off the async workers.
+        let password = password.to_string();
+        let ok = tokio::task::spawn_blocking(move || {
+            PasswordHash::new(&stored)
+                .map(|h| {
+                    Argon2::default()
+                        .verify_password(password.as_bytes(), &h)
+                        .is_ok()
+                })
+                .unwrap_or(false)
+                && stored != DECOY
+        })
+        .await
+        .unwrap_or(false);
         let Some(row) = row.filter(|_| ok) else {
+            self.throttle.failed(username, Instant::now());
             self.audit(username, "sign_in", &target, Outcome::Denied, kind.name())
                 .await?;
             return Err(StoreError::BadCredentials);
         };
+        self.throttle.succeeded(username);
         let user = user_of(&row)?;
         let credential = self.issue(&user.username, kind, kind.name(), ttl).await?;
         Ok((user, credential))
@@ -379,7 +397,7 @@ impl Store {
             csrf: secret(""),
             expires_at: time_after(ttl),
         };
-        let mut tx = self.pool.begin().await?;
+        let (mut tx, _turn) = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO credentials (token_digest, username, kind, label, csrf, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",

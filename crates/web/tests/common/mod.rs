@@ -145,7 +145,10 @@ pub async fn platform() -> Platform {
         .await
         .expect("entry");
     Platform {
-        app: app(AppState::new(store.clone(), dir.path().to_path_buf())),
+        app: app(AppState::new(
+            store.clone(),
+            pubdata_platform::ingest::local_storage(dir.path()).expect("dataset location"),
+        )),
         store,
         entry_id: e.id,
         tokens,
@@ -183,7 +186,22 @@ impl Platform {
         auth: &Auth,
         body: Option<(&str, String)>,
     ) -> (StatusCode, axum::http::HeaderMap, String) {
+        self.send_with(method, path, auth, body, &[]).await
+    }
+
+    /// Sends a request with `extra` headers.
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        auth: &Auth,
+        body: Option<(&str, String)>,
+        extra: &[(&str, &str)],
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
         let mut req = Request::builder().method(method).uri(path);
+        for (name, value) in extra {
+            req = req.header(*name, *value);
+        }
         match auth {
             Auth::None => {}
             Auth::Bearer(t) => req = req.header(header::AUTHORIZATION, format!("Bearer {t}")),
