@@ -50,6 +50,9 @@ enum Command {
     /// Check the platform's audit log.
     #[command(subcommand)]
     Audit(commands::platform::AuditCommand),
+    /// Maintain the dataset location.
+    #[command(subcommand)]
+    Datasets(commands::datasets::DatasetsCommand),
 }
 
 fn main() -> std::process::ExitCode {
@@ -69,6 +72,7 @@ fn main() -> std::process::ExitCode {
         Command::Ingest(args) => commands::platform::ingest(args),
         Command::Admin(cmd) => commands::platform::admin(cmd),
         Command::Audit(cmd) => commands::platform::audit(cmd),
+        Command::Datasets(cmd) => commands::datasets::run(cmd),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

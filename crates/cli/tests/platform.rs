@@ -254,6 +254,36 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
     let part = v["parts"][0].as_str().expect("part");
     assert!(dir.path().join("datasets").join(part).is_file(), "{part}");
 
+    // A part nobody lists (an ingest that stopped before committing) is swept; listed ones stay.
+    let orphan = dir
+        .path()
+        .join("datasets")
+        .join(&id)
+        .join("part-orphan.parquet");
+    std::fs::write(&orphan, b"not committed").expect("orphan");
+    let report: serde_json::Value = serde_json::from_str(&ok(&[
+        "datasets",
+        "sweep",
+        "--data-dir",
+        d,
+        "--grace-minutes",
+        "0",
+        "--dry-run",
+        "--json",
+    ]))
+    .expect("json");
+    assert_eq!(
+        report["removed"],
+        serde_json::json!([format!("{id}/part-orphan.parquet")])
+    );
+    assert!(orphan.is_file(), "a dry run removes nothing");
+    ok(&["datasets", "sweep", "--data-dir", d, "--grace-minutes", "0"]);
+    assert!(!orphan.exists());
+    assert!(
+        dir.path().join("datasets").join(part).is_file(),
+        "{part} is listed"
+    );
+
     // Another dataset location, named by URL: the part goes there.
     let lake = dir.path().join("lake");
     let lake_url = format!("file://{}", lake.display());

@@ -14,3 +14,4 @@ pub mod org;
 pub mod quality;
 pub mod storage;
 pub mod store;
+pub mod sweep;

@@ -38,6 +38,17 @@ pub enum StorageError {
     },
 }
 
+/// An object found in the location.
+#[derive(Debug, Clone)]
+pub struct StoredObject {
+    /// Its path, relative to the location (as versions list their parts).
+    pub part: String,
+    /// Bytes.
+    pub size: u64,
+    /// When it was written.
+    pub modified: chrono::DateTime<chrono::Utc>,
+}
+
 /// The location of dataset parts, with a local folder for scratch files.
 #[derive(Debug, Clone)]
 pub struct DatasetStorage {
@@ -184,6 +195,25 @@ impl DatasetStorage {
                 message: e.to_string(),
             }),
         }
+    }
+
+    /// Every object in the location, with its size and when it was written.
+    pub async fn list(&self) -> Result<Vec<StoredObject>, StorageError> {
+        use futures::StreamExt;
+        let mut listing = self.objects.list(None);
+        let mut out = Vec::new();
+        while let Some(meta) = listing.next().await {
+            let meta = meta.map_err(|e| StorageError::Location {
+                location: self.location.clone(),
+                message: e.to_string(),
+            })?;
+            out.push(StoredObject {
+                part: meta.location.to_string(),
+                size: meta.size,
+                modified: meta.last_modified,
+            });
+        }
+        Ok(out)
     }
 
     /// Whether `part` exists.

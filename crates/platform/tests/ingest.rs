@@ -421,3 +421,75 @@ async fn parts_go_to_any_object_store_location_and_nowhere_else() {
     let err = DatasetStorage::open("gopher://example/x", &scratch).expect_err("unknown scheme");
     assert!(err.to_string().contains("gopher://example/x"), "{err}");
 }
+
+#[tokio::test]
+async fn a_sweep_removes_only_old_parts_no_version_lists() {
+    use pubdata_platform::sweep::sweep;
+    for b in backends().await {
+        let s = &b.store;
+        let e = readings_entry(s).await;
+        let tmp = tempfile::tempdir().expect("tmp");
+        let datasets = local_storage(tmp.path()).expect("storage");
+        let f = write(
+            tmp.path(),
+            "u.csv",
+            b"account,usage_m3,read_on,holder_id\nA1,1,2026-10-01,\n",
+        );
+        let v1 = ingest(s, &datasets, &e, &upload(&f, Mode::Append))
+            .await
+            .expect("v1");
+        let v2 = ingest(s, &datasets, &e, &upload(&f, Mode::Replace))
+            .await
+            .expect("v2");
+        // What an ingest that stopped before its commit leaves behind.
+        let orphan = format!("{}/part-orphan.parquet", e.id);
+        datasets.put_file(&orphan, &f).await.expect("orphan");
+
+        // Within the grace period it may be an ingest under way: kept.
+        let hour = chrono::Duration::hours(1);
+        let r = sweep(s, &datasets, hour, false, "ops")
+            .await
+            .expect("sweep");
+        assert_eq!(
+            (r.objects, r.referenced, r.recent, r.removed.len()),
+            (3, 2, 1, 0),
+            "{}",
+            b.name
+        );
+        let zero = chrono::Duration::zero();
+        let r = sweep(s, &datasets, zero, true, "ops")
+            .await
+            .expect("dry run");
+        assert_eq!(r.removed, vec![orphan.clone()], "{}", b.name);
+        assert!(
+            datasets.exists(&orphan).await.expect("head"),
+            "a dry run removes nothing"
+        );
+
+        let r = sweep(s, &datasets, zero, false, "ops")
+            .await
+            .expect("sweep");
+        assert_eq!(r.removed, vec![orphan.clone()], "{}", b.name);
+        assert!(r.removed_bytes > 0);
+        assert!(!datasets.exists(&orphan).await.expect("head"));
+        // Every version's parts are still there, the replaced one's too.
+        for p in v1.parts.iter().chain(&v2.parts) {
+            assert!(datasets.exists(p).await.expect("head"), "{p}");
+        }
+        let swept = s
+            .audit_entries(&pubdata_platform::store::AuditFilter {
+                action: Some("dataset.sweep".into()),
+                ..Default::default()
+            })
+            .await
+            .expect("audit");
+        assert_eq!(
+            swept.len(),
+            1,
+            "{}: only the real sweep that removed",
+            b.name
+        );
+        assert!(swept[0].record.detail.contains(&orphan));
+        finish(b).await;
+    }
+}

@@ -5,6 +5,7 @@ pub mod arx_check;
 pub mod bench;
 pub mod bench_anonymize;
 pub mod bench_deid;
+pub mod datasets;
 pub mod deid;
 pub mod generate;
 pub mod grouped;

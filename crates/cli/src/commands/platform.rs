@@ -35,14 +35,14 @@ impl Location {
         }
     }
 
-    fn datasets(&self) -> anyhow::Result<DatasetStorage> {
+    pub(crate) fn datasets(&self) -> anyhow::Result<DatasetStorage> {
         Ok(match &self.datasets_url {
             Some(url) => DatasetStorage::open(url, &self.data_dir.join("incoming"))?,
             None => pubdata_platform::ingest::local_storage(&self.data_dir)?,
         })
     }
 
-    async fn open(&self) -> anyhow::Result<Store> {
+    pub(crate) async fn open(&self) -> anyhow::Result<Store> {
         let url = match &self.database_url {
             Some(url) => url.clone(),
             None => {
@@ -134,7 +134,7 @@ pub struct AuditVerifyArgs {
     pub json: bool,
 }
 
-fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -51,6 +51,17 @@ fn info(row: &sqlx::any::AnyRow) -> Result<VersionInfo, StoreError> {
 }
 
 impl Store {
+    /// Every part that some version lists (read as a stream: a province has many versions).
+    pub async fn referenced_parts(&self) -> Result<std::collections::HashSet<String>, StoreError> {
+        use futures::TryStreamExt;
+        let mut rows = sqlx::query("SELECT path FROM dataset_versions").fetch(&self.pool);
+        let mut parts = std::collections::HashSet::new();
+        while let Some(row) = rows.try_next().await? {
+            parts.extend(parts_of(&row)?);
+        }
+        Ok(parts)
+    }
+
     /// Commits a new version of `entry_id` made of `part` (and, for `append`, the previous
     /// version's parts), with its audit entry. Returns the version, its rows and its parts.
     #[allow(clippy::too_many_arguments)]

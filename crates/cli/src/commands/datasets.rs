@@ -1,0 +1,81 @@
+//! `pubdata datasets sweep`: removes dataset parts that no version lists.
+
+use clap::{Args, Subcommand};
+use pubdata_platform::sweep::sweep;
+
+use super::platform::{Location, runtime};
+
+/// `pubdata datasets ...`.
+#[derive(Debug, Subcommand)]
+pub enum DatasetsCommand {
+    /// Remove parts no dataset version lists (left by ingests that stopped before committing).
+    Sweep(SweepArgs),
+}
+
+/// Arguments of `pubdata datasets sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub location: Location,
+    /// Keep unlisted parts younger than this many minutes: they may belong to an ingest still
+    /// under way.
+    #[arg(long, default_value_t = 60)]
+    pub grace_minutes: i64,
+    /// List what would be removed, remove nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Runs `pubdata datasets ...`.
+pub fn run(cmd: DatasetsCommand) -> anyhow::Result<()> {
+    let DatasetsCommand::Sweep(args) = cmd;
+    anyhow::ensure!(
+        args.grace_minutes >= 0,
+        "--grace-minutes: {} is negative",
+        args.grace_minutes
+    );
+    runtime()?.block_on(async {
+        let store = args.location.open().await?;
+        let datasets = args.location.datasets()?;
+        let report = sweep(
+            &store,
+            &datasets,
+            chrono::Duration::minutes(args.grace_minutes),
+            args.dry_run,
+            "pubdata datasets sweep",
+        )
+        .await?;
+        if args.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            for part in &report.removed {
+                println!(
+                    "{} {part}",
+                    if report.dry_run {
+                        "would remove"
+                    } else {
+                        "removed"
+                    }
+                );
+            }
+        }
+        eprintln!(
+            "{}: {} objects, {} listed by versions, {} recent kept, {} unlisted {} ({} bytes)",
+            datasets.location(),
+            report.objects,
+            report.referenced,
+            report.recent,
+            report.removed.len(),
+            if report.dry_run {
+                "would be removed"
+            } else {
+                "removed"
+            },
+            report.removed_bytes
+        );
+        Ok(())
+    })
+}
