@@ -12,6 +12,7 @@ mod html;
 pub mod openapi;
 mod pages;
 mod pages_entry;
+mod quality_html;
 mod sql;
 mod uploads;
 

@@ -14,13 +14,17 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::html::{esc, page};
 use crate::pages::{FormTarget, PageError, entry_form, form_values, parse_entry, who};
+use crate::quality_html;
 use crate::uploads::{Spool, clean_name};
 
+/// The entry's page; `message` (and `rejected`, the report of an upload none of whose rows
+/// passed) tells the uploader what went wrong.
 async fn render(
     s: &AppState,
     caller: &Caller,
     id: &str,
     message: Option<&str>,
+    rejected: Option<&serde_json::Value>,
 ) -> Result<String, PageError> {
     let e = s.store.entry(id).await?;
     let mut items = String::from(
@@ -54,7 +58,8 @@ async fn render(
              <th>方式 Mode</th><th>记录 Records</th><th>读入/拒绝 Read/rejected</th>\
              <th>上传 By</th><th>文件 File</th><th>时间 At</th></tr>",
         );
-        for v in s.store.versions(id).await? {
+        let versions = s.store.versions(id).await?;
+        for v in &versions {
             data.push_str(&format!(
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{} / {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                 v.version,
@@ -68,6 +73,13 @@ async fn render(
             ));
         }
         data.push_str("</table>");
+        // Newest first: the report of the latest upload is the one its holder looks for.
+        if let Some(v) = versions.first() {
+            data.push_str(&quality_html::report(
+                &format!("版本 {0} 质量报告 Quality report of version {0}", v.version),
+                &v.report,
+            ));
+        }
     }
     if authorize(
         principal,
@@ -94,9 +106,12 @@ async fn render(
             esc(caller.csrf.as_deref().unwrap_or(""))
         ));
     }
-    let message = message
+    let mut message = message
         .map(|m| format!("<div class=error id=message>{}</div>", esc(m)))
         .unwrap_or_default();
+    if let Some(r) = rejected {
+        message.push_str(&quality_html::report("被拒上传 Rejected upload", r));
+    }
     let reason = |r: &Option<String>| r.as_deref().map(esc).unwrap_or_default();
     let body = format!(
         "<h1>{}</h1>{message}<p>{}</p><p>持有单位 Owner: <b>{}</b> · 更新周期 Update cycle: {:?} · \
@@ -121,7 +136,7 @@ pub(crate) async fn entry(
     caller: Caller,
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    Ok(Html(render(&s, &caller, &id, None).await?))
+    Ok(Html(render(&s, &caller, &id, None, None).await?))
 }
 
 pub(crate) async fn upload(
@@ -178,6 +193,7 @@ pub(crate) async fn upload(
             &caller,
             &id,
             Some("选择一个文件 Choose a file to upload"),
+            None,
         )
         .await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response());
@@ -196,7 +212,7 @@ pub(crate) async fn upload(
             if e.status != StatusCode::UNPROCESSABLE_ENTITY {
                 return Err(e.into());
             }
-            let html = render(&s, &caller, &id, Some(&e.message)).await?;
+            let html = render(&s, &caller, &id, Some(&e.message), e.report.as_ref()).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, Html(html)).into_response())
         }
     }

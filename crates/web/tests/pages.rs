@@ -695,3 +695,76 @@ async fn sign_in_is_held_back_after_repeated_failures_and_refused_from_another_s
         "{set}"
     );
 }
+
+#[tokio::test]
+async fn the_entry_page_shows_the_quality_report_without_the_rejected_values() {
+    let p = platform().await;
+    let upload = format!("/catalog/{}/upload", p.entry_id);
+    let water = p.session("water").await;
+    // Every row rejected: the upload is refused and its report shown on the page.
+    let (status, _, page) = p
+        .send(
+            "POST",
+            &upload,
+            &cookie(&water.token),
+            multipart(
+                Some(&water.csrf),
+                "u.csv",
+                "usage_m3\nsecret-value-1\n\"\"\n",
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("被拒上传 Rejected upload") && page.contains("id=examples"),
+        "{page}"
+    );
+    assert!(page.contains("不是数字 not_decimal") && page.contains("必填项为空 missing"));
+    assert!(
+        !page.contains("secret-value-1"),
+        "a rejected value is never shown"
+    );
+
+    // Two uploads; the page reports the latest.
+    for body in ["usage_m3\n1\n2\n", "usage_m3\n3\nlots\n\"\"\n4\n"] {
+        let (status, _, _) = p
+            .send(
+                "POST",
+                &upload,
+                &cookie(&water.token),
+                multipart(Some(&water.csrf), "u.csv", body),
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+    }
+    let auditor = p.session("auditor").await;
+    let (_, _, page) = p
+        .send(
+            "GET",
+            &format!("/catalog/{}", p.entry_id),
+            &cookie(&auditor.token),
+            None,
+        )
+        .await;
+    assert!(page.contains("Quality report of version 2"), "{page}");
+    assert!(
+        page.contains("读入 Read <b>4</b> · 接受 Accepted <b>2</b> · 拒绝 Rejected <b>2</b>"),
+        "{page}"
+    );
+    assert!(
+        page.contains("<td>usage_m3</td><td>1</td><td>25.0%</td>"),
+        "{page}"
+    );
+    assert!(!page.contains("lots"));
+    // Those who may not read the data see no report.
+    let applicant = p.session("applicant").await;
+    let (_, _, page) = p
+        .send(
+            "GET",
+            &format!("/catalog/{}", p.entry_id),
+            &cookie(&applicant.token),
+            None,
+        )
+        .await;
+    assert!(!page.contains("id=report"));
+}
