@@ -268,6 +268,7 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
         d,
         "--grace-minutes",
         "0",
+        "--force",
         "--dry-run",
         "--json",
     ]))
@@ -277,7 +278,22 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
         serde_json::json!([format!("{id}/part-orphan.parquet")])
     );
     assert!(orphan.is_file(), "a dry run removes nothing");
-    ok(&["datasets", "sweep", "--data-dir", d, "--grace-minutes", "0"]);
+    let err = fails(&["datasets", "sweep", "--data-dir", d, "--grace-minutes", "0"]);
+    assert!(
+        err.contains("--force"),
+        "a short grace period needs --force: {err}"
+    );
+    let err = fails(&["datasets", "sweep", "--data-dir", &format!("{d}/nowhere")]);
+    assert!(err.contains("no metadata store here"), "{err}");
+    ok(&[
+        "datasets",
+        "sweep",
+        "--data-dir",
+        d,
+        "--grace-minutes",
+        "0",
+        "--force",
+    ]);
     assert!(!orphan.exists());
     assert!(
         dir.path().join("datasets").join(part).is_file(),
@@ -316,6 +332,18 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
         "gopher://x/y",
     ]);
     assert!(err.contains("gopher://x/y"), "{err}");
+    let err = fails(&[
+        "ingest",
+        &id,
+        s(&csv),
+        "--user",
+        "water",
+        "--data-dir",
+        d,
+        "--datasets-url",
+        "memory://",
+    ]);
+    assert!(err.contains("keeps nothing"), "{err}");
 
     let json: serde_json::Value =
         serde_json::from_str(&ok(&["audit", "verify", "--data-dir", d, "--json"])).expect("json");

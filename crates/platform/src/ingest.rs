@@ -155,6 +155,13 @@ pub async fn ingest(
 ) -> Result<Version, IngestError> {
     let result = ingest_unaudited(store, datasets, entry, upload).await;
     if let Err(e) = &result {
+        // The server's own failures may name its folders and locations: those stay in its log.
+        let detail = match e {
+            IngestError::Io { .. } | IngestError::Storage(_) => {
+                "the server failed to store the part (see its log)".to_string()
+            }
+            other => other.to_string(),
+        };
         // The refusal itself is what the log must keep; a failing log must not hide it.
         store
             .audit(
@@ -162,7 +169,7 @@ pub async fn ingest(
                 "dataset.ingest",
                 &format!("entry:{}", entry.id),
                 Outcome::Failed,
-                &e.to_string(),
+                &detail,
             )
             .await
             .ok();

@@ -178,6 +178,7 @@ impl DatasetStorage {
                 break;
             }
             if let Err(e) = writer.wait_for_capacity(2).await {
+                let _ = writer.abort().await;
                 return Err(fail(e.to_string()));
             }
             writer.write(&buf[..n]);

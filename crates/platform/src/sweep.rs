@@ -4,21 +4,60 @@
 //!
 //! A part younger than the grace period may belong to an ingest still under way, so it is kept.
 //! The location is listed before the references are read: a part whose version commits in
-//! between is then seen as referenced, never removed.
+//! between is then seen as referenced, never removed. Only objects shaped like parts
+//! (`e-…/part-….parquet`) are considered, whatever else shares the location; and a store that
+//! lists no version at all beside a location that holds parts is taken for the wrong store.
 
 use serde::Serialize;
 
 use crate::audit::Outcome;
-use crate::ingest::IngestError;
-use crate::storage::DatasetStorage;
-use crate::store::Store;
+use crate::storage::{DatasetStorage, StorageError};
+use crate::store::{Store, StoreError};
+
+/// Why a sweep did not run or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    /// The store lists no version while the location holds parts: probably not their store.
+    #[error(
+        "the metadata store lists no dataset version, yet the location holds {0} parts: is it the \
+         store that goes with this location? (force the sweep to remove them all)"
+    )]
+    NoVersions(u64),
+    /// The metadata store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The location failed.
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+}
+
+/// Whether `key` is shaped like a part the ingest writes: `e-<id>/part-<id>.parquet`.
+pub fn is_part(key: &str) -> bool {
+    let id = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    match key.split_once('/') {
+        Some((entry, file)) => {
+            entry.strip_prefix("e-").is_some_and(id)
+                && file
+                    .strip_prefix("part-")
+                    .and_then(|f| f.strip_suffix(".parquet"))
+                    .is_some_and(id)
+        }
+        None => false,
+    }
+}
 
 /// What a sweep found and did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SweepReport {
     /// Objects in the location.
     pub objects: u64,
-    /// Objects some version lists.
+    /// Objects not shaped like parts, left alone.
+    pub foreign: u64,
+    /// Parts some version lists.
     pub referenced: u64,
     /// Unlisted objects kept because they are younger than the grace period.
     pub recent: u64,
@@ -31,16 +70,22 @@ pub struct SweepReport {
 }
 
 /// Sweeps `datasets` of parts no version in `store` lists and older than `grace`. A real sweep
-/// that removes anything is audited as done by `actor`.
+/// that removes anything is audited as done by `actor`. Without `force`, a store that lists no
+/// version beside a location holding parts stops the sweep.
 pub async fn sweep(
     store: &Store,
     datasets: &DatasetStorage,
     grace: chrono::Duration,
     dry_run: bool,
+    force: bool,
     actor: &str,
-) -> Result<SweepReport, IngestError> {
+) -> Result<SweepReport, SweepError> {
     let objects = datasets.list().await?;
     let referenced = store.referenced_parts().await?;
+    let parts = objects.iter().filter(|o| is_part(&o.part)).count() as u64;
+    if referenced.is_empty() && parts > 0 && !force {
+        return Err(SweepError::NoVersions(parts));
+    }
     let cutoff = chrono::Utc::now() - grace;
     let mut report = SweepReport {
         dry_run,
@@ -48,7 +93,9 @@ pub async fn sweep(
     };
     for o in objects {
         report.objects += 1;
-        if referenced.contains(&o.part) {
+        if !is_part(&o.part) {
+            report.foreign += 1;
+        } else if referenced.contains(&o.part) {
             report.referenced += 1;
         } else if o.modified > cutoff {
             report.recent += 1;
@@ -80,4 +127,28 @@ pub async fn sweep(
             .await?;
     }
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_part;
+
+    #[test]
+    fn only_keys_shaped_like_parts_are_parts() {
+        assert!(is_part(
+            "e-jwcxdlpa2rucoraq2iss/part-5padiamr7o6pi6mj7txe.parquet"
+        ));
+        for other in [
+            "metadata.db",
+            "e-x/part-y.parquet.tmp",
+            "e-x/notes.txt",
+            "x-1/part-y.parquet",
+            "e-x/sub/part-y.parquet",
+            "e-X/part-y.parquet",
+            "e-/part-.parquet",
+            "incoming/abc.upload",
+        ] {
+            assert!(!is_part(other), "{other}");
+        }
+    }
 }

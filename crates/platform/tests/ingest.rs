@@ -441,23 +441,44 @@ async fn a_sweep_removes_only_old_parts_no_version_lists() {
         let v2 = ingest(s, &datasets, &e, &upload(&f, Mode::Replace))
             .await
             .expect("v2");
-        // What an ingest that stopped before its commit leaves behind.
+        // What an ingest that stopped before its commit leaves behind, and something else that
+        // shares the location.
         let orphan = format!("{}/part-orphan.parquet", e.id);
         datasets.put_file(&orphan, &f).await.expect("orphan");
+        datasets
+            .put_file("notes/readme.txt", &f)
+            .await
+            .expect("other");
+
+        // The wrong metadata store (one that lists no version) stops the sweep.
+        let empty = Store::open(&Store::sqlite_url(&tmp.path().join("empty.db")))
+            .await
+            .expect("empty store");
+        let zero = chrono::Duration::zero();
+        let err = sweep(&empty, &datasets, zero, false, false, "ops")
+            .await
+            .expect_err("wrong store");
+        assert!(err.to_string().contains("holds 3 parts"), "{err}");
+        empty.close().await;
 
         // Within the grace period it may be an ingest under way: kept.
         let hour = chrono::Duration::hours(1);
-        let r = sweep(s, &datasets, hour, false, "ops")
+        let r = sweep(s, &datasets, hour, false, false, "ops")
             .await
             .expect("sweep");
         assert_eq!(
-            (r.objects, r.referenced, r.recent, r.removed.len()),
-            (3, 2, 1, 0),
+            (
+                r.objects,
+                r.foreign,
+                r.referenced,
+                r.recent,
+                r.removed.len()
+            ),
+            (4, 1, 2, 1, 0),
             "{}",
             b.name
         );
-        let zero = chrono::Duration::zero();
-        let r = sweep(s, &datasets, zero, true, "ops")
+        let r = sweep(s, &datasets, zero, true, false, "ops")
             .await
             .expect("dry run");
         assert_eq!(r.removed, vec![orphan.clone()], "{}", b.name);
@@ -466,12 +487,16 @@ async fn a_sweep_removes_only_old_parts_no_version_lists() {
             "a dry run removes nothing"
         );
 
-        let r = sweep(s, &datasets, zero, false, "ops")
+        let r = sweep(s, &datasets, zero, false, false, "ops")
             .await
             .expect("sweep");
         assert_eq!(r.removed, vec![orphan.clone()], "{}", b.name);
         assert!(r.removed_bytes > 0);
         assert!(!datasets.exists(&orphan).await.expect("head"));
+        assert!(
+            datasets.exists("notes/readme.txt").await.expect("head"),
+            "not a part: kept"
+        );
         // Every version's parts are still there, the replaced one's too.
         for p in v1.parts.iter().chain(&v2.parts) {
             assert!(datasets.exists(p).await.expect("head"), "{p}");

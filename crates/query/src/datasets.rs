@@ -1,6 +1,7 @@
 //! Read-only SQL over dataset versions: each version's Parquet parts as one streaming table (a
 //! partition per part, opened when the plan runs), queried with DDL, DML and statements refused.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
@@ -21,17 +22,44 @@ fn external(e: impl std::error::Error + Send + Sync + 'static) -> DataFusionErro
     DataFusionError::External(Box::new(e))
 }
 
+/// A part that cannot be read. Its message names the part as versions list it; the cause (which
+/// may name the server's folders) is kept for the server's log, out of the message.
+#[derive(Debug)]
+pub struct PartError {
+    /// The part, relative to the location.
+    pub part: String,
+    /// What failed, for the log.
+    pub cause: String,
+}
+
+impl std::fmt::Display for PartError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "dataset part {} cannot be read", self.part)
+    }
+}
+
+impl std::error::Error for PartError {}
+
+fn part_error(part: &ObjectPath, cause: impl std::fmt::Display) -> DataFusionError {
+    external(PartError {
+        part: part.to_string(),
+        cause: cause.to_string(),
+    })
+}
+
 /// One Parquet part in an object store, read afresh each time a plan runs.
 #[derive(Debug)]
 struct Part {
     schema: SchemaRef,
     objects: Arc<dyn ObjectStore>,
     path: ObjectPath,
+    scratch: PathBuf,
 }
 
 /// Batches of a part that has a local file (a local location, or a copy of a remote part, kept
 /// until the batches are dropped).
 struct LocalPart {
+    part: ObjectPath,
     batches: pubdata_tables::TableReader,
     _copy: Option<tempfile::NamedTempFile>,
 }
@@ -39,24 +67,29 @@ struct LocalPart {
 impl Iterator for LocalPart {
     type Item = Result<RecordBatch, DataFusionError>;
     fn next(&mut self) -> Option<Self::Item> {
-        self.batches.next().map(|b| b.map_err(external))
+        let part = &self.part;
+        self.batches
+            .next()
+            .map(|b| b.map_err(|e| part_error(part, e)))
     }
 }
 
 /// Opens a part: a local file is read in place; anything else is first copied to a temporary
-/// file, since the Parquet reader needs to seek.
+/// file in `scratch`, since the Parquet reader needs to seek.
 async fn open_part(
     objects: Arc<dyn ObjectStore>,
     path: ObjectPath,
+    scratch: PathBuf,
 ) -> Result<Batches, DataFusionError> {
-    let got = objects.get(&path).await.map_err(external)?;
+    let fail = |e: &dyn std::fmt::Display| part_error(&path, e);
+    let got = objects.get(&path).await.map_err(|e| fail(&e))?;
     let (file, copy) = match got.payload {
         GetResultPayload::File(_, file) => (file, None),
         GetResultPayload::Stream(mut bytes) => {
-            let mut copy = tempfile::NamedTempFile::new().map_err(external)?;
+            let mut copy = tempfile::NamedTempFile::new_in(&scratch).map_err(|e| fail(&e))?;
             while let Some(chunk) = bytes.next().await {
-                std::io::Write::write_all(&mut copy, &chunk.map_err(external)?)
-                    .map_err(external)?;
+                let chunk = chunk.map_err(|e| fail(&e))?;
+                std::io::Write::write_all(&mut copy, &chunk).map_err(|e| fail(&e))?;
             }
             (copy.path().to_path_buf(), Some(copy))
         }
@@ -65,8 +98,9 @@ async fn open_part(
         format: Some(pubdata_tables::Format::Parquet),
         ..Default::default()
     };
-    let batches = pubdata_tables::open(&file, &opts).map_err(external)?;
+    let batches = pubdata_tables::open(&file, &opts).map_err(|e| fail(&e))?;
     Ok(Box::new(LocalPart {
+        part: path.clone(),
         batches,
         _copy: copy,
     }))
@@ -78,7 +112,11 @@ impl PartitionStream for Part {
     }
 
     fn execute(&self, _ctx: Arc<TaskContext>) -> SendableRecordBatchStream {
-        let opened = open_part(self.objects.clone(), self.path.clone());
+        let opened = open_part(
+            self.objects.clone(),
+            self.path.clone(),
+            self.scratch.clone(),
+        );
         let batches = futures::stream::once(opened).flat_map(|r| {
             let batches: Batches = match r {
                 Ok(b) => b,
@@ -101,6 +139,8 @@ pub struct DatasetTable {
     pub objects: Arc<dyn ObjectStore>,
     /// The parts' paths in `objects`.
     pub parts: Vec<ObjectPath>,
+    /// A local folder for copies of parts that are not local files.
+    pub scratch: PathBuf,
 }
 
 /// What a query returned: column names and rows as display text, at most `limit` rows.
@@ -157,6 +197,7 @@ pub async fn query_datasets(
                     schema: t.schema.clone(),
                     objects: t.objects.clone(),
                     path: p.clone(),
+                    scratch: t.scratch.clone(),
                 }) as Arc<dyn PartitionStream>
             })
             .collect();

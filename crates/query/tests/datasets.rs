@@ -55,6 +55,7 @@ async fn parts_are_read_from_a_local_folder_and_from_any_other_store_alike() {
     let local: Arc<dyn ObjectStore> =
         Arc::new(object_store::local::LocalFileSystem::new_with_prefix(dir.path()).expect("local"));
     let memory: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let scratch = tempfile::tempdir().expect("scratch");
     for store in [local, memory] {
         let a = put(
             &*store,
@@ -69,12 +70,14 @@ async fn parts_are_read_from_a_local_folder_and_from_any_other_store_alike() {
                 schema: schema(),
                 objects: store.clone(),
                 parts: vec![a.clone(), b],
+                scratch: scratch.path().to_path_buf(),
             },
             DatasetTable {
                 name: "e_x_v1".into(),
                 schema: schema(),
                 objects: store.clone(),
                 parts: vec![a],
+                scratch: scratch.path().to_path_buf(),
             },
         ];
         let r = query_datasets(
@@ -84,6 +87,11 @@ async fn parts_are_read_from_a_local_folder_and_from_any_other_store_alike() {
         )
         .await
         .unwrap_or_else(|e| panic!("{store}: {e}"));
+        assert_eq!(
+            std::fs::read_dir(scratch.path()).expect("scratch").count(),
+            0,
+            "copies of remote parts are gone once read"
+        );
         assert_eq!(
             r.rows,
             vec![vec![Some("7.5".to_string()), Some("2".to_string())]],
@@ -96,11 +104,17 @@ async fn parts_are_read_from_a_local_folder_and_from_any_other_store_alike() {
             schema: schema(),
             objects: store.clone(),
             parts: vec![ObjectPath::parse("e-gone/part-z.parquet").expect("path")],
+            scratch: scratch.path().to_path_buf(),
         };
         let err = query_datasets(&[gone], "SELECT COUNT(*) FROM e_gone", 10)
             .await
             .expect_err("missing part");
-        assert!(err.to_string().contains("part-z.parquet"), "{store}: {err}");
+        let text = err.to_string();
+        assert!(text.contains("e-gone/part-z.parquet"), "{store}: {text}");
+        assert!(
+            !text.contains(&dir.path().display().to_string()) && !text.contains("/tmp"),
+            "no server folder in the message: {text}"
+        );
     }
 }
 

@@ -169,19 +169,38 @@ async fn login_form() -> Html<String> {
     login_page(None)
 }
 
-/// Whether a browser's POST comes from another site: its `Origin` names a host other than the
-/// one it was sent to. Sign-in has no session to carry a CSRF token yet, so this is what keeps
-/// another site from signing a visitor in to an account of its choosing.
-fn cross_site(headers: &HeaderMap) -> bool {
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+/// Whether a browser's POST comes from another site. Sign-in has no session to carry a CSRF
+/// token yet, so this is what keeps another site from signing a visitor in to an account of its
+/// choosing. A browser says so itself (`Sec-Fetch-Site: cross-site`), or its `Origin` names a host
+/// that is neither the one the request was sent to nor the one a proxy forwarded it for (a form on
+/// another site cannot set headers, so a forwarded host cannot be forged by one).
+fn cross_site(headers: &HeaderMap, uri: &axum::http::Uri) -> bool {
+    let text = |name| {
+        headers
+            .get(name)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    };
+    if text(header::HeaderName::from_static("sec-fetch-site")) == Some("cross-site") {
+        return true;
+    }
+    let Some(origin) = headers.get(header::ORIGIN) else {
         return false;
     };
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("");
-    let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
-    origin == "null" || !origin_host.eq_ignore_ascii_case(host)
+    let Some(origin_host) = origin
+        .to_str()
+        .ok()
+        .and_then(|o| o.split_once("://"))
+        .map(|(_, h)| h)
+    else {
+        // `null` (a sandboxed or privacy-sensitive context) or unreadable.
+        return true;
+    };
+    let host = text(header::HOST).or_else(|| uri.authority().map(|a| a.as_str()));
+    let forwarded = text(header::HeaderName::from_static("x-forwarded-host"));
+    ![host, forwarded].into_iter().flatten().any(|h| {
+        h.split(',')
+            .any(|h| h.trim().eq_ignore_ascii_case(origin_host))
+    })
 }
 
 /// The session cookie's attributes; `Secure` when the portal is served over HTTPS.
@@ -193,15 +212,17 @@ fn cookie_attributes(s: &AppState, max_age: i64) -> String {
 async fn login(
     State(s): State<AppState>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, PageError> {
     let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
-    if cross_site(&headers) {
+    if cross_site(&headers, &uri) {
+        let name: String = get("username").chars().take(64).collect();
         s.store
             .audit(
-                get("username"),
+                &name,
                 "sign_in",
-                &format!("user:{}", get("username")),
+                &format!("user:{name}"),
                 Outcome::Denied,
                 "session: posted from another site",
             )

@@ -72,6 +72,7 @@ async fn dataset_table(s: &AppState, name: &str) -> Result<Option<(DatasetTable,
             .map(|p| DatasetStorage::path(p))
             .collect::<Result<_, _>>()
             .map_err(ApiError::internal)?,
+        scratch: s.datasets.scratch().to_path_buf(),
     };
     Ok(Some((table, v.version)))
 }
@@ -121,7 +122,10 @@ async fn run(
             &detail,
         )
         .await?;
-    result
-        .map(Json)
-        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "query", e.to_string()))
+    result.map(Json).map_err(|e| {
+        // The caller's message names parts as versions list them; the log keeps the causes
+        // (which may name the server's folders).
+        eprintln!("pubdata serve: query failed: {e:?}");
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "query", e.to_string())
+    })
 }

@@ -24,6 +24,10 @@ pub struct SweepArgs {
     /// List what would be removed, remove nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Sweep even with a grace period under 10 minutes, or when the metadata store lists no
+    /// dataset version at all (which usually means it is not this location's store).
+    #[arg(long)]
+    pub force: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -33,9 +37,17 @@ pub struct SweepArgs {
 pub fn run(cmd: DatasetsCommand) -> anyhow::Result<()> {
     let DatasetsCommand::Sweep(args) = cmd;
     anyhow::ensure!(
-        args.grace_minutes >= 0,
-        "--grace-minutes: {} is negative",
+        args.grace_minutes >= 10 || (args.force && args.grace_minutes >= 0),
+        "--grace-minutes {}: under 10 minutes an ingest still under way may lose its part \
+         (--force to sweep anyway)",
         args.grace_minutes
+    );
+    // Sweeping against a new, empty store would find every part unlisted.
+    let db = args.location.data_dir.join("metadata.db");
+    anyhow::ensure!(
+        args.location.database_url.is_some() || db.is_file(),
+        "{}: no metadata store here; name the platform's --data-dir or --database-url",
+        db.display()
     );
     runtime()?.block_on(async {
         let store = args.location.open().await?;
@@ -45,6 +57,7 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<()> {
             &datasets,
             chrono::Duration::minutes(args.grace_minutes),
             args.dry_run,
+            args.force,
             "pubdata datasets sweep",
         )
         .await?;
@@ -63,9 +76,10 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<()> {
             }
         }
         eprintln!(
-            "{}: {} objects, {} listed by versions, {} recent kept, {} unlisted {} ({} bytes)",
+            "{}: {} objects ({} not parts, left alone), {} listed by versions, {} recent kept, {} unlisted {} ({} bytes)",
             datasets.location(),
             report.objects,
+            report.foreign,
             report.referenced,
             report.recent,
             report.removed.len(),

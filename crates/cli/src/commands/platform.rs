@@ -37,6 +37,9 @@ impl Location {
 
     pub(crate) fn datasets(&self) -> anyhow::Result<DatasetStorage> {
         Ok(match &self.datasets_url {
+            Some(url) if url.starts_with("memory:") => {
+                bail!("--datasets-url {url}: keeps nothing once the process ends (it is for tests)")
+            }
             Some(url) => DatasetStorage::open(url, &self.data_dir.join("incoming"))?,
             None => pubdata_platform::ingest::local_storage(&self.data_dir)?,
         })

@@ -334,10 +334,12 @@ impl Store {
         kind: CredentialKind,
         ttl: chrono::Duration,
     ) -> Result<(User, Credential), StoreError> {
-        let target = format!("user:{username}");
-        if let Some(wait) = self.throttle.wait(username, Instant::now()) {
+        // A name typed by anyone goes into the log: kept short.
+        let logged: String = username.chars().take(64).collect();
+        let target = format!("user:{logged}");
+        if let Err(wait) = self.throttle.begin(username, Instant::now()) {
             let detail = format!("{}: held back after repeated failures", kind.name());
-            self.audit(username, "sign_in", &target, Outcome::Denied, &detail)
+            self.audit(&logged, "sign_in", &target, Outcome::Denied, &detail)
                 .await?;
             return Err(StoreError::Throttled {
                 seconds: wait.as_secs_f64().ceil() as u64,
@@ -369,8 +371,7 @@ impl Store {
         .await
         .unwrap_or(false);
         let Some(row) = row.filter(|_| ok) else {
-            self.throttle.failed(username, Instant::now());
-            self.audit(username, "sign_in", &target, Outcome::Denied, kind.name())
+            self.audit(&logged, "sign_in", &target, Outcome::Denied, kind.name())
                 .await?;
             return Err(StoreError::BadCredentials);
         };

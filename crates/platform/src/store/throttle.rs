@@ -42,30 +42,34 @@ fn key(username: &str) -> String {
 }
 
 impl Throttle {
-    /// How long `username` must still wait at `now`, if at all.
-    pub fn wait(&self, username: &str, now: Instant) -> Option<Duration> {
-        let map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
-        map.get(&key(username))
+    /// Starts an attempt for `username` at `now`: refused with the time left while a hold lasts;
+    /// otherwise counted as a failure at once, before the password is checked, so that attempts
+    /// sent together cannot all pass before the first one fails. A success forgets it
+    /// ([`Self::succeeded`]).
+    pub fn begin(&self, username: &str, now: Instant) -> Result<(), Duration> {
+        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        let key = key(username);
+        if let Some(wait) = map
+            .get(&key)
             .and_then(|f| f.until.checked_duration_since(now))
             .filter(|d| !d.is_zero())
-    }
-
-    /// Records a failure for `username` at `now`.
-    pub fn failed(&self, username: &str, now: Instant) {
-        let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
+        {
+            return Err(wait);
+        }
         if map.len() >= REMEMBERED {
             map.retain(|_, f| f.until > now);
             if map.len() >= REMEMBERED {
-                // Still full of live holds: forgetting one is safer than growing without bound.
+                // Still full of live holds: forgetting them is safer than growing without bound.
                 map.clear();
             }
         }
-        let f = map.entry(key(username)).or_insert(Failures {
+        let f = map.entry(key).or_insert(Failures {
             count: 0,
             until: now,
         });
         f.count += 1;
         f.until = now + hold(f.count);
+        Ok(())
     }
 
     /// Forgets the failures of `username` (it signed in).
@@ -83,22 +87,37 @@ mod tests {
     fn holds_start_after_the_free_failures_double_and_end() {
         let t = Throttle::default();
         let start = Instant::now();
-        for _ in 0..FREE_FAILURES - 1 {
-            t.failed("Water", start);
-            assert_eq!(t.wait("water", start), None);
+        for _ in 0..FREE_FAILURES {
+            assert_eq!(t.begin("Water ", start), Ok(()));
         }
-        t.failed("water ", start);
-        assert_eq!(t.wait("WATER", start), Some(FIRST_HOLD));
-        assert_eq!(t.wait("power", start), None, "other names are not held");
+        assert_eq!(t.begin("WATER", start), Err(FIRST_HOLD));
+        assert_eq!(t.begin("power", start), Ok(()), "other names are not held");
         let later = start + FIRST_HOLD;
-        assert_eq!(t.wait("water", later), None, "the hold ends");
-        t.failed("water", later);
-        assert_eq!(t.wait("water", later), Some(FIRST_HOLD * 2));
-        for _ in 0..20 {
-            t.failed("water", later);
+        assert_eq!(t.begin("water", later), Ok(()), "the hold ends");
+        assert_eq!(t.begin("water", later), Err(FIRST_HOLD * 2));
+        let much_later = later + LONGEST_HOLD;
+        for i in 0..20 {
+            let _ = t.begin("water", much_later + LONGEST_HOLD * i);
         }
-        assert_eq!(t.wait("water", later), Some(LONGEST_HOLD));
+        let last = much_later + LONGEST_HOLD * 19;
+        assert_eq!(t.begin("water", last), Err(LONGEST_HOLD));
         t.succeeded("water");
-        assert_eq!(t.wait("water", later), None);
+        assert_eq!(t.begin("water", last), Ok(()));
+    }
+
+    #[test]
+    fn attempts_sent_together_are_counted_before_any_is_checked() {
+        let t = std::sync::Arc::new(Throttle::default());
+        let now = Instant::now();
+        let passed: usize = (0..4)
+            .map(|_| {
+                let t = t.clone();
+                std::thread::spawn(move || {
+                    (0..50).filter(|_| t.begin("water", now).is_ok()).count()
+                })
+            })
+            .map(|h| h.join().expect("thread"))
+            .sum();
+        assert_eq!(passed, FREE_FAILURES as usize);
     }
 }
