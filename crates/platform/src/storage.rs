@@ -150,38 +150,34 @@ impl DatasetStorage {
             .await
             .map_err(|e| fail(e.to_string()))?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, CHUNK);
-        let mut source = std::fs::File::open(file).map_err(|e| fail(e.to_string()))?;
-        let mut buf = vec![0u8; CHUNK];
-        loop {
-            // Local reads block; the read and its buffer move to a blocking thread and back.
-            let read = tokio::task::spawn_blocking(move || {
-                let n = read_full(&mut source, &mut buf);
-                (source, buf, n)
-            })
-            .await;
-            let (s, b, n) = match read {
-                Ok(r) => r,
-                Err(e) => {
-                    let _ = writer.abort().await;
-                    return Err(fail(e.to_string()));
+        let streamed = async {
+            let mut source = std::fs::File::open(file).map_err(|e| e.to_string())?;
+            let mut buf = vec![0u8; CHUNK];
+            loop {
+                // Local reads block; the read and its buffer move to a blocking thread and back.
+                let (s, b, n) = tokio::task::spawn_blocking(move || {
+                    let n = read_full(&mut source, &mut buf);
+                    (source, buf, n)
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+                (source, buf) = (s, b);
+                let n = n.map_err(|e| e.to_string())?;
+                if n == 0 {
+                    return Ok::<(), String>(());
                 }
-            };
-            (source, buf) = (s, b);
-            let n = match n {
-                Ok(n) => n,
-                Err(e) => {
-                    let _ = writer.abort().await;
-                    return Err(fail(e.to_string()));
-                }
-            };
-            if n == 0 {
-                break;
+                writer
+                    .wait_for_capacity(2)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                writer.write(&buf[..n]);
             }
-            if let Err(e) = writer.wait_for_capacity(2).await {
-                let _ = writer.abort().await;
-                return Err(fail(e.to_string()));
-            }
-            writer.write(&buf[..n]);
+        }
+        .await;
+        if let Err(message) = streamed {
+            // An upload left open would linger in a cloud store.
+            let _ = writer.abort().await;
+            return Err(fail(message));
         }
         writer.finish().await.map_err(|e| fail(e.to_string()))?;
         Ok(())

@@ -15,7 +15,7 @@ use crate::error::ApiError;
 use crate::html::{esc, page};
 use crate::pages::{FormTarget, PageError, entry_form, form_values, parse_entry, who};
 use crate::quality_html;
-use crate::uploads::{Spool, clean_name};
+use crate::uploads::{Spool, clean_name, entry_for_upload};
 
 /// The entry's page; `message` (and `rejected`, the report of an upload none of whose rows
 /// passed) tells the uploader what went wrong.
@@ -148,17 +148,7 @@ pub(crate) async fn upload(
     if caller.principal.is_none() {
         return Err(ApiError::from(pubdata_platform::access::Denied::NotSignedIn).into());
     }
-    let entry = s.store.entry(&id).await?;
-    caller
-        .may(
-            &s,
-            &Action::UploadData {
-                owner: entry.entry.owner.clone(),
-            },
-            "dataset.ingest",
-            &format!("entry:{id}"),
-        )
-        .await?;
+    let entry = entry_for_upload(&s, &caller, &id).await?;
     let bad = |e: axum::extract::multipart::MultipartError| {
         ApiError::new(e.status(), "bad_request", e.body_text())
     };

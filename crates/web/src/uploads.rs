@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use http_body_util::BodyExt;
 use pubdata_platform::access::Action;
 use pubdata_platform::ingest::{Mode, Upload, Version, ingest};
-use pubdata_platform::store::VersionInfo;
+use pubdata_platform::store::{StoredEntry, VersionInfo};
 use pubdata_tables::Format;
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
@@ -32,6 +32,27 @@ struct UploadQuery {
     mode: Option<Mode>,
     format: Option<String>,
     name: Option<String>,
+}
+
+/// The entry `id`, once `caller` may upload data to it (a refusal is audited), for every upload
+/// door of the server.
+pub(crate) async fn entry_for_upload(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> Result<StoredEntry, ApiError> {
+    let entry = s.store.entry(id).await?;
+    caller
+        .may(
+            s,
+            &Action::UploadData {
+                owner: entry.entry.owner.clone(),
+            },
+            "dataset.ingest",
+            &format!("entry:{id}"),
+        )
+        .await?;
+    Ok(entry)
 }
 
 /// The uploader's name for the file, cut to something printable; only ever recorded.
@@ -130,17 +151,7 @@ async fn upload(
         .map(|Query(q)| q)
         .map_err(|r| ApiError::bad_request(r.body_text()))?;
     caller.check_csrf_header(&headers)?;
-    let entry = s.store.entry(&id).await?;
-    caller
-        .may(
-            &s,
-            &Action::UploadData {
-                owner: entry.entry.owner.clone(),
-            },
-            "dataset.ingest",
-            &format!("entry:{id}"),
-        )
-        .await?;
+    let entry = entry_for_upload(&s, &caller, &id).await?;
     let name = clean_name(q.name.as_deref());
     let format = match q.format.as_deref() {
         Some(f) => Some(
