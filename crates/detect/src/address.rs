@@ -73,7 +73,7 @@ const NAMED_MARKERS: &[&str] = &[
 /// In running text (`whole` false) sentence words end the street part; a stop character still
 /// belongs to it when a street marker follows within a few characters, because road and
 /// compound names use the same characters (和平路, 和谐家园, 来凤街).
-fn street_end(text: &str, from: usize, whole: bool) -> Option<usize> {
+pub(crate) fn street_end(text: &str, from: usize, whole: bool) -> Option<usize> {
     let mut last_end = None;
     let mut prev: Option<char> = None;
     let mut numbered_last = false;

@@ -6,6 +6,7 @@
 //! cell values; [`Detector::find_spans`] finds personal information in free text.
 
 pub mod checks;
+pub mod eval;
 pub mod facts;
 
 mod address;
@@ -13,6 +14,7 @@ mod admin;
 mod dates;
 mod ids;
 mod kind;
+mod loose;
 mod name;
 mod numbers;
 mod org;
@@ -20,6 +22,7 @@ mod plate;
 mod region;
 mod scan;
 mod small;
+mod street;
 mod travel;
 mod util;
 mod web;
@@ -38,6 +41,22 @@ pub struct Span {
     pub end: usize,
     /// What the span is.
     pub kind: PiiType,
+    /// False when the span only has the shape of its type and fails the type's check (a wrong
+    /// check digit, an unissued plate letter): found in [`DetectMode::Redaction`] only.
+    pub checked: bool,
+}
+
+/// What the spans are for: the two modes trade recall and precision the opposite way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum DetectMode {
+    /// Is this value (or column) of this type? Strict: check digits, allocated prefixes and
+    /// issued letters must hold, names need a known surname and clear context. `scan` uses it.
+    #[default]
+    Classification,
+    /// Could this span identify a person? Recall first: identifier shapes that fail their check
+    /// are reported with `checked: false`, names are looked for with the full surname
+    /// inventory and looser context, addresses by their structure. `redact` uses it.
+    Redaction,
 }
 
 /// Byte length of the run of administrative-division names a text starts with
@@ -158,8 +177,8 @@ impl Detector {
         Some(info)
     }
 
-    /// Personal information in free text: non-overlapping spans sorted by start, in character
-    /// offsets.
+    /// Personal information in free text in [`DetectMode::Classification`]: non-overlapping
+    /// spans sorted by start, in character offsets.
     pub fn find_spans(&self, text: &str) -> Vec<Span> {
         let mut out = Vec::new();
         self.find_spans_into(text, &mut out);
@@ -168,7 +187,19 @@ impl Detector {
 
     /// Like [`Detector::find_spans`], but clears and fills `out`, reusing its allocation.
     pub fn find_spans_into(&self, text: &str, out: &mut Vec<Span>) {
-        scan::find_spans_into(self.today, text, out);
+        scan::find_spans_into(self.today, DetectMode::Classification, text, out);
+    }
+
+    /// Personal information in free text in the given mode (see [`DetectMode`]).
+    pub fn find_spans_mode(&self, text: &str, mode: DetectMode) -> Vec<Span> {
+        let mut out = Vec::new();
+        self.find_spans_mode_into(text, mode, &mut out);
+        out
+    }
+
+    /// Like [`Detector::find_spans_mode`], but clears and fills `out`, reusing its allocation.
+    pub fn find_spans_mode_into(&self, text: &str, mode: DetectMode, out: &mut Vec<Span>) {
+        scan::find_spans_into(self.today, mode, text, out);
     }
 }
 

@@ -5,7 +5,9 @@
 use crate::admin::{AdminHit, names};
 use crate::dates::{Ymd, date_at};
 use crate::util::{digit_run, ends_token, is_word, starts_token};
-use crate::{PiiType, Span, address, ids, name, numbers, org, plate, small, travel, web};
+use crate::{
+    DetectMode, PiiType, Span, address, ids, loose, name, numbers, org, plate, small, travel, web,
+};
 use std::cell::RefCell;
 
 /// Keywords that must precede a bare 8/10-digit Taiwan permit number.
@@ -25,12 +27,33 @@ const BIRTH_KEYWORDS: &[&str] = &[
     "出生", "生日", "生于", "诞生", "DOB", "dob", "birth", "Birth",
 ];
 
+/// True when a word that makes a date a birth date follows it (1990年1月2日出生, 1987-12-05生).
+fn birth_word_after(text: &str, end: usize) -> bool {
+    let rest = text[end..].trim_start_matches([')', '）', ' ']);
+    ["出生", "生人", "生，", "生,", "生。", "生）", "诞生"]
+        .iter()
+        .any(|w| rest.starts_with(w))
+        || rest == "生"
+}
+
 /// A candidate span in byte offsets.
 #[derive(Debug, Clone, Copy)]
 struct Cand {
     start: usize,
     end: usize,
     kind: PiiType,
+    checked: bool,
+}
+
+impl Cand {
+    fn new(start: usize, end: usize, kind: PiiType) -> Cand {
+        Cand {
+            start,
+            end,
+            kind,
+            checked: true,
+        }
+    }
 }
 
 #[derive(Default)]
@@ -47,7 +70,12 @@ thread_local! {
 /// Builds the lazily-initialized tables of every pass.
 pub(crate) fn warm_up() {
     let mut v = Vec::new();
-    find_spans_into((2000, 1, 1), "患者张伟在杭州某某有限公司", &mut v);
+    find_spans_into(
+        (2000, 1, 1),
+        DetectMode::Redaction,
+        "患者张伟在杭州某某有限公司",
+        &mut v,
+    );
 }
 
 /// Overlap priority: lower wins; ties go to the longer span.
@@ -136,7 +164,7 @@ fn token_end(text: &str, i: usize, today: Ymd) -> Option<(usize, PiiType)> {
             return Some((e, PiiType::CnTaiwanPermit));
         }
         if let Some((e, _)) = date_at(b, i, today).filter(|&(e, _)| ok(e))
-            && keyword_before(text, i, BIRTH_KEYWORDS, 8)
+            && (keyword_before(text, i, BIRTH_KEYWORDS, 8) || birth_word_after(text, e))
         {
             return Some((e, PiiType::DateOfBirth));
         }
@@ -182,11 +210,7 @@ fn scan_tokens(text: &str, today: Ymd, out: &mut Vec<Cand>) {
                 && b[i..].starts_with(FULL_OPEN)
                 && let Some(e) = numbers::landline_at(b, i).filter(|&e| ends_token(b, e))
             {
-                out.push(Cand {
-                    start: i,
-                    end: e,
-                    kind: PiiType::CnLandline,
-                });
+                out.push(Cand::new(i, e, PiiType::CnLandline));
                 i = e;
                 continue;
             }
@@ -203,7 +227,7 @@ fn scan_tokens(text: &str, today: Ymd, out: &mut Vec<Cand>) {
             && starts_token(b, i)
             && let Some((start, end, kind)) = token_at(text, i, today)
         {
-            out.push(Cand { start, end, kind });
+            out.push(Cand::new(start, end, kind));
             i = end;
             continue;
         }
@@ -214,28 +238,121 @@ fn scan_tokens(text: &str, today: Ymd, out: &mut Vec<Cand>) {
     }
 }
 
-/// Fills `out` with the spans of `text` (see [`crate::Detector::find_spans`]).
-pub(crate) fn find_spans_into(today: Ymd, text: &str, out: &mut Vec<Span>) {
+/// Redaction mode's second pass: identifier shapes the strict pass left unclaimed, as
+/// unchecked candidates (see [`loose`]).
+fn scan_loose(text: &str, cands: &mut Vec<Cand>) {
+    let b = text.as_bytes();
+    let strict = cands.len();
+    let claimed = |cands: &[Cand], s: usize, e: usize| {
+        cands[..strict].iter().any(|c| c.start < e && s < c.end)
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c >= 0x80 {
+            let ch_len = match c {
+                0xF0.. => 4,
+                0xE0.. => 3,
+                0xC0.. => 2,
+                _ => 1,
+            };
+            if let Some(e) = loose::plate_at(text, i)
+                && ends_token(b, e)
+                && !claimed(cands, i, e)
+            {
+                cands.push(Cand {
+                    start: i,
+                    end: e,
+                    kind: PiiType::CnLicensePlate,
+                    checked: false,
+                });
+                i = e;
+                continue;
+            }
+            i += ch_len;
+            continue;
+        }
+        if c.is_ascii_alphanumeric() && loose::may_start(b, i) {
+            let keyed = || {
+                loose::keyed_document_at(b, i)
+                    .filter(|_| keyword_before(text, i, PASSPORT_KEYWORDS, 8))
+                    .map(|e| (e, PiiType::Passport))
+            };
+            if let Some((e, kind)) = loose::token_at(b, i).or_else(keyed)
+                && !claimed(cands, i, e)
+            {
+                cands.push(Cand {
+                    start: i,
+                    end: e,
+                    kind,
+                    checked: false,
+                });
+                i = e;
+                continue;
+            }
+            // Skip the rest of this word: a token never starts inside one.
+            while i < b.len() && is_word(b[i]) {
+                i += 1;
+            }
+            continue;
+        }
+        i += 1;
+    }
+}
+
+/// Fills `out` with the spans of `text` (see [`crate::Detector::find_spans_mode`]).
+pub(crate) fn find_spans_into(today: Ymd, mode: DetectMode, text: &str, out: &mut Vec<Span>) {
     out.clear();
+    // Full-width digits and letters (１３８, ＡＢ) are ASCII to a reader: in redaction they are
+    // read as ASCII. Each maps to one character, so character offsets stay those of `text`.
+    let normalized;
+    let text = if mode == DetectMode::Redaction && has_full_width(text) {
+        normalized = to_half_width(text);
+        normalized.as_str()
+    } else {
+        text
+    };
     let fresh = &mut Scratch::default();
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut s) => run(today, text, &mut s, out),
-        Err(_) => run(today, text, fresh, out),
+        Ok(mut s) => run(today, mode, text, &mut s, out),
+        Err(_) => run(today, mode, text, fresh, out),
     });
 }
 
-fn run(today: Ymd, text: &str, s: &mut Scratch, out: &mut Vec<Span>) {
+/// True when `text` holds a full-width ASCII form or an ideographic space (cheap byte test:
+/// U+FF01..U+FF5E are EF BC 81..EF BD 9E, U+3000 is E3 80 80).
+fn has_full_width(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.windows(2)
+        .any(|w| w[0] == 0xEF && matches!(w[1], 0xBC | 0xBD))
+        || text.contains('\u{3000}')
+}
+
+/// Full-width digits and letters to ASCII, the ideographic space to a space. Full-width
+/// punctuation is left alone: the recognizers know its common forms (（ ） ，).
+fn to_half_width(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '０'..='９' | 'Ａ'..='Ｚ' | 'ａ'..='ｚ' | '＠' | '－' | '．' => {
+                char::from_u32(c as u32 - 0xFEE0).unwrap_or(c)
+            }
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .collect()
+}
+
+fn run(today: Ymd, mode: DetectMode, text: &str, s: &mut Scratch, out: &mut Vec<Span>) {
     s.cands.clear();
     s.admin.clear();
     scan_tokens(text, today, &mut s.cands);
     for (at, _) in text.match_indices('@') {
         if let Some((start, end)) = web::email_around(text.as_bytes(), at) {
-            s.cands.push(Cand {
-                start,
-                end,
-                kind: PiiType::Email,
-            });
+            s.cands.push(Cand::new(start, end, PiiType::Email));
         }
+    }
+    if mode == DetectMode::Redaction {
+        scan_loose(text, &mut s.cands);
     }
     if !text.is_ascii() {
         // Division names serve addresses (which need a street marker) and weak organization
@@ -247,11 +364,7 @@ fn run(today: Ymd, text: &str, s: &mut Scratch, out: &mut Vec<Span>) {
         while k < s.admin.len() {
             match address::address_at(text, &s.admin[k..]) {
                 Some((start, end, used)) => {
-                    s.cands.push(Cand {
-                        start,
-                        end,
-                        kind: PiiType::Address,
-                    });
+                    s.cands.push(Cand::new(start, end, PiiType::Address));
                     k += used;
                     while k < s.admin.len() && s.admin[k].start < end {
                         k += 1;
@@ -260,20 +373,20 @@ fn run(today: Ymd, text: &str, s: &mut Scratch, out: &mut Vec<Span>) {
                 None => k += 1,
             }
         }
+        if mode == DetectMode::Redaction
+            && (address::may_hold_address(text) || text.contains("嘎查"))
+        {
+            let cands = &mut s.cands;
+            crate::street::scan(text, |start, end| {
+                cands.push(Cand::new(start, end, PiiType::Address))
+            });
+        }
         let cands = &mut s.cands;
         org::scan(text, &s.admin, |start, end| {
-            cands.push(Cand {
-                start,
-                end,
-                kind: PiiType::OrganizationName,
-            })
+            cands.push(Cand::new(start, end, PiiType::OrganizationName))
         });
-        name::scan(text, |start, end| {
-            cands.push(Cand {
-                start,
-                end,
-                kind: PiiType::PersonName,
-            })
+        name::scan(text, mode, |start, end| {
+            cands.push(Cand::new(start, end, PiiType::PersonName))
         });
     }
     resolve(&mut s.cands, &mut s.cluster);
@@ -333,6 +446,7 @@ fn to_char_offsets(text: &str, cands: &[Cand], out: &mut Vec<Span>) {
             start,
             end: chars,
             kind: c.kind,
+            checked: c.checked,
         });
     }
 }

@@ -110,22 +110,26 @@ fn spans_in_a_patient_remark() {
             Span {
                 start: 2,
                 end: 4,
-                kind: PiiType::PersonName
+                kind: PiiType::PersonName,
+                checked: true,
             },
             Span {
                 start: 9,
                 end: 27,
-                kind: PiiType::CnResidentId
+                kind: PiiType::CnResidentId,
+                checked: true,
             },
             Span {
                 start: 30,
                 end: 41,
-                kind: PiiType::CnMobile
+                kind: PiiType::CnMobile,
+                checked: true,
             },
             Span {
                 start: 43,
                 end: 61,
-                kind: PiiType::Address
+                kind: PiiType::Address,
+                checked: true,
             },
         ]
     );
@@ -237,6 +241,7 @@ fn find_spans_into_reuses_the_buffer() {
         start: 9,
         end: 10,
         kind: PiiType::Gender,
+        checked: true,
     }];
     d.find_spans_into("手机13812345678", &mut out);
     assert_eq!(
@@ -244,7 +249,8 @@ fn find_spans_into_reuses_the_buffer() {
         vec![Span {
             start: 2,
             end: 13,
-            kind: PiiType::CnMobile
+            kind: PiiType::CnMobile,
+            checked: true,
         }]
     );
     d.find_spans_into("", &mut out);

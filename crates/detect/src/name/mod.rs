@@ -8,8 +8,12 @@
 //! boundary, and very common surname characters (高, 方, 金...) additionally need a given
 //! character typical of names.
 
+mod common_words;
+mod inventory;
+mod minority;
 mod words;
 
+use crate::DetectMode;
 use crate::facts;
 use crate::util::{CharSet, is_cjk};
 use std::sync::OnceLock;
@@ -84,11 +88,26 @@ impl WordSet {
 }
 
 struct Tables {
+    /// Redaction mode: the full inventory, rarer surnames needing stronger context.
+    redaction: bool,
     surnames: CharSet,
+    /// Surnames outside the common tier: a name needs a trigger or a title to start with one.
+    rare: CharSet,
+    /// Characters typical of given names (the 500 most used): evidence for a name on its own.
+    given_top: CharSet,
+    /// Redaction mode: every character the inventory knows in given names (99.8 % of uses).
+    given_all: CharSet,
+    /// Redaction mode: the last character of a role word (来电人, 驾驶员, 甲方, 患者, 车主).
+    role_ends: CharSet,
+    /// Redaction mode: further words that introduce a name.
+    more_triggers: WordSet,
+    /// Redaction mode: further words that may follow a name.
+    more_right: WordSet,
+    /// Redaction mode: first characters of minority name elements (see [`minority`]).
+    minority_first: CharSet,
     /// Single surnames plus the first characters of compound ones: where a name can start.
     starts: CharSet,
     compounds: Vec<[char; 2]>,
-    given_common: CharSet,
     not_given: CharSet,
     common_surnames: CharSet,
     left_links: CharSet,
@@ -110,18 +129,72 @@ fn pairs<'a>(words: impl Iterator<Item = &'a str>) -> Vec<[char; 2]> {
     v
 }
 
-fn tables() -> &'static Tables {
-    static T: OnceLock<Tables> = OnceLock::new();
-    T.get_or_init(|| Tables {
-        surnames: CharSet::new(facts::SURNAMES.iter().copied()),
+fn tables(mode: DetectMode) -> &'static Tables {
+    static STRICT: OnceLock<Tables> = OnceLock::new();
+    static REDACTION: OnceLock<Tables> = OnceLock::new();
+    match mode {
+        DetectMode::Classification => STRICT.get_or_init(|| build_tables(false)),
+        DetectMode::Redaction => REDACTION.get_or_init(|| build_tables(true)),
+    }
+}
+
+fn build_tables(redaction: bool) -> Tables {
+    let strict_singles = facts::SURNAMES.iter().copied();
+    let compounds: Vec<&'static str> = if redaction {
+        let mut v: Vec<&str> = facts::COMPOUND_SURNAMES.to_vec();
+        v.extend(inventory::COMPOUND_SURNAMES.iter().copied());
+        v
+    } else {
+        facts::COMPOUND_SURNAMES.to_vec()
+    };
+    // Role-word endings (来电人, 驾驶员) are never read as a surname.
+    let extra: String = if redaction {
+        inventory::SURNAMES
+            .chars()
+            .filter(|&c| !ROLE_ENDS.contains(c))
+            .collect()
+    } else {
+        String::new()
+    };
+    let surnames = if redaction {
+        CharSet::new(strict_singles.clone().chain([extra.as_str()]))
+    } else {
+        CharSet::new(strict_singles.clone())
+    };
+    let rare = if redaction {
+        // Rare surnames minus anything the common lists hold.
+        // Outside the established list, surnames need a trigger or a title.
+        let common = CharSet::new(strict_singles.clone());
+        let only_rare: String = extra.chars().filter(|&c| !common.contains(c)).collect();
+        CharSet::new([only_rare.as_str()])
+    } else {
+        CharSet::new([""])
+    };
+    let given_top = if redaction {
+        CharSet::new([inventory::GIVEN_TOP, facts::GIVEN_NAME_CHARS])
+    } else {
+        CharSet::new([facts::GIVEN_NAME_CHARS])
+    };
+    Tables {
+        redaction,
+        surnames,
+        rare,
+        given_top,
+        given_all: CharSet::new([
+            inventory::GIVEN_TOP,
+            inventory::GIVEN_MORE,
+            facts::GIVEN_NAME_CHARS,
+        ]),
+        role_ends: CharSet::new([if redaction { ROLE_ENDS } else { "" }]),
+        more_triggers: WordSet::new(if redaction { MORE_TRIGGERS } else { &[] }, true),
+        more_right: WordSet::new(if redaction { MORE_RIGHT } else { &[] }, false),
+        minority_first: CharSet::new([if redaction { minority::FIRST_CHARS } else { "" }]),
         starts: CharSet::new(
-            facts::SURNAMES
-                .iter()
-                .chain(facts::COMPOUND_SURNAMES)
-                .copied(),
+            strict_singles
+                .chain(compounds.iter().copied())
+                .chain([extra.as_str()]),
         ),
-        compounds: pairs(facts::COMPOUND_SURNAMES.iter().copied()),
-        given_common: CharSet::new([facts::GIVEN_NAME_CHARS]),
+        compounds: pairs(compounds.iter().copied()),
         not_given: CharSet::new([NOT_GIVEN]),
         common_surnames: CharSet::new([COMMON_SURNAMES]),
         left_links: CharSet::new([LEFT_LINKS]),
@@ -129,8 +202,17 @@ fn tables() -> &'static Tables {
         left_triggers: WordSet::new(LEFT_TRIGGERS, true),
         honorifics: WordSet::new(HONORIFICS, false),
         right_words: WordSet::new(RIGHT_WORDS, false),
-        stop: pairs(STOP_WORDS.split_whitespace()),
-    })
+        stop: pairs(
+            STOP_WORDS.split_whitespace().chain(
+                if redaction {
+                    common_words::COMMON_WORDS
+                } else {
+                    ""
+                }
+                .split_whitespace(),
+            ),
+        ),
+    }
 }
 
 /// Length in bytes of the surname at the start of `s` (compound first), if any.
@@ -147,7 +229,7 @@ fn surname_len(t: &Tables, s: &str) -> Option<usize> {
 
 impl Tables {
     fn is_given_char(&self, c: char) -> bool {
-        is_cjk(c) && !self.not_given.contains(c)
+        is_cjk(c) && !self.not_given.contains(c) && (!self.redaction || self.given_all.contains(c))
     }
 
     /// True when `rest` begins with an honorific or a context word.
@@ -157,6 +239,12 @@ impl Tables {
 
     fn ends_with_trigger(&self, head: &str) -> bool {
         self.left_triggers.ends(head)
+            || (self.redaction
+                && (self.more_triggers.ends(head)
+                    || head
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| self.role_ends.contains(c))))
     }
 }
 
@@ -177,7 +265,7 @@ pub(crate) fn is_person_name(v: &str) -> bool {
         }
         return (2..=4).contains(&parts);
     }
-    let t = tables();
+    let t = tables(DetectMode::Classification);
     let Some(sl) = surname_len(t, v) else {
         return false;
     };
@@ -236,10 +324,20 @@ fn left_context(t: &Tables, text: &str, pos: usize, surname: char) -> Ctx {
         return Ctx::Boundary;
     }
     // 由于 / 关于: 于 after a link character is the preposition, not a surname.
-    if t.left_links.contains(prev) && surname != '于' {
+    if (t.left_links.contains(prev) || (t.redaction && MORE_LEFT_LINKS.contains(prev)))
+        && surname != '于'
+    {
         return Ctx::Boundary;
     }
     Ctx::None
+}
+
+/// True when the text before `pos` ends with a role (来电人, 收件人, 乙方, 患者), not a verb
+/// trigger (告知, 通知): after a role a name that is also a word is still a name.
+fn role_before(t: &Tables, text: &str, pos: usize) -> bool {
+    let head = text[..pos].trim_end_matches([':', '：', ' ']);
+    let verb = VERB_TRIGGERS.iter().any(|v| head.ends_with(v));
+    !verb && t.ends_with_trigger(head)
 }
 
 /// Right context after a candidate ending at `end`, and whether it is an honorific.
@@ -251,7 +349,7 @@ fn right_context(t: &Tables, text: &str, end: usize) -> (Ctx, bool) {
     if t.honorifics.starts(rest) {
         return (Ctx::Trigger, true);
     }
-    if t.right_words.starts(rest) {
+    if t.right_words.starts(rest) || (t.redaction && t.more_right.starts(rest)) {
         return (Ctx::Trigger, false);
     }
     if !is_cjk(next) {
@@ -281,6 +379,37 @@ fn name_at(t: &Tables, text: &str, pos: usize) -> Option<usize> {
     let end2_raw = g2.map(|c| end1 + c.len_utf8());
     let left = left_context(t, text, pos, surname);
     let stopped = t.stop.binary_search(&[surname, g1]).is_ok();
+    // A rare surname is more often an ordinary character: only a trigger or a title makes it
+    // begin a name.
+    let rare = sl == surname.len_utf8() && t.rare.contains(surname);
+    // A colon or the start of a line before a name is as good as a trigger for a rare surname
+    // (救助对象：隗长春，…).
+    let after_colon = text[..pos]
+        .chars()
+        .next_back()
+        .is_some_and(|c| matches!(c, '：' | ':'));
+    let typical_given = |e: usize| text[pos + sl..e].chars().all(|c| t.given_top.contains(c));
+    let strong_left =
+        left == Ctx::Trigger || (after_colon && end2_raw.is_some_and(typical_given) && !stopped);
+    if rare && !strong_left {
+        let titled = |e: Option<usize>| e.is_some_and(|e| t.honorifics.starts(&text[e..]));
+        // At a sentence boundary, a full name of typical given characters before a context
+        // word or a clause link (戈文静来电, 赖振宇说) is a name too.
+        let typical_full = left == Ctx::Boundary
+            && end2_raw.is_some_and(|e| {
+                text[pos + sl..e].chars().all(|c| t.given_top.contains(c))
+                    && !matches!(right_context(t, text, e).0, Ctx::None)
+            });
+        if stopped
+            || !(titled(end2_raw) || titled(Some(end1)) || typical_full)
+            || begins_context(pos + sl)
+        {
+            return None;
+        }
+        if typical_full && !titled(Some(end1)) {
+            return end2_raw;
+        }
+    }
     // Mid-sentence (no left context) only a title after the name can make it one. Most surname
     // characters in text are ordinary characters, so this path is the common one and looks for
     // the title before the costlier context-word checks.
@@ -303,16 +432,27 @@ fn name_at(t: &Tables, text: &str, pos: usize) -> Option<usize> {
     }
     let end2 = end2_raw.filter(|_| !begins_context(end1));
     let common = t.common_surnames.contains(surname) && sl == surname.len_utf8();
-    let name_like = |end: usize| {
-        text[pos + sl..end]
-            .chars()
-            .any(|c| t.given_common.contains(c))
-    };
+    let name_like = |end: usize| text[pos + sl..end].chars().any(|c| t.given_top.contains(c));
     let accept = |end: usize| {
         let (right, honorific) = right_context(t, text, end);
+        let typical = || text[pos + sl..end].chars().all(|c| t.given_top.contains(c));
         match (left, right) {
             _ if honorific => !stopped || left == Ctx::Trigger,
+            // Redaction: a name that is also a word (高峰, 万里红) needs a role before it and
+            // a clause mark or context word after it (收件人高原，电话…).
+            (Ctx::Trigger, r) if t.redaction && stopped => {
+                r == Ctx::Trigger && role_before(t, text, pos)
+                    || r == Ctx::Boundary
+                        && role_before(t, text, pos)
+                        && text[end..]
+                            .starts_with(['，', ',', '、', '（', '(', '：', ':', '；', ';', '。'])
+            }
             (Ctx::Trigger, r) => r != Ctx::None,
+            // Redaction: at a sentence boundary, a name of typical given characters is taken
+            // whatever follows (张伟驾驶…, 李娜负全部责任).
+            (Ctx::Boundary, Ctx::None) if t.redaction => {
+                !stopped && (!rare || strong_left) && end > pos + sl + g1.len_utf8() && typical()
+            }
             (Ctx::None, _) | (_, Ctx::None) => false,
             (Ctx::Boundary, Ctx::Trigger) => !stopped,
             (Ctx::Boundary, Ctx::Boundary) => !stopped && (!common || name_like(end)),
@@ -330,22 +470,132 @@ fn name_at(t: &Tables, text: &str, pos: usize) -> Option<usize> {
     // given character only when it is typical of names.
     if left == Ctx::Trigger && !stopped {
         return Some(match end2 {
-            Some(e2) if g2.is_some_and(|c| t.given_common.contains(c)) => e2,
+            Some(e2) if g2.is_some_and(|c| t.given_top.contains(c)) => e2,
             _ => end1,
         });
     }
     None
 }
 
-/// Calls `found(start, end)` for each name in `text` (byte offsets, left to right).
-pub(crate) fn scan(text: &str, mut found: impl FnMut(usize, usize)) {
-    let t = tables();
-    let mut iter = text.char_indices();
-    while let Some((pos, c)) = iter.next() {
-        if !t.starts.contains(c) {
+/// Latin-script names in text (redaction mode): two or three capitalized words
+/// (`Zhang Wei`, `Lee Ka Ming`, `Maria Santos`), not glued to other letters.
+fn scan_latin(text: &str, found: &mut impl FnMut(usize, usize)) {
+    let b = text.as_bytes();
+    let cap_word = |i: usize| -> Option<usize> {
+        if !b.get(i)?.is_ascii_uppercase() {
+            return None;
+        }
+        let n = 1 + b[i + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_lowercase())
+            .count();
+        let w = &text[i..i + n];
+        ((2..=16).contains(&n) && !LATIN_STOP.contains(&w)).then_some(i + n)
+    };
+    let mut i = 0;
+    while i < b.len() {
+        let glued = i > 0 && b[i - 1].is_ascii_alphanumeric();
+        if glued || !b[i].is_ascii_uppercase() {
+            i += 1;
             continue;
         }
-        if let Some(end) = name_at(t, text, pos) {
+        let (mut end, mut words) = match cap_word(i) {
+            Some(e) => (e, 1),
+            None => {
+                i += 1;
+                continue;
+            }
+        };
+        while words < 3 && b.get(end) == Some(&b' ') {
+            match cap_word(end + 1) {
+                Some(e) => {
+                    end = e;
+                    words += 1;
+                }
+                None => break,
+            }
+        }
+        if words >= 2 && !b.get(end).is_some_and(|c| c.is_ascii_alphanumeric()) {
+            found(i, end);
+        }
+        i = end;
+    }
+}
+
+/// Names of ethnic minorities written with a middle dot (阿卜杜拉·艾买提, 古丽娜尔·吐尔逊):
+/// two to four parts of 1-8 ideographs joined by `·`, `•` or `・` (redaction mode).
+fn scan_dotted(text: &str, found: &mut impl FnMut(usize, usize)) {
+    const DOTS: [char; 3] = ['·', '•', '・'];
+    let mut search = 0;
+    while let Some(off) = text[search..].find(DOTS) {
+        let dot = search + off;
+        let dot_len = text[dot..].chars().next().map_or(1, char::len_utf8);
+        let run_back = |end: usize| {
+            let mut start = end;
+            for (i, c) in text[..end].char_indices().rev().take(8) {
+                if !is_cjk(c) {
+                    break;
+                }
+                start = i;
+            }
+            start
+        };
+        let run_fwd = |from: usize| {
+            let mut end = from;
+            for (i, c) in text[from..].char_indices().take(8) {
+                if !is_cjk(c) {
+                    break;
+                }
+                end = from + i + c.len_utf8();
+            }
+            end
+        };
+        let start = run_back(dot);
+        let mut end = run_fwd(dot + dot_len);
+        let mut parts = 2;
+        while parts < 4 && end > dot + dot_len {
+            let Some(next) = text[end..].chars().next().filter(|c| DOTS.contains(c)) else {
+                break;
+            };
+            let e2 = run_fwd(end + next.len_utf8());
+            if e2 == end + next.len_utf8() {
+                break;
+            }
+            end = e2;
+            parts += 1;
+        }
+        if start < dot && end > dot + dot_len {
+            found(start, end);
+            search = end;
+        } else {
+            search = dot + dot_len;
+        }
+    }
+}
+
+/// Calls `found(start, end)` for each name in `text` (byte offsets, left to right).
+pub(crate) fn scan(text: &str, mode: DetectMode, mut found: impl FnMut(usize, usize)) {
+    let t = tables(mode);
+    if mode == DetectMode::Redaction && text.bytes().any(|c| c.is_ascii_uppercase()) {
+        scan_latin(text, &mut found);
+    }
+    if mode == DetectMode::Redaction && text.contains(['·', '•', '・']) {
+        scan_dotted(text, &mut found);
+    }
+    let mut iter = text.char_indices();
+    while let Some((pos, c)) = iter.next() {
+        let minority = t
+            .minority_first
+            .contains(c)
+            .then(|| minority::name_at(text, pos))
+            .flatten()
+            .filter(|&end| {
+                minority::accept(left_context(t, text, pos, c), right_context(t, text, end).0)
+            });
+        if !t.starts.contains(c) && minority.is_none() {
+            continue;
+        }
+        if let Some(end) = minority.or_else(|| name_at(t, text, pos)) {
             found(pos, end);
             // Resume after the name: the given characters may themselves be surnames.
             while iter.offset() < end {
@@ -361,7 +611,7 @@ mod tests {
 
     fn names(t: &str) -> Vec<&str> {
         let mut v = Vec::new();
-        scan(t, |s, e| v.push(&t[s..e]));
+        scan(t, DetectMode::Classification, |s, e| v.push(&t[s..e]));
         v
     }
 
