@@ -5,6 +5,7 @@
 //! column, never the value), the value stays null, or the row is left out. No path writes an
 //! unparsed value in the clear.
 
+use pubdata_detect::DetectMode;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
@@ -158,7 +159,11 @@ impl ColumnOp {
                 keep_last: *keep_last,
                 mask_char: *mask_char,
             },
-            Operator::Redact { replace, types } => {
+            Operator::Redact {
+                replace,
+                types,
+                strict,
+            } => {
                 let pseudonyms = match replace {
                     RedactReplace::Label => None,
                     RedactReplace::Pseudonym => Some(Pseudonymizer::new(
@@ -168,7 +173,14 @@ impl ColumnOp {
                         "",
                     )),
                 };
-                ColumnOp::Redact(Mutex::new(Redactor::new(types.clone(), pseudonyms)))
+                let mode = if *strict {
+                    DetectMode::Classification
+                } else {
+                    DetectMode::Redaction
+                };
+                ColumnOp::Redact(Mutex::new(
+                    Redactor::new(types.clone(), pseudonyms).with_mode(mode),
+                ))
             }
             Operator::Pseudonymize {
                 format,

@@ -111,6 +111,9 @@ pub enum Operator {
     Redact {
         replace: RedactReplace,
         types: Option<Vec<PiiType>>,
+        /// Classification-mode detection (only spans that pass their checks); the default is
+        /// redaction mode, which also redacts identifier shapes whose check fails.
+        strict: bool,
     },
     /// Keyed HMAC-SHA-256 pseudonyms.
     Pseudonymize {
@@ -300,7 +303,16 @@ impl Operator {
                     ),
                     Some(v) => return Err(format!("types must be a list of type names, not {v}")),
                 };
-                Operator::Redact { replace, types }
+                let strict = match p.get("strict") {
+                    None => false,
+                    Some(Value::Boolean(b)) => *b,
+                    Some(v) => return Err(format!("strict must be true or false, not {v}")),
+                };
+                Operator::Redact {
+                    replace,
+                    types,
+                    strict,
+                }
             }
             "pseudonymize" => {
                 let format = p.choice(

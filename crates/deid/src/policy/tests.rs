@@ -166,3 +166,27 @@ fn short_pseudonyms_and_non_positive_noise_are_refused() {
     let e = errors("version = 1\n[columns.a]\nop = \"noise\"\nscale = 0\nbound = 5\n");
     assert!(e[0].message.contains("> 0"));
 }
+
+#[test]
+fn redact_detects_in_redaction_mode_unless_strict() {
+    let p = Policy::parse(GOOD).expect("valid");
+    assert!(matches!(
+        p.columns[4].operator,
+        Operator::Redact { strict: false, .. }
+    ));
+    let strict = GOOD.replace(
+        "types = [\"person_name\", \"cn_mobile\"]",
+        "types = [\"person_name\", \"cn_mobile\"]\nstrict = true",
+    );
+    let p = Policy::parse(&strict).expect("valid");
+    assert!(matches!(
+        p.columns[4].operator,
+        Operator::Redact { strict: true, .. }
+    ));
+    let bad = GOOD.replace(
+        "types = [\"person_name\", \"cn_mobile\"]",
+        "strict = \"yes\"",
+    );
+    let e = errors(&bad);
+    assert!(e.iter().any(|e| e.to_string().contains("strict")), "{e:?}");
+}

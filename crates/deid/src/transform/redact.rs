@@ -2,7 +2,7 @@
 //! label (`[cn_mobile]`) or a keyed pseudonym (`[cn_mobile:3f9a0c12]`), keeping the rest of
 //! the sentence readable.
 
-use pubdata_detect::{Detector, PiiType, Span};
+use pubdata_detect::{DetectMode, Detector, PiiType, Span};
 
 use super::pseudonymize::Pseudonymizer;
 
@@ -11,6 +11,7 @@ pub struct Redactor {
     detector: Detector,
     types: Option<Vec<PiiType>>,
     pseudonyms: Option<Pseudonymizer>,
+    mode: DetectMode,
     spans: Vec<Span>,
     buf: String,
 }
@@ -23,15 +24,23 @@ impl Redactor {
             detector: Detector::new(),
             types,
             pseudonyms,
+            mode: DetectMode::Redaction,
             spans: Vec::new(),
             buf: String::new(),
         }
     }
 
+    /// The same redactor detecting in `mode` (redaction, recall first, by default).
+    pub fn with_mode(mut self, mode: DetectMode) -> Redactor {
+        self.mode = mode;
+        self
+    }
+
     /// Redacts one text into `out` (cleared first); returns the number of spans replaced.
     pub fn apply(&mut self, text: &str, out: &mut String) -> usize {
         out.clear();
-        self.detector.find_spans_into(text, &mut self.spans);
+        self.detector
+            .find_spans_mode_into(text, self.mode, &mut self.spans);
         let mut replaced = 0;
         let mut spans = self
             .spans
@@ -80,6 +89,45 @@ mod tests {
         let mut out = String::new();
         Redactor::new(types, None).apply(text, &mut out);
         out
+    }
+
+    #[test]
+    fn identifiers_failing_their_checks_are_redacted_unless_strict() {
+        // A resident ID with a wrong check digit, a mobile with an unallocated prefix, a card
+        // failing Luhn, a plate with a letter the standard does not issue.
+        let text =
+            "身份证330106199001011235，手机15412345678，卡号6222021234567890123，车牌吉I-19182。";
+        let out = redact(text, None);
+        for leaked in [
+            "330106199001011235",
+            "15412345678",
+            "6222021234567890123",
+            "吉I-19182",
+        ] {
+            assert!(!out.contains(leaked), "{leaked} in {out}");
+        }
+        assert!(
+            out.contains("[cn_resident_id]") && out.contains("[cn_license_plate]"),
+            "{out}"
+        );
+        let mut strict = String::new();
+        Redactor::new(None, None)
+            .with_mode(DetectMode::Classification)
+            .apply(text, &mut strict);
+        assert!(strict.contains("330106199001011235"), "{strict}");
+    }
+
+    #[test]
+    fn rare_surnames_and_invented_places_are_redacted() {
+        let out = redact(
+            "来电人萧雅琴反映，青禾省丰川市望江区绿柳路88号3幢201室楼下噪音。",
+            None,
+        );
+        assert!(
+            !out.contains("萧雅琴") && !out.contains("绿柳路88号"),
+            "{out}"
+        );
+        assert!(out.contains("来电人[person_name]"), "{out}");
     }
 
     #[test]
