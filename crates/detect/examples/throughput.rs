@@ -1,5 +1,5 @@
 //! Free-text scan throughput of both detection modes on the evaluation corpora's text, repeated
-//! to a few megabytes: `cargo run --release -p pubdata-detect --example throughput`.
+//! to a few megabytes: `cargo run --release -p pubdata-detect --example throughput [MODE]`.
 
 use pubdata_detect::eval::parse_corpus;
 use pubdata_detect::{DetectMode, Detector};
@@ -21,7 +21,14 @@ fn main() {
     let rounds = (8 << 20) / bytes + 1;
     let d = Detector::new();
     let mut out = Vec::new();
+    let only = std::env::args().nth(1);
     for mode in [DetectMode::Classification, DetectMode::Redaction] {
+        if only
+            .as_ref()
+            .is_some_and(|o| !format!("{mode:?}").eq_ignore_ascii_case(o))
+        {
+            continue;
+        }
         let mut best = f64::MAX;
         for _ in 0..5 {
             let t = Instant::now();

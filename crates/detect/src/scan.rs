@@ -256,7 +256,10 @@ fn scan_loose(text: &str, cands: &mut Vec<Cand>) {
                 0xC0.. => 2,
                 _ => 1,
             };
-            if let Some(e) = loose::plate_at(text, i)
+            // A plate's province is a 3-byte character followed by its office letter.
+            if ch_len == 3
+                && b.get(i + 3).is_some_and(u8::is_ascii_alphabetic)
+                && let Some(e) = loose::plate_at(text, i)
                 && ends_token(b, e)
                 && !claimed(cands, i, e)
             {
@@ -357,7 +360,8 @@ fn run(today: Ymd, mode: DetectMode, text: &str, s: &mut Scratch, out: &mut Vec<
     if !text.is_ascii() {
         // Division names serve addresses (which need a street marker) and weak organization
         // suffixes; where neither can occur, the search is skipped.
-        if address::may_hold_address(text) || org::WEAK_SUFFIXES.iter().any(|w| text.contains(w)) {
+        let street = address::may_hold_address(text);
+        if street || org::WEAK_SUFFIXES.iter().any(|w| text.contains(w)) {
             names().find_into(text, &mut s.admin);
         }
         let mut k = 0;
@@ -373,9 +377,7 @@ fn run(today: Ymd, mode: DetectMode, text: &str, s: &mut Scratch, out: &mut Vec<
                 None => k += 1,
             }
         }
-        if mode == DetectMode::Redaction
-            && (address::may_hold_address(text) || text.contains("嘎查"))
-        {
+        if mode == DetectMode::Redaction && (street || text.contains("嘎查")) {
             let cands = &mut s.cands;
             crate::street::scan(text, |start, end| {
                 cands.push(Cand::new(start, end, PiiType::Address))

@@ -13,8 +13,29 @@ use std::sync::OnceLock;
 
 /// Markers a street part ends with when a name precedes them.
 const STREET_MARKERS: &[&str] = &[
-    "大道", "大街", "胡同", "小区", "花园", "家园", "公寓", "大厦", "新村", "广场", "嘎查", "社区",
-    "路", "街", "巷", "弄", "村", "苑", "里", "院",
+    "大道",
+    "大街",
+    "胡同",
+    "小区",
+    "花园",
+    "家园",
+    "公寓",
+    "大厦",
+    "新村",
+    "广场",
+    "嘎查",
+    "社区",
+    "村委会",
+    "小组",
+    "路",
+    "街",
+    "巷",
+    "弄",
+    "村",
+    "苑",
+    "里",
+    "院",
+    "组",
 ];
 
 /// Division suffixes that a village needs above it to count without a number.
@@ -127,7 +148,9 @@ fn has_house_number(span: &str) -> bool {
 
 /// True when `span` is a village under a named division (白沙镇石桥村, 宝力根苏木哈登胡舒嘎查).
 fn is_named_village(span: &str) -> bool {
-    let village = ["村", "嘎查", "社区"].iter().any(|v| span.ends_with(v));
+    let village = ["村", "嘎查", "社区", "村委会", "组"]
+        .iter()
+        .any(|v| span.ends_with(v));
     village
         && DIVISION_SUFFIXES.iter().any(|d| {
             span.find(d)
@@ -150,6 +173,22 @@ const BUILDING_ENDS: &[&str] = &[
     "楼",
     "座",
     "馆",
+    "小区",
+    "花园",
+    "公馆",
+    "山庄",
+    "名都",
+    "家园",
+    "新村",
+    "院",
+    "期",
+    "区",
+    "栋",
+    "幢",
+    "单元",
+    "室",
+    "号",
+    "组",
 ];
 
 /// Extends an address over what follows its house number: a building name ending in one of
@@ -164,9 +203,10 @@ fn extend_building(text: &str, end: usize) -> usize {
             break;
         }
         let here = &text[..at + c.len_utf8()];
-        if BUILDING_ENDS.iter().any(|w| here.ends_with(w)) || c.is_ascii_digit() {
-            // A trailing number counts only right after a building end or another number.
-            if c.is_ascii_digit() {
+        if BUILDING_ENDS.iter().any(|w| here.ends_with(w)) || c.is_ascii_alphanumeric() {
+            // A trailing number or letter (32楼B, C-12) counts only right after a building end
+            // or another one.
+            if c.is_ascii_alphanumeric() {
                 let prev_ok = text[..at]
                     .chars()
                     .next_back()

@@ -1,9 +1,9 @@
 //! Redaction recall and precision on text the recognizers were not written against.
 //!
-//! `eval/redaction/test.txt` is the held-out corpus (written apart from the code and from the
-//! development corpus, see its header); the floors below are what the recognizers reached on it
-//! when it was first scored, so a change that loses recall fails here. The targets of issue 12
-//! (recall 0.99 for every type) are higher: see BENCHMARKS.md.
+//! `eval/redaction/test2.txt` is the held-out corpus (written apart from the code and from the
+//! development corpora, see its header; its misses are never read while developing); the floors
+//! below are what the recognizers reached on it, so a change that loses recall fails here. The
+//! targets of issue 12 (recall 0.99 for every type) are higher: see BENCHMARKS.md.
 
 use pubdata_detect::eval::{Record, Score, parse_corpus};
 use pubdata_detect::{DetectMode, Detector, PiiType};
@@ -21,9 +21,9 @@ fn score(records: &[Record], mode: DetectMode) -> Score {
 
 #[test]
 fn both_corpora_parse_and_are_large_enough_to_measure() {
-    for name in ["dev.txt", "test.txt"] {
+    for name in ["dev.txt", "test.txt", "test2.txt"] {
         let r = corpus(name);
-        assert!(r.len() >= 400, "{name}: {} records", r.len());
+        assert!(r.len() >= 350, "{name}: {} records", r.len());
         let names = r
             .iter()
             .flat_map(|r| &r.gold)
@@ -35,7 +35,7 @@ fn both_corpora_parse_and_are_large_enough_to_measure() {
 
 #[test]
 fn held_out_recall_does_not_fall_below_what_was_measured() {
-    let s = score(&corpus("test.txt"), DetectMode::Redaction);
+    let s = score(&corpus("test2.txt"), DetectMode::Redaction);
     let floors = [
         (PiiType::CnResidentId, 1.0),
         (PiiType::CnMobile, 0.97),
@@ -43,10 +43,13 @@ fn held_out_recall_does_not_fall_below_what_was_measured() {
         (PiiType::Email, 1.0),
         (PiiType::BankCard, 1.0),
         (PiiType::CnUscc, 1.0),
-        (PiiType::CnLicensePlate, 0.97),
+        (PiiType::CnLicensePlate, 1.0),
         (PiiType::Passport, 1.0),
-        (PiiType::PersonName, 0.80),
-        (PiiType::Address, 0.84),
+        (PiiType::CnHkMacauPermit, 1.0),
+        (PiiType::CnTaiwanPermit, 1.0),
+        (PiiType::IpAddress, 1.0),
+        (PiiType::PersonName, 0.85),
+        (PiiType::Address, 0.89),
     ];
     for (kind, floor) in floors {
         let t = s.types[&kind];
@@ -68,7 +71,7 @@ fn held_out_recall_does_not_fall_below_what_was_measured() {
 
 #[test]
 fn redaction_mode_finds_at_least_what_classification_finds() {
-    let records = corpus("test.txt");
+    let records = corpus("test2.txt");
     let strict = score(&records, DetectMode::Classification);
     let loose = score(&records, DetectMode::Redaction);
     for (kind, t) in &strict.types {

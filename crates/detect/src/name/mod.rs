@@ -188,7 +188,12 @@ fn build_tables(redaction: bool) -> Tables {
         role_ends: CharSet::new([if redaction { ROLE_ENDS } else { "" }]),
         more_triggers: WordSet::new(if redaction { MORE_TRIGGERS } else { &[] }, true),
         more_right: WordSet::new(if redaction { MORE_RIGHT } else { &[] }, false),
-        minority_first: CharSet::new([if redaction { minority::FIRST_CHARS } else { "" }]),
+        minority_first: CharSet::new([if redaction {
+            minority::first_chars()
+        } else {
+            String::new()
+        }
+        .as_str()]),
         starts: CharSet::new(
             strict_singles
                 .chain(compounds.iter().copied())
@@ -200,7 +205,23 @@ fn build_tables(redaction: bool) -> Tables {
         left_links: CharSet::new([LEFT_LINKS]),
         right_links: CharSet::new([RIGHT_LINKS]),
         left_triggers: WordSet::new(LEFT_TRIGGERS, true),
-        honorifics: WordSet::new(HONORIFICS, false),
+        honorifics: WordSet::new(
+            if redaction {
+                // Built once per process (the tables are static): leaking the list is the
+                // simplest way to give the set its 'static words.
+                Box::leak(
+                    HONORIFICS
+                        .iter()
+                        .chain(MORE_HONORIFICS)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .into_boxed_slice(),
+                )
+            } else {
+                HONORIFICS
+            },
+            false,
+        ),
         right_words: WordSet::new(RIGHT_WORDS, false),
         stop: pairs(
             STOP_WORDS.split_whitespace().chain(
@@ -374,6 +395,18 @@ fn name_at(t: &Tables, text: &str, pos: usize) -> Option<usize> {
     let g1 = given.next().filter(|&c| t.is_given_char(c))?;
     let g2 = given.next().filter(|&c| t.is_given_char(c));
     let end1 = pos + sl + g1.len_utf8();
+    // Most rare-surname characters in text are ordinary characters mid-sentence: without
+    // context before them only a title after can make a name, so check that first.
+    if t.redaction
+        && sl == surname.len_utf8()
+        && t.rare.contains(surname)
+        && left_context(t, text, pos, surname) == Ctx::None
+    {
+        let titled = |e: usize| t.honorifics.starts(&text[e..]);
+        if !(titled(end1) || g2.is_some_and(|c| titled(end1 + c.len_utf8()))) {
+            return None;
+        }
+    }
     // A given character may not begin an honorific or context word (王先生 is a surname and title).
     let begins_context = |at: usize| t.begins_context(&text[at..]);
     let end2_raw = g2.map(|c| end1 + c.len_utf8());
@@ -391,6 +424,14 @@ fn name_at(t: &Tables, text: &str, pos: usize) -> Option<usize> {
     let typical_given = |e: usize| text[pos + sl..e].chars().all(|c| t.given_top.contains(c));
     let strong_left =
         left == Ctx::Trigger || (after_colon && end2_raw.is_some_and(typical_given) && !stopped);
+    // After a trigger too, a rare surname needs typical given characters: 来电, 自述, 要求 are
+    // words after 市民 / 当事人, not people.
+    if rare && left == Ctx::Trigger && !end2_raw.or(Some(end1)).is_some_and(typical_given) {
+        let titled = |e: usize| t.honorifics.starts(&text[e..]);
+        if !(titled(end1) || end2_raw.is_some_and(titled)) {
+            return None;
+        }
+    }
     if rare && !strong_left {
         let titled = |e: Option<usize>| e.is_some_and(|e| t.honorifics.starts(&text[e..]));
         // At a sentence boundary, a full name of typical given characters before a context
@@ -444,8 +485,7 @@ fn name_at(t: &Tables, text: &str, pos: usize) -> Option<usize> {
                 r == Ctx::Trigger && role_before(t, text, pos)
                     || r == Ctx::Boundary
                         && role_before(t, text, pos)
-                        && text[end..]
-                            .starts_with(['，', ',', '、', '（', '(', '：', ':', '；', ';', '。'])
+                        && text[end..].starts_with(['，', ',', '、', '（', '(', '；', ';', '。'])
             }
             (Ctx::Trigger, r) => r != Ctx::None,
             // Redaction: at a sentence boundary, a name of typical given characters is taken
@@ -573,6 +613,46 @@ fn scan_dotted(text: &str, found: &mut impl FnMut(usize, usize)) {
     }
 }
 
+/// Names written with a space between their characters (OCR, forms: `车主 罗 晓 军`, `收货人：
+/// 熊 英`) after a trigger or a colon (redaction mode).
+fn scan_spaced(t: &Tables, text: &str, found: &mut impl FnMut(usize, usize)) {
+    let is_space = |c: char| c == ' ' || c == '\u{3000}';
+    let mut iter = text.char_indices().peekable();
+    while let Some((pos, c)) = iter.next() {
+        if !t.surnames.contains(c) || !iter.peek().is_some_and(|&(_, n)| is_space(n)) {
+            continue;
+        }
+        let head = text[..pos].trim_end_matches([' ', '\u{3000}', ':', '：']);
+        if !(t.ends_with_trigger(head) || head.len() + 3 <= pos && head.ends_with(['：', ':'])) {
+            continue;
+        }
+        // Surname, then one or two given characters, each behind one space.
+        let mut end = pos + c.len_utf8();
+        let mut given = 0;
+        let mut rest = text[end..].chars();
+        while given < 2 {
+            let (Some(sp), Some(g)) = (rest.next(), rest.next()) else {
+                break;
+            };
+            if !is_space(sp) || !t.is_given_char(g) {
+                break;
+            }
+            end += sp.len_utf8() + g.len_utf8();
+            given += 1;
+        }
+        let next_ok = text[end..]
+            .chars()
+            .next()
+            .is_none_or(|n| !is_cjk(n) || t.begins_context(&text[end..]));
+        if given > 0 && next_ok {
+            found(pos, end);
+            while iter.peek().is_some_and(|&(i, _)| i < end) {
+                iter.next();
+            }
+        }
+    }
+}
+
 /// Calls `found(start, end)` for each name in `text` (byte offsets, left to right).
 pub(crate) fn scan(text: &str, mode: DetectMode, mut found: impl FnMut(usize, usize)) {
     let t = tables(mode);
@@ -581,6 +661,9 @@ pub(crate) fn scan(text: &str, mode: DetectMode, mut found: impl FnMut(usize, us
     }
     if mode == DetectMode::Redaction && text.contains(['·', '•', '・']) {
         scan_dotted(text, &mut found);
+    }
+    if mode == DetectMode::Redaction && text.contains([' ', '\u{3000}']) {
+        scan_spaced(t, text, &mut found);
     }
     let mut iter = text.char_indices();
     while let Some((pos, c)) = iter.next() {

@@ -202,6 +202,26 @@ pub(super) const MORE_TRIGGERS: &[&str] = &[
     "旅客",
     "租户",
     "业户",
+    "尊敬的",
+    "侄子",
+    "侄女",
+    "外甥",
+    "原名",
+    "自称",
+    "实名为",
+    "领导",
+    "厂长",
+    "管家",
+    "助理",
+    "造成",
+    "姓名",
+    "其父",
+    "其母",
+];
+
+/// Redaction mode: more titles after a name (张伟科长).
+pub(super) const MORE_HONORIFICS: &[&str] = &[
+    "科长", "局长", "厂长", "处长", "所长", "部长", "书记", "大爷", "大妈", "奶奶", "爷爷",
 ];
 
 /// Triggers that are verbs, not roles: after them a word stays a word (告知通过…).
