@@ -144,13 +144,14 @@ async fn users_sign_in_and_credentials_expire_and_end() {
 
         let day = chrono::Duration::days(1);
         for (user, pass) in [("li.ming", "wrong password!"), ("nobody", "whatever123")] {
-            let r = s.sign_in(user, pass, CredentialKind::Api, day).await;
+            let r = s.sign_in(user, pass, "", CredentialKind::Api, day).await;
             assert!(matches!(r, Err(StoreError::BadCredentials)), "{}", b.name);
         }
         let (user, cred) = s
             .sign_in(
                 "li.ming",
                 "correct horse battery",
+                "",
                 CredentialKind::Session,
                 day,
             )

@@ -77,6 +77,7 @@ struct Issued {
 
 async fn create_token(
     State(s): State<AppState>,
+    client: crate::auth::ClientAddr,
     body: Result<Json<SignIn>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Issued>), ApiError> {
     let b = json(body)?;
@@ -85,6 +86,7 @@ async fn create_token(
         .sign_in(
             &b.username,
             &b.password,
+            &client.0,
             CredentialKind::Api,
             chrono::Duration::days(TOKEN_DAYS),
         )

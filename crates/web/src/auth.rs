@@ -156,3 +156,23 @@ impl FromRequestParts<AppState> for Caller {
         })
     }
 }
+
+/// The caller's network address as the throttles key it: the peer of the connection ("" when
+/// the server was not given connection information, as in tests that call the router directly).
+/// A proxy's `X-Forwarded-For` is not read: anyone can write it.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_default(),
+        ))
+    }
+}

@@ -114,6 +114,10 @@ impl From<StoreError> for ApiError {
                 retry_after: Some(seconds),
                 ..ApiError::new(StatusCode::TOO_MANY_REQUESTS, "throttled", e.to_string())
             },
+            StoreError::Busy { seconds } => ApiError {
+                retry_after: Some(seconds),
+                ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", e.to_string())
+            },
             // The details stay in the server's log; the caller learns only that it failed.
             other => ApiError::internal(other),
         }

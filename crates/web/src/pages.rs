@@ -211,6 +211,7 @@ fn cookie_attributes(s: &AppState, max_age: i64) -> String {
 
 async fn login(
     State(s): State<AppState>,
+    client: crate::auth::ClientAddr,
     headers: HeaderMap,
     uri: axum::http::Uri,
     Form(f): Form<HashMap<String, String>>,
@@ -238,6 +239,7 @@ async fn login(
         .sign_in(
             get("username"),
             get("password"),
+            &client.0,
             CredentialKind::Session,
             chrono::Duration::hours(SESSION_HOURS),
         )
@@ -260,6 +262,18 @@ async fn login(
                 "登录失败次数过多，请 {seconds} 秒后再试 Too many failed sign-ins; try again in {seconds} s"
             );
             let mut r = (StatusCode::TOO_MANY_REQUESTS, login_page(Some(&message))).into_response();
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            Ok(r)
+        }
+        Err(StoreError::Busy { seconds }) => {
+            let mut r = (
+                StatusCode::SERVICE_UNAVAILABLE,
+                login_page(Some(
+                    "系统繁忙，请稍后再试 The server is busy; try again shortly",
+                )),
+            )
+                .into_response();
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             Ok(r)

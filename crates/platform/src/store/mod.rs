@@ -11,6 +11,7 @@ mod entries;
 mod people;
 mod stats;
 mod throttle;
+mod verifier;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -23,7 +24,7 @@ pub use datasets::VersionInfo;
 pub use entries::{EntryQuery, StoredEntry};
 pub use people::{Credential, CredentialKind, NewUser, Organization, User};
 pub use stats::Stats;
-pub use throttle::FREE_FAILURES;
+pub use throttle::{FREE_CLIENT_FAILURES, FREE_FAILURES};
 
 use crate::audit::ChainBreak;
 use crate::catalog::Violations;
@@ -67,6 +68,12 @@ pub enum StoreError {
         /// Seconds until the next attempt is checked.
         seconds: u64,
     },
+    /// Too many password checks are waiting: the caller should try again shortly.
+    #[error("the server is busy checking passwords; try again in {seconds} s")]
+    Busy {
+        /// Seconds to wait before trying again.
+        seconds: u64,
+    },
     /// The audit chain is broken.
     #[error("audit log: {0}")]
     Chain(#[from] ChainBreak),
@@ -89,7 +96,15 @@ pub struct Store {
     turn: Arc<tokio::sync::Mutex<()>>,
     /// Failed sign-ins, to slow password guessing.
     throttle: Arc<throttle::Throttle>,
+    /// Password checks running at once: each takes argon2's 19 MiB and a core for tens of
+    /// milliseconds, so a flood of sign-ins must queue, not multiply.
+    verifications: Arc<tokio::sync::Semaphore>,
+    /// The threads that check passwords (see [`verifier`]).
+    verifier: verifier::Verifier,
 }
+
+/// Sign-ins checking or queued to check a password at once; more wait (briefly) for a place.
+const VERIFY_QUEUE: usize = 16;
 
 /// Holds a writer's turn until dropped (after its transaction commits or rolls back).
 pub(crate) type Turn = tokio::sync::OwnedMutexGuard<()>;
@@ -129,6 +144,10 @@ impl Store {
             backend,
             turn: Arc::new(tokio::sync::Mutex::new(())),
             throttle: Arc::default(),
+            verifications: Arc::new(tokio::sync::Semaphore::new(VERIFY_QUEUE)),
+            verifier: verifier::Verifier::start(
+                std::thread::available_parallelism().map_or(2, |n| n.get()),
+            ),
         };
         store.migrate().await?;
         Ok(store)

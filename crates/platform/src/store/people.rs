@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHasher, SaltString};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -15,6 +15,13 @@ use super::{Store, StoreError, int, now, random, text, time_after};
 use crate::access::Principal;
 use crate::audit::Outcome;
 use crate::org::{AdminLevel, OrganizationKind, Role};
+
+/// Longest user name a sign-in looks up, in bytes (names are created far shorter).
+pub const MAX_USERNAME_BYTES: usize = 256;
+/// Longest password checked, in bytes: hashing a megabyte of password is a cost anyone could impose.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// How long a sign-in waits for a turn to check its password before it is told to come back.
+const VERIFY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// Shortest password accepted, in characters.
 pub const MIN_PASSWORD: usize = 10;
@@ -325,25 +332,39 @@ impl Store {
         Ok(int(&n, "n")? > 0)
     }
 
-    /// Checks a password and issues a credential of `kind` valid for `ttl`. Every attempt is
-    /// audited; a failure does not say whether the user exists.
+    /// Checks a password and issues a credential of `kind` valid for `ttl`. `client` is the
+    /// caller's address ("" when unknown): failures are held back per name and client and per
+    /// client. Every attempt is audited; a failure does not say whether the user exists.
     pub async fn sign_in(
         &self,
         username: &str,
         password: &str,
+        client: &str,
         kind: CredentialKind,
         ttl: chrono::Duration,
     ) -> Result<(User, Credential), StoreError> {
         // A name typed by anyone goes into the log: kept short.
         let logged: String = username.chars().take(64).collect();
         let target = format!("user:{logged}");
-        if let Err(wait) = self.throttle.begin(username, Instant::now()) {
+        if let Err(wait) = self.throttle.begin(username, client, Instant::now()) {
             let detail = format!("{}: held back after repeated failures", kind.name());
             self.audit(&logged, "sign_in", &target, Outcome::Denied, &detail)
                 .await?;
             return Err(StoreError::Throttled {
                 seconds: wait.as_secs_f64().ceil() as u64,
             });
+        }
+        // No user has a name or password this long: refuse before any lookup or hashing.
+        if username.len() > MAX_USERNAME_BYTES || password.len() > MAX_PASSWORD_BYTES {
+            self.audit(
+                &logged,
+                "sign_in",
+                &target,
+                Outcome::Denied,
+                "overlong name or password",
+            )
+            .await?;
+            return Err(StoreError::BadCredentials);
         }
         let row = sqlx::query(
             "SELECT username, display_name, role, organization, password_hash, disabled
@@ -356,26 +377,21 @@ impl Store {
             Some(r) if int(r, "disabled")? == 0 => text(r, "password_hash")?,
             _ => DECOY.to_string(),
         };
-        // Hashing takes tens of milliseconds of CPU: off the async workers.
-        let password = password.to_string();
-        let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&stored)
-                .map(|h| {
-                    Argon2::default()
-                        .verify_password(password.as_bytes(), &h)
-                        .is_ok()
-                })
-                .unwrap_or(false)
-                && stored != DECOY
-        })
-        .await
-        .unwrap_or(false);
+        // Hashing takes tens of milliseconds of CPU and 19 MiB: off the async workers, and only
+        // a few at once; a caller that cannot get a turn soon is told to come back.
+        let permit =
+            tokio::time::timeout(VERIFY_WAIT, self.verifications.clone().acquire_owned()).await;
+        let Ok(Ok(_permit)) = permit else {
+            return Err(StoreError::Busy { seconds: 1 });
+        };
+        let decoy = stored == DECOY;
+        let ok = self.verifier.check(stored, password.to_string()).await && !decoy;
         let Some(row) = row.filter(|_| ok) else {
             self.audit(&logged, "sign_in", &target, Outcome::Denied, kind.name())
                 .await?;
             return Err(StoreError::BadCredentials);
         };
-        self.throttle.succeeded(username);
+        self.throttle.succeeded(username, client);
         let user = user_of(&row)?;
         let credential = self.issue(&user.username, kind, kind.name(), ttl).await?;
         Ok((user, credential))
