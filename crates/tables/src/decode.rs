@@ -10,7 +10,7 @@ use std::path::Path;
 
 use encoding_rs::{Decoder, DecoderResult, Encoding, GB18030, UTF_8};
 
-use crate::error::{TableError, file_label};
+use crate::error::{LimitFailure, TableError, file_label};
 
 /// How many leading bytes [`TextEncoding::Auto`] inspects.
 pub const SNIFF_LEN: usize = 64 * 1024;
@@ -80,6 +80,9 @@ pub(crate) fn map_read_error(path: &Path, err: io::Error) -> TableError {
             encoding: f.encoding,
             hint: f.hint,
         };
+    }
+    if let Some(f) = err.get_ref().and_then(|e| e.downcast_ref::<LimitFailure>()) {
+        return f.clone().into_error(file_label(path));
     }
     TableError::Io {
         file: file_label(path),

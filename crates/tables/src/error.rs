@@ -192,6 +192,25 @@ pub enum TableError {
         /// Arrow's message.
         message: String,
     },
+    /// The input exceeds one of the [`ReadLimits`](crate::ReadLimits) (or
+    /// a bound derived from one). The message names the file, where the
+    /// limit was hit and the limit, never the offending cell's content.
+    #[error("{file}: {location}: {what} (limit {limit} {unit}, {name})")]
+    LimitExceeded {
+        /// Path as given by the caller.
+        file: String,
+        /// Where, e.g. `line 3, column 2`, `sheet "S", cell B7`,
+        /// `xl/sharedStrings.xml, shared string 12`, `row group 0`.
+        location: String,
+        /// What was found, e.g. `field is 2000000 bytes long`.
+        what: String,
+        /// Which limit, e.g. `ReadLimits::max_field_bytes`.
+        name: &'static str,
+        /// The limit's value.
+        limit: u64,
+        /// Unit of `limit`: "bytes" or "strings".
+        unit: &'static str,
+    },
     /// A reader thread or library panicked; reported instead of crashing.
     #[error("{file}: internal error while reading: {message}")]
     Internal {
@@ -201,6 +220,65 @@ pub enum TableError {
         message: String,
     },
 }
+
+/// A [`TableError::LimitExceeded`] without its file, for code that does not
+/// know the path, and as the payload of an `io::Error` raised inside a
+/// reader stack (see `decode::map_read_error`).
+#[derive(Debug, Clone)]
+pub(crate) struct LimitFailure {
+    pub(crate) location: String,
+    pub(crate) what: String,
+    pub(crate) name: &'static str,
+    pub(crate) limit: u64,
+    pub(crate) unit: &'static str,
+}
+
+impl LimitFailure {
+    /// A limit in bytes, named by its `ReadLimits` field.
+    pub(crate) fn bytes(
+        location: impl Into<String>,
+        what: impl Into<String>,
+        name: &'static str,
+        limit: u64,
+    ) -> LimitFailure {
+        LimitFailure {
+            location: location.into(),
+            what: what.into(),
+            name,
+            limit,
+            unit: "bytes",
+        }
+    }
+
+    pub(crate) fn into_error(self, file: String) -> TableError {
+        TableError::LimitExceeded {
+            file,
+            location: one_line(&self.location),
+            what: self.what,
+            name: self.name,
+            limit: self.limit,
+            unit: self.unit,
+        }
+    }
+
+    /// Wraps this failure in an `io::Error` so that it can travel through
+    /// `Read`-based parsers (the csv crate) back to us intact.
+    pub(crate) fn into_io(self) -> std::io::Error {
+        std::io::Error::new(std::io::ErrorKind::InvalidData, self)
+    }
+}
+
+impl std::fmt::Display for LimitFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} (limit {} {}, {})",
+            self.location, self.what, self.limit, self.unit, self.name
+        )
+    }
+}
+
+impl std::error::Error for LimitFailure {}
 
 /// OS error text without the " (os error N)" suffix, which means nothing
 /// to the people reading these messages.

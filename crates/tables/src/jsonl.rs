@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 use arrow_array::RecordBatch;
@@ -17,7 +17,7 @@ use serde_json::value::RawValue;
 use crate::ReadOptions;
 use crate::batch::{StringBatchBuilder, string_schema};
 use crate::decode::{DecodingReader, map_read_error};
-use crate::error::{TableError, file_label, one_line};
+use crate::error::{LimitFailure, TableError, file_label, one_line};
 
 /// A top-level object as (key, raw value) pairs in document order.
 struct RawObject<'a>(Vec<(String, &'a RawValue)>);
@@ -98,6 +98,8 @@ pub(crate) struct JsonSource {
     reader: BufReader<DecodingReader<File>>,
     line: String,
     line_no: u64,
+    /// [`crate::ReadLimits::max_line_bytes`].
+    max_line: u64,
     schema: SchemaRef,
     index: HashMap<String, usize>,
     builder: StringBatchBuilder,
@@ -123,6 +125,7 @@ impl JsonSource {
             reader: BufReader::new(decoder),
             line: String::new(),
             line_no: 0,
+            max_line: opts.limits.max_line_bytes,
             schema: string_schema(Vec::new()),
             index: HashMap::new(),
             builder: StringBatchBuilder::new(string_schema(Vec::new()), 0),
@@ -181,21 +184,52 @@ impl JsonSource {
             if self.eof {
                 return Ok(None);
             }
-            self.line.clear();
-            let n = self
-                .reader
-                .read_line(&mut self.line)
-                .map_err(|e| map_read_error(&self.path, e))?;
-            if n == 0 {
+            if !self.read_line()? {
                 self.eof = true;
                 return Ok(None);
             }
-            self.line_no += 1;
             if self.line.trim().is_empty() {
                 continue;
             }
             return self.parse_line().map(Some);
         }
+    }
+
+    /// Reads the next line into `self.line`, buffering at most the line
+    /// limit plus a CRLF; `false` at end of input.
+    fn read_line(&mut self) -> Result<bool, TableError> {
+        let mut buf = std::mem::take(&mut self.line).into_bytes();
+        buf.clear();
+        let cap = self.max_line.saturating_add(2);
+        let n = (&mut self.reader)
+            .take(cap)
+            .read_until(b'\n', &mut buf)
+            .map_err(|e| map_read_error(&self.path, e))?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.line_no += 1;
+        let complete = buf.last() == Some(&b'\n');
+        let mut content = buf.len() - usize::from(complete);
+        if complete && content > 0 && buf[content - 1] == b'\r' {
+            content -= 1;
+        }
+        if content as u64 > self.max_line || (!complete && n as u64 >= cap) {
+            return Err(LimitFailure::bytes(
+                format!("line {}", self.line_no),
+                "line is too long",
+                "ReadLimits::max_line_bytes",
+                self.max_line,
+            )
+            .into_error(self.file.clone()));
+        }
+        // The decoder only ever yields whole UTF-8 characters and a line
+        // break never falls inside one, so this cannot fail.
+        self.line = String::from_utf8(buf).map_err(|_| TableError::Internal {
+            file: self.file.clone(),
+            message: format!("line {} is not valid UTF-8 after decoding", self.line_no),
+        })?;
+        Ok(true)
     }
 
     fn parse_line(&self) -> Result<Pairs, TableError> {

@@ -40,6 +40,27 @@
 //!   after that is an error (the schema is fixed once a batch is out).
 //!   Strings are taken as-is, numbers and booleans as their exact JSON text,
 //!   nested arrays/objects as compact JSON text.
+//!
+//! # Limits
+//! [`ReadOptions::limits`] ([`ReadLimits`]) bounds what a reader accepts, so
+//! that a small hostile file (a zip bomb, an unterminated CSV quote, a
+//! gigabyte-long JSON line) is refused with [`TableError::LimitExceeded`]
+//! instead of exhausting memory. Each limit is checked before or while the
+//! data it guards is buffered, never after:
+//! * CSV/TSV: field (1 MiB) and record (16 MiB) length; the error names the
+//!   line and column.
+//! * JSON Lines: line length (16 MiB); the error names the line.
+//! * XLSX: total uncompressed size of the zip's parts (1 GiB) and of the
+//!   shared-strings part (256 MiB), read from the central directory before
+//!   calamine opens the workbook; then, in one streaming pass over the XML
+//!   with constant memory, the number of shared strings (5 million) and the
+//!   text length of each shared string and cell (128 KiB, see
+//!   [`ReadLimits::max_cell_bytes`]). Errors name the part and the shared
+//!   string's index or the cell.
+//! * Parquet: uncompressed size of each row group and column chunk (1 GiB),
+//!   from the footer before any data page is read.
+//!
+//! Error messages carry positions, sizes and limits only, never cell values.
 
 #![warn(missing_docs)]
 
@@ -48,9 +69,11 @@ mod decode;
 mod delimited;
 mod error;
 mod jsonl;
+mod limits;
 mod parquet_read;
 mod write;
 mod xlsx;
+mod xlsx_limits;
 mod xlsx_render;
 
 use std::fmt;
@@ -64,6 +87,7 @@ use arrow_schema::SchemaRef;
 pub use batch::unique_column_names;
 pub use decode::{SNIFF_LEN, TextEncoding, sniff_is_utf8};
 pub use error::TableError;
+pub use limits::ReadLimits;
 pub use write::{TableWriter, cast_to_utf8};
 
 /// A supported table file format.
@@ -143,6 +167,9 @@ pub struct ReadOptions {
     pub has_header: bool,
     /// Field delimiter for CSV/TSV; `None` uses the format's own (`,` or tab).
     pub delimiter: Option<u8>,
+    /// Size limits against decompression bombs and unbounded cells (see
+    /// [`ReadLimits`] for the defaults).
+    pub limits: ReadLimits,
 }
 
 impl Default for ReadOptions {
@@ -154,6 +181,7 @@ impl Default for ReadOptions {
             sheet: None,
             has_header: true,
             delimiter: None,
+            limits: ReadLimits::default(),
         }
     }
 }

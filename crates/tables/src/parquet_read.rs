@@ -8,9 +8,10 @@ use arrow_array::RecordBatch;
 use arrow_array::RecordBatchReader;
 use arrow_schema::SchemaRef;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::file::metadata::ParquetMetaData;
 
 use crate::ReadOptions;
-use crate::error::{TableError, file_label, one_line, panic_message};
+use crate::error::{LimitFailure, TableError, file_label, one_line, panic_message};
 
 /// Streaming Parquet source (one row group's pages at a time, by the parquet
 /// crate's design).
@@ -40,17 +41,21 @@ impl ParquetSource {
         // The parquet crate validates hostile metadata, but a panic there must
         // still become an error naming the file rather than abort the caller.
         let built = catch_unwind(AssertUnwindSafe(|| {
-            let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+            let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+                .map_err(|e| not_parquet(e.to_string()))?;
+            check_sizes(builder.metadata(), opts.limits.max_row_group_bytes)
+                .map_err(|f| f.into_error(label.clone()))?;
             let total_rows =
                 u64::try_from(builder.metadata().file_metadata().num_rows()).unwrap_or(0);
-            Ok::<_, parquet::errors::ParquetError>((
-                builder.with_batch_size(opts.batch_size).build()?,
-                total_rows,
-            ))
+            let reader = builder
+                .with_batch_size(opts.batch_size)
+                .build()
+                .map_err(|e| not_parquet(e.to_string()))?;
+            Ok::<_, TableError>((reader, total_rows))
         }));
         let (reader, total_rows) = match built {
             Ok(Ok(pair)) => pair,
-            Ok(Err(e)) => return Err(not_parquet(e.to_string())),
+            Ok(Err(e)) => return Err(e),
             Err(payload) => return Err(not_parquet(panic_message(payload.as_ref()))),
         };
         Ok(ParquetSource {
@@ -100,4 +105,33 @@ impl ParquetSource {
         self.done = true;
         result
     }
+}
+
+/// Refuses a file whose footer declares a row group or column chunk larger
+/// (uncompressed) than `max` bytes, before any data page is read. A negative
+/// size is corrupt and refused too.
+fn check_sizes(meta: &ParquetMetaData, max: u64) -> Result<(), LimitFailure> {
+    let over = |size: i64| u64::try_from(size).map_or(true, |s| s > max);
+    let fail = |location: String, size: i64| {
+        LimitFailure::bytes(
+            location,
+            format!("uncompressed size is {size} bytes"),
+            "ReadLimits::max_row_group_bytes",
+            max,
+        )
+    };
+    for (i, rg) in meta.row_groups().iter().enumerate() {
+        if over(rg.total_byte_size()) {
+            return Err(fail(format!("row group {i}"), rg.total_byte_size()));
+        }
+        for col in rg.columns() {
+            if over(col.uncompressed_size()) {
+                return Err(fail(
+                    format!("row group {i}, column {:?}", col.column_path().string()),
+                    col.uncompressed_size(),
+                ));
+            }
+        }
+    }
+    Ok(())
 }

@@ -19,10 +19,10 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use calamine::{Reader, Xlsx, XlsxCellReader, XlsxError};
 
-use crate::ReadOptions;
 use crate::batch::{StringBatchBuilder, string_schema, unique_column_names};
-use crate::error::{TableError, file_label, one_line, panic_message};
+use crate::error::{LimitFailure, TableError, file_label, one_line, panic_message};
 use crate::xlsx_render::{cell_ref, column_letters, render};
+use crate::{ReadLimits, ReadOptions};
 
 /// Excel's column limit (XFD); wider "sheets" are corrupt or hostile.
 const MAX_COLUMNS: u32 = 16_384;
@@ -59,6 +59,7 @@ impl XlsxSource {
             has_header: opts.has_header,
             batch_size: opts.batch_size,
             total,
+            limits: opts.limits,
             progress: progress.clone(),
         };
         let handle = std::thread::Builder::new()
@@ -163,6 +164,7 @@ struct Job {
     has_header: bool,
     batch_size: usize,
     total: u64,
+    limits: ReadLimits,
     progress: Arc<AtomicU64>,
 }
 
@@ -175,6 +177,9 @@ impl Job {
     }
 
     fn run(&self, file: File, tx: &SyncSender<Msg>) -> Result<(), TableError> {
+        // calamine loads all shared strings as it opens the workbook, so the
+        // limits must be checked on the zip before it gets the file.
+        crate::xlsx_limits::check(&file, &self.file, &self.limits)?;
         let mut wb: Xlsx<BufReader<File>> =
             Xlsx::new(BufReader::new(file)).map_err(|e| self.workbook_error(e))?;
         let names = wb.sheet_names();
@@ -204,10 +209,22 @@ impl Job {
             cells,
             lookahead: None,
             finished: false,
+            max_cell: self.limits.max_cell_bytes,
         };
-        let sheet_err = |e: XlsxError| TableError::Workbook {
-            file: self.file.clone(),
-            message: one_line(&format!("sheet {sheet:?}: {e}")),
+        let sheet_err = |e: RowError| match e {
+            RowError::Xlsx(e) => TableError::Workbook {
+                file: self.file.clone(),
+                message: one_line(&format!("sheet {sheet:?}: {e}")),
+            },
+            // The streaming check in `xlsx_limits` normally stops long text
+            // earlier; this is the exact check on the decoded value.
+            RowError::TooLong { row, col, len } => LimitFailure::bytes(
+                format!("sheet {sheet:?}, cell {}", cell_ref(row, col)),
+                format!("text is {len} bytes long"),
+                "ReadLimits::max_cell_bytes",
+                self.limits.max_cell_bytes,
+            )
+            .into_error(self.file.clone()),
         };
         let Some((first_row, first_vals)) = rows.next_row().map_err(sheet_err)? else {
             return Err(TableError::Empty {
@@ -255,13 +272,13 @@ impl Job {
             let mut row = vec![None; width];
             for (c, v) in vals {
                 if c < lo || c > hi {
+                    // No value in the message: cells may hold personal data.
                     return Err(TableError::Cell {
                         file: self.file.clone(),
                         sheet: sheet.clone(),
                         cell: cell_ref(r, c),
                         message: format!(
-                            "value {:?} lies outside the table's columns {}..{}",
-                            v.chars().take(40).collect::<String>(),
+                            "a value lies outside the table's columns {}..{}",
                             column_letters(lo),
                             column_letters(hi)
                         ),
@@ -294,12 +311,31 @@ struct RowReader<'a> {
     lookahead: Option<(u32, u32, String)>,
     /// calamine errors if asked for a cell after `</sheetData>`.
     finished: bool,
+    /// [`ReadLimits::max_cell_bytes`].
+    max_cell: u64,
 }
 
 type Row = (u32, Vec<(u32, String)>);
 
+/// Why the next row could not be read.
+enum RowError {
+    Xlsx(XlsxError),
+    /// A cell's text is longer than `max_cell_bytes`.
+    TooLong {
+        row: u32,
+        col: u32,
+        len: usize,
+    },
+}
+
+impl From<XlsxError> for RowError {
+    fn from(e: XlsxError) -> Self {
+        RowError::Xlsx(e)
+    }
+}
+
 impl RowReader<'_> {
-    fn next_nonempty(&mut self) -> Result<Option<(u32, u32, String)>, XlsxError> {
+    fn next_nonempty(&mut self) -> Result<Option<(u32, u32, String)>, RowError> {
         while !self.finished {
             let Some(cell) = self.cells.next_cell()? else {
                 self.finished = true;
@@ -307,13 +343,20 @@ impl RowReader<'_> {
             };
             let (r, c) = cell.get_position();
             if let Some(s) = render(cell.get_value()) {
+                if s.len() as u64 > self.max_cell {
+                    return Err(RowError::TooLong {
+                        row: r,
+                        col: c,
+                        len: s.len(),
+                    });
+                }
                 return Ok(Some((r, c, s)));
             }
         }
         Ok(None)
     }
 
-    fn next_row(&mut self) -> Result<Option<Row>, XlsxError> {
+    fn next_row(&mut self) -> Result<Option<Row>, RowError> {
         let mut current: Option<u32> = None;
         let mut vals = Vec::new();
         loop {

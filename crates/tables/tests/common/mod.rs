@@ -94,6 +94,21 @@ fn esc(s: &str) -> String {
 /// optional cells (None = no cell). Rows are placed starting at `first_row`
 /// (0-based) so blank leading rows can be tested.
 pub fn write_xlsx(path: &Path, sheets: &[(&str, Vec<Vec<Option<Cell>>>)]) {
+    write_xlsx_with_shared_strings(path, sheets, None);
+}
+
+/// Streams a custom `xl/sharedStrings.xml` into the zip.
+pub type SharedStringsWriter<'a> = &'a mut dyn FnMut(&mut dyn Write);
+
+/// Like [`write_xlsx`], but `sst_writer`, when given, writes the shared-strings part
+/// instead of the one built from the `Cell::S` values (whose indices the
+/// sheet still uses). It writes straight into the deflate stream, so a large
+/// but compressible part never needs to be in memory.
+pub fn write_xlsx_with_shared_strings(
+    path: &Path,
+    sheets: &[(&str, Vec<Vec<Option<Cell>>>)],
+    sst_writer: Option<SharedStringsWriter<'_>>,
+) {
     use zip::write::SimpleFileOptions;
     let file = std::fs::File::create(path).unwrap();
     let mut zip = zip::ZipWriter::new(file);
@@ -171,18 +186,26 @@ pub fn write_xlsx(path: &Path, sheets: &[(&str, Vec<Vec<Option<Cell>>>)]) {
         r#"<?xml version="1.0" encoding="UTF-8"?><styleSheet xmlns="{ns}"><cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="14" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/></cellXfs></styleSheet>"#
     );
     let root_rels = r#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#;
-    let mut put = |name: &str, body: &str| {
+    let mut parts: Vec<(String, &str)> = vec![
+        ("[Content_Types].xml".into(), &ct),
+        ("_rels/.rels".into(), root_rels),
+        ("xl/workbook.xml".into(), &wb),
+        ("xl/_rels/workbook.xml.rels".into(), &rels),
+        ("xl/styles.xml".into(), &styles),
+    ];
+    if sst_writer.is_none() {
+        parts.push(("xl/sharedStrings.xml".into(), &sst));
+    }
+    for (i, x) in sheet_xml.iter().enumerate() {
+        parts.push((format!("xl/worksheets/sheet{}.xml", i + 1), x));
+    }
+    for (name, body) in parts {
         zip.start_file(name, o).unwrap();
         zip.write_all(body.as_bytes()).unwrap();
-    };
-    put("[Content_Types].xml", &ct);
-    put("_rels/.rels", root_rels);
-    put("xl/workbook.xml", &wb);
-    put("xl/_rels/workbook.xml.rels", &rels);
-    put("xl/styles.xml", &styles);
-    put("xl/sharedStrings.xml", &sst);
-    for (i, x) in sheet_xml.iter().enumerate() {
-        put(&format!("xl/worksheets/sheet{}.xml", i + 1), x);
+    }
+    if let Some(w) = sst_writer {
+        zip.start_file("xl/sharedStrings.xml", o).unwrap();
+        w(&mut zip);
     }
     zip.finish().unwrap();
 }
