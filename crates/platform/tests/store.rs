@@ -250,8 +250,9 @@ async fn opening_twice_keeps_the_schema_and_the_data() {
     }
 }
 
-/// Changes made at once, from many tasks (and on PostgreSQL from a second server process's
-/// store), all commit, number an entry's versions without gaps, and keep one audit chain.
+/// Changes made at once, from many tasks and from a second process's store (`pubdata ingest`
+/// beside `serve`; on SQLite it waits for the file's write lock), all commit, number an entry's
+/// versions without gaps, and keep one audit chain.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_changes_all_commit_and_keep_one_audit_chain() {
     for b in backends().await {
@@ -264,10 +265,10 @@ async fn concurrent_changes_all_commit_and_keep_one_audit_chain() {
             .create_entry(&entry("共同条目"), "water")
             .await
             .expect("entry");
-        let mut stores = vec![b.store.clone()];
-        if b.name == "postgres" {
-            stores.push(Store::open(&b.url).await.expect("a second process's store"));
-        }
+        let stores = vec![
+            b.store.clone(),
+            Store::open(&b.url).await.expect("a second process's store"),
+        ];
         let mut tasks = tokio::task::JoinSet::new();
         for i in 0..24 {
             let s = stores[i % stores.len()].clone();

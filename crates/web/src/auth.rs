@@ -5,7 +5,6 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use pubdata_platform::access::{Action, Principal, authorize};
-use pubdata_platform::audit::Outcome;
 use pubdata_platform::store::CredentialKind;
 
 use crate::AppState;
@@ -29,6 +28,8 @@ pub(crate) enum Via {
 #[derive(Debug, Clone)]
 pub(crate) struct Caller {
     pub principal: Option<Principal>,
+    /// The peer address ("" when unknown), for the refusal log's windows.
+    pub client: String,
     pub via: Via,
     pub csrf: Option<String>,
     pub token: Option<String>,
@@ -53,14 +54,15 @@ impl Caller {
         match authorize(self.principal.as_ref(), action) {
             Ok(()) => Ok(()),
             Err(denied) => {
+                // Repeats of the same refusal are counted per window, not written one by one.
                 state
                     .store
-                    .audit(
+                    .audit_refusal(
                         self.actor(),
                         name,
                         target,
-                        Outcome::Denied,
                         &denied.to_string(),
+                        &self.client,
                     )
                     .await?;
                 Err(denied.into())
@@ -110,6 +112,7 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let client = peer(parts);
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let token = value
                 .to_str()
@@ -125,6 +128,7 @@ impl FromRequestParts<AppState> for Caller {
             // anonymous: the caller meant to be someone.
             return match holder {
                 Some(h) if h.kind == CredentialKind::Api => Ok(Caller {
+                    client: client.clone(),
                     principal: Some(h.principal),
                     via: Via::Bearer,
                     csrf: None,
@@ -142,6 +146,7 @@ impl FromRequestParts<AppState> for Caller {
             && h.kind == CredentialKind::Session
         {
             return Ok(Caller {
+                client: client.clone(),
                 principal: Some(h.principal),
                 via: Via::Cookie,
                 csrf: Some(h.csrf),
@@ -149,12 +154,21 @@ impl FromRequestParts<AppState> for Caller {
             });
         }
         Ok(Caller {
+            client: client.clone(),
             principal: None,
             via: Via::Anonymous,
             csrf: None,
             token: None,
         })
     }
+}
+
+fn peer(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_default()
 }
 
 /// The caller's network address as the throttles key it: the peer of the connection ("" when
@@ -167,12 +181,6 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_default(),
-        ))
+        Ok(ClientAddr(peer(parts)))
     }
 }

@@ -8,7 +8,9 @@
 mod api;
 mod auth;
 mod error;
+mod guard;
 mod html;
+mod limits;
 pub mod openapi;
 mod pages;
 mod pages_entry;
@@ -23,6 +25,7 @@ use pubdata_platform::storage::DatasetStorage;
 use pubdata_platform::store::Store;
 
 pub use auth::SESSION_COOKIE;
+pub use limits::AnonymousRate;
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -35,6 +38,8 @@ pub struct AppState {
     pub max_upload: u64,
     /// Whether session cookies carry `Secure` (set when the portal is served over HTTPS).
     pub secure_cookies: bool,
+    /// The per-address limit on anonymous requests.
+    pub anonymous_rate: AnonymousRate,
 }
 
 /// Default largest upload: 8 GiB.
@@ -48,18 +53,26 @@ impl AppState {
             datasets,
             max_upload: DEFAULT_MAX_UPLOAD,
             secure_cookies: false,
+            anonymous_rate: AnonymousRate::default(),
         }
     }
 }
 
 /// The whole application: API and pages.
 pub fn app(state: AppState) -> Router {
+    let limiter = limits::Limiter::new(state.anonymous_rate);
     Router::new()
         .merge(api::routes())
         .merge(uploads::routes())
         .merge(sql::routes())
         .merge(pages::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            guard::catch_panics,
+        ))
         .with_state(state)
+        .layer(axum::middleware::from_fn_with_state(limiter, limits::limit))
+        .layer(axum::middleware::from_fn(guard::security_headers))
 }
 
 /// Serves `app` on `addr` until Ctrl-C.

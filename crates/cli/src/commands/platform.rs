@@ -89,6 +89,12 @@ pub struct ServeArgs {
     /// The portal is reached over HTTPS (through a TLS proxy): session cookies are marked Secure.
     #[arg(long)]
     pub secure_cookies: bool,
+    /// Requests per second one address may make without signing in (sustained); more get 429.
+    #[arg(long, default_value_t = 50, value_name = "N")]
+    pub anonymous_rate: u32,
+    /// Requests one address may make at once without signing in, above the sustained rate.
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub anonymous_burst: u32,
 }
 
 /// `pubdata admin ...`.
@@ -176,6 +182,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.listen,
             pubdata_web::AppState {
                 secure_cookies: args.secure_cookies,
+                anonymous_rate: pubdata_web::AnonymousRate {
+                    per_second: args.anonymous_rate,
+                    burst: args.anonymous_burst,
+                },
                 ..pubdata_web::AppState::new(store, datasets)
             },
         )

@@ -117,6 +117,37 @@ impl Store {
         Ok(e)
     }
 
+    /// Audits a refused request from `client` (its address, "" when unknown): the first of a
+    /// kind in a window is written, repeats are counted and written as one summary entry when
+    /// the kind comes back after the window (see `refusals.rs`). Returns whether it was written.
+    pub async fn audit_refusal(
+        &self,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: &str,
+        client: &str,
+    ) -> Result<bool, StoreError> {
+        let verdict = self.refusals.note(
+            &[actor, action, target, detail, client],
+            std::time::Instant::now(),
+        );
+        let super::refusals::Verdict::Write { repeats } = verdict else {
+            return Ok(false);
+        };
+        let (mut tx, _turn) = self.begin_write().await?;
+        if repeats > 0 {
+            let summary = format!(
+                "{detail} (and {repeats} identical refusals in the {} s after the last one logged)",
+                super::refusals::WINDOW.as_secs()
+            );
+            append(&mut tx, actor, action, target, Outcome::Denied, &summary).await?;
+        }
+        append(&mut tx, actor, action, target, Outcome::Denied, detail).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
     /// Entries matching `filter`, oldest first.
     pub async fn audit_entries(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
         let limit = i64::from(filter.limit.unwrap_or(100).clamp(1, 1000));
@@ -129,7 +160,7 @@ impl Store {
                AND ($5 = '' OR outcome = $5)
              ORDER BY seq LIMIT $6"
         )))
-        .bind(filter.after.unwrap_or(0) as i64)
+        .bind(i64::try_from(filter.after.unwrap_or(0)).unwrap_or(i64::MAX))
         .bind(filter.actor.clone().unwrap_or_default())
         .bind(filter.action.clone().unwrap_or_default())
         .bind(

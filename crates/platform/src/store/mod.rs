@@ -9,10 +9,12 @@ mod audit_log;
 mod datasets;
 mod entries;
 mod people;
+mod refusals;
 mod stats;
 mod throttle;
 mod verifier;
 
+use sqlx::AssertSqlSafe;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -101,7 +103,12 @@ pub struct Store {
     verifications: Arc<tokio::sync::Semaphore>,
     /// The threads that check passwords (see [`verifier`]).
     verifier: verifier::Verifier,
+    /// Repeated refusals, recorded once per window (see [`refusals`]).
+    refusals: Arc<refusals::Refusals>,
 }
+
+/// How long an SQLite writer waits for another process's write lock before it fails.
+const SQLITE_BUSY_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// Sign-ins checking or queued to check a password at once; more wait (briefly) for a place.
 const VERIFY_QUEUE: usize = 16;
@@ -137,6 +144,21 @@ impl Store {
         };
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    // Another process's writer (`pubdata ingest` beside `serve`) holds SQLite's
+                    // one write lock for a moment: wait for it instead of failing at once.
+                    if backend == Backend::Sqlite {
+                        sqlx::query(AssertSqlSafe(format!(
+                            "PRAGMA busy_timeout = {}",
+                            SQLITE_BUSY_WAIT.as_millis()
+                        )))
+                        .execute(conn)
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(url)
             .await?;
         let store = Store {
@@ -145,6 +167,7 @@ impl Store {
             turn: Arc::new(tokio::sync::Mutex::new(())),
             throttle: Arc::default(),
             verifications: Arc::new(tokio::sync::Semaphore::new(VERIFY_QUEUE)),
+            refusals: Arc::default(),
             verifier: verifier::Verifier::start(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
@@ -171,7 +194,12 @@ impl Store {
         &self,
     ) -> Result<(sqlx::Transaction<'static, sqlx::Any>, Turn), StoreError> {
         let turn = self.turn.clone().lock_owned().await;
-        let mut tx = self.pool.begin().await?;
+        // On SQLite a deferred transaction that reads first cannot always take the write lock
+        // later (another process may have written meanwhile): take it at the start.
+        let mut tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(WRITE_LOCK_KEY)
