@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{fails, ok, s};
+use common::{fails, ok, pubdata, s};
 
 fn admin_create(dir: &str, user: &str, password: &str) -> std::process::Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pubdata"))
@@ -48,9 +48,11 @@ async fn audit_verify_passes_on_a_fresh_log_and_names_the_entry_changed_behind_i
         serde_json::from_str(&ok(&["audit", "verify", "--data-dir", d, "--json"])).expect("json");
     assert_eq!(json["intact"], true);
     assert_eq!(
-        json["entries"], 2,
-        "the authority and the administrator were created"
+        json["entries"], 3,
+        "checkpointing started, the authority and the administrator were created"
     );
+    assert_eq!(json["checkpoint"]["seq"], 3, "{json}");
+    assert_eq!(json["checkpoint"]["mac_valid"], true, "{json}");
 
     // A second administrator with the same name is refused, in one line.
     let again = admin_create(d, "root.admin", "another long password");
@@ -70,6 +72,89 @@ async fn audit_verify_passes_on_a_fresh_log_and_names_the_entry_changed_behind_i
     raw.close().await;
     let err = fails(&["audit", "verify", "--data-dir", d]);
     assert!(err.contains("broken at entry 2"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_verify_fails_when_the_newest_entries_are_deleted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = s(dir.path());
+    for user in ["root.admin", "second.admin"] {
+        let out = admin_create(d, user, "a long admin password");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&ok(&["audit", "verify", "--data-dir", d, "--json"])).expect("json");
+    let top = json["entries"].as_u64().expect("entries");
+    assert_eq!(
+        json["checkpoint"]["seq"], top,
+        "written as the command ended: {json}"
+    );
+    assert!(dir.path().join("audit-checkpoint.key").is_file());
+
+    sqlx::any::install_default_drivers();
+    let url = pubdata_platform::store::Store::sqlite_url(&dir.path().join("metadata.db"));
+    let raw = sqlx::AnyPool::connect(&url)
+        .await
+        .expect("open the database directly");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM audit_log WHERE seq > {}",
+        top - 2
+    )))
+    .execute(&raw)
+    .await
+    .expect("delete the tail");
+    raw.close().await;
+
+    let out = pubdata(&["audit", "verify", "--data-dir", d]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = fails(&["audit", "verify", "--data-dir", d]);
+    assert!(
+        err.contains(&format!("entries {} to {top} are missing", top - 1))
+            && err.contains(&format!("the log ends at entry {}", top - 2)),
+        "{err}"
+    );
+    let out = pubdata(&["audit", "verify", "--data-dir", d, "--json"]);
+    assert!(!out.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(json["intact"], false, "{json}");
+    let cut = &json["anchor_breaks"][0];
+    assert_eq!(
+        (&cut["kind"], &cut["first"], &cut["last"]),
+        (&"truncated".into(), &(top - 1).into(), &top.into()),
+        "{json}"
+    );
+    // A later command does not move the checkpoint back over the cut: it warns and leaves it.
+    let out = admin_create(d, "third.admin", "a long admin password");
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("warning: the audit checkpoint is left"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    fails(&["audit", "verify", "--data-dir", d]);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn audit_verify_warns_on_a_data_folder_from_before_checkpoints() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = pubdata_platform::store::Store::sqlite_url(&dir.path().join("metadata.db"));
+    let store = pubdata_platform::store::Store::open(&url)
+        .await
+        .expect("store");
+    pubdata_platform::demo::seed(&store).await.expect("demo");
+    store.close().await;
+    let out = pubdata(&["audit", "verify", "--data-dir", s(dir.path())]);
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.starts_with("warning: no audit checkpoint"), "{err}");
+    assert!(
+        !dir.path().join("audit-checkpoint.key").exists(),
+        "verifying starts no checkpoint"
+    );
 }
 
 #[test]
@@ -261,6 +346,12 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
         .join(&id)
         .join("part-orphan.parquet");
     std::fs::write(&orphan, b"not committed").expect("orphan");
+    // And what a crashed server left in the scratch folder: a spooled upload.
+    let spool = dir
+        .path()
+        .join("incoming")
+        .join("0123456789abcdef01234567.upload");
+    std::fs::write(&spool, b"half an upload").expect("spool");
     let report: serde_json::Value = serde_json::from_str(&ok(&[
         "datasets",
         "sweep",
@@ -277,7 +368,14 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
         report["removed"],
         serde_json::json!([format!("{id}/part-orphan.parquet")])
     );
-    assert!(orphan.is_file(), "a dry run removes nothing");
+    assert_eq!(
+        report["scratch_removed"],
+        serde_json::json!(["0123456789abcdef01234567.upload"])
+    );
+    assert!(
+        orphan.is_file() && spool.is_file(),
+        "a dry run removes nothing"
+    );
     let err = fails(&["datasets", "sweep", "--data-dir", d, "--grace-minutes", "0"]);
     assert!(
         err.contains("--force"),
@@ -294,7 +392,7 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
         "0",
         "--force",
     ]);
-    assert!(!orphan.exists());
+    assert!(!orphan.exists() && !spool.exists());
     assert!(
         dir.path().join("datasets").join(part).is_file(),
         "{part} is listed"

@@ -11,7 +11,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use arrow_array::{ArrayRef, BooleanArray, RecordBatch};
+use arrow_array::cast::AsArray;
+use arrow_array::{ArrayRef, BooleanArray, RecordBatch, StringArray};
 use arrow_cast::{CastOptions, cast_with_options};
 use arrow_schema::{DataType as ArrowType, Field, Schema, SchemaRef};
 use pubdata_tables::{Format, ReadOptions, TableError, TableWriter, cast_to_utf8};
@@ -80,7 +81,7 @@ pub struct Version {
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     /// The file cannot be read or the part cannot be written (the message names the uploaded
-    /// file and, where known, the line; never the server's paths).
+    /// file and, where known, the line; never the server's paths; at most 500 characters).
     #[error("{0}")]
     Table(String),
     /// The file's columns are not the entry's items.
@@ -106,7 +107,7 @@ pub enum IngestError {
         file: String,
         /// The item.
         item: String,
-        /// Why.
+        /// Why, in our words: the converter's own message quotes the value.
         message: String,
     },
     /// The store refused or failed.
@@ -254,13 +255,15 @@ fn write_part(
         format,
         ..ReadOptions::default()
     };
-    // Messages name the upload as its uploader called it, never the server's paths.
+    // Messages name the upload as its uploader called it, never the server's paths; and they
+    // are cut, since a reader's message may quote what the file holds (a sheet's name, a key).
     let label = |e: TableError| {
-        IngestError::Table(
-            e.to_string()
+        IngestError::Table(clip(
+            &e.to_string()
                 .replace(&source.display().to_string(), source_name)
                 .replace(&path.display().to_string(), "the dataset part"),
-        )
+            MAX_MESSAGE,
+        ))
     };
     let reader = pubdata_tables::open(source, &opts).map_err(label)?;
     let schema = reader.schema();
@@ -295,27 +298,38 @@ fn write_part(
         let mask = BooleanArray::from(keep);
         let mut out: Vec<ArrayRef> = Vec::with_capacity(items.len());
         for (item, col) in items.iter().zip(&text) {
-            let kept =
-                arrow_select::filter::filter(col, &mask).map_err(|e| IngestError::Convert {
-                    file: file.clone(),
-                    item: item.name.clone(),
-                    message: e.to_string(),
-                })?;
-            let typed =
-                cast_with_options(&kept, &arrow_type(item.data_type), &strict).map_err(|e| {
-                    IngestError::Convert {
-                        file: file.clone(),
-                        item: item.name.clone(),
-                        message: e.to_string(),
-                    }
-                })?;
+            // Arrow's messages quote the value, which may be personal data: ours name the item.
+            let failed = |what: &str| IngestError::Convert {
+                file: file.clone(),
+                item: clip(&item.name, 100),
+                message: what.to_string(),
+            };
+            let kept = arrow_select::filter::filter(col, &mask)
+                .map_err(|_| failed("the accepted rows could not be selected"))?;
+            let target = arrow_type(item.data_type);
+            // The checks read values trimmed; so must the cast, or " 12" passes and then fails.
+            let kept: ArrayRef = if target == ArrowType::Utf8 {
+                kept
+            } else {
+                Arc::new(
+                    kept.as_string::<i32>()
+                        .iter()
+                        .map(|v| v.map(str::trim))
+                        .collect::<StringArray>(),
+                )
+            };
+            let typed = cast_with_options(&kept, &target, &strict).map_err(|_| {
+                failed(&format!(
+                    "a value that passed the checks did not convert to {target}"
+                ))
+            })?;
             out.push(typed);
         }
         let batch =
-            RecordBatch::try_new(out_schema.clone(), out).map_err(|e| IngestError::Convert {
+            RecordBatch::try_new(out_schema.clone(), out).map_err(|_| IngestError::Convert {
                 file: file.clone(),
                 item: String::new(),
-                message: e.to_string(),
+                message: "the accepted rows did not form a batch".into(),
             })?;
         if batch.num_rows() > 0 {
             writer.write(&batch).map_err(label)?;
@@ -332,6 +346,17 @@ fn write_part(
     }
     writer.finish().map_err(label)?;
     Ok(report)
+}
+
+/// Longest message of a reader's failure kept, in characters.
+const MAX_MESSAGE: usize = 500;
+
+/// `text` cut to `max` characters, with a mark when cut.
+fn clip(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}…", &text[..end]),
+    }
 }
 
 /// The default dataset location under a platform data folder: `datasets/`, with scratch files

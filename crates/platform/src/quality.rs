@@ -80,48 +80,130 @@ pub struct QualityReport {
     pub duplicate_examples: Vec<u64>,
 }
 
+/// Items and columns a header mismatch lists; the rest are counted.
+const LISTED: usize = 10;
+
+/// Longest header (or item name) a header mismatch shows, in characters.
+const SHOWN: usize = 40;
+
 /// The file's columns do not match the entry's data items.
+///
+/// A file without its header row has data in its first row, so an unknown column is named by
+/// its position and, when its header looks like personal information, by that type; its text is
+/// shown only when it looks like a name (no personal-information type, few digits) and then cut
+/// to 40 characters. At most 10 items and 10 columns are listed, so the message (which goes into
+/// the audit log and the answer) stays short whatever the file's width.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize)]
-#[error("the file does not match the entry's data items: {}", describe(.missing, .unknown))]
+#[error("the file does not match the entry's data items: {}", self.describe())]
 pub struct HeaderMismatch {
-    /// Items the file lacks.
+    /// The first items the file lacks, by name.
     pub missing: Vec<String>,
-    /// Columns the entry does not define.
+    /// How many items the file lacks in all.
+    pub missing_count: usize,
+    /// The first columns the entry does not define, described by position (`column 3 looks
+    /// like cn_mobile`, `column 4 "remarks"`).
     pub unknown: Vec<String>,
+    /// How many columns the entry does not define in all.
+    pub unknown_count: usize,
+    /// Whether a listed column's header looks like a value rather than a name (the file may
+    /// lack its header row).
+    pub values_in_header: bool,
 }
 
-fn describe(missing: &[String], unknown: &[String]) -> String {
-    let mut parts = Vec::new();
-    if !missing.is_empty() {
-        parts.push(format!("missing {}", missing.join(", ")));
+impl HeaderMismatch {
+    fn describe(&self) -> String {
+        let list = |shown: &[String], count: usize| {
+            let mut text = shown.join(", ");
+            if count > shown.len() {
+                text.push_str(&format!(" and {} more", count - shown.len()));
+            }
+            text
+        };
+        let mut parts = Vec::new();
+        if self.missing_count > 0 {
+            parts.push(format!(
+                "missing {}",
+                list(&self.missing, self.missing_count)
+            ));
+        }
+        if self.unknown_count > 0 {
+            parts.push(format!(
+                "not in the entry: {}",
+                list(&self.unknown, self.unknown_count)
+            ));
+        }
+        if self.values_in_header {
+            parts.push("some headers look like values: does the file lack its header row?".into());
+        }
+        parts.join("; ")
     }
-    if !unknown.is_empty() {
-        parts.push(format!("not in the entry: {}", unknown.join(", ")));
+}
+
+/// `text` cut to [`SHOWN`] characters, with a mark when cut.
+fn clip(text: &str) -> String {
+    match text.char_indices().nth(SHOWN) {
+        None => text.to_string(),
+        Some((end, _)) => format!("{}…", &text[..end]),
     }
-    parts.join("; ")
+}
+
+/// Describes the unknown column at `index` (from 0) without its value; the flag says whether
+/// its header looks like a value.
+fn describe_column(detector: &Detector, index: usize, header: &str) -> (String, bool) {
+    let n = index + 1;
+    if let Some(kind) = detector.classify(header) {
+        return (format!("column {n} looks like {}", kind.name()), true);
+    }
+    // Identifiers that fail their checks (a mistyped ID, an account number) are no type, but a
+    // column name rarely holds six digits.
+    if header.chars().filter(|c| c.is_numeric()).count() >= 6 {
+        return (format!("column {n} holds a number (not shown)"), true);
+    }
+    (format!("column {n} {:?}", clip(header)), false)
 }
 
 /// Maps a file's header to the entry's items: `result[i]` is the column holding item `i`.
 pub fn match_header(items: &[DataItem], columns: &[&str]) -> Result<Vec<usize>, HeaderMismatch> {
     let trimmed: Vec<&str> = columns.iter().map(|c| c.trim()).collect();
     let mut missing = Vec::new();
+    let mut missing_count = 0;
     let mut map = Vec::with_capacity(items.len());
     for item in items {
         match trimmed.iter().position(|c| *c == item.name) {
             Some(i) => map.push(i),
-            None => missing.push(item.name.clone()),
+            None => {
+                missing_count += 1;
+                if missing.len() < LISTED {
+                    missing.push(clip(&item.name));
+                }
+            }
         }
     }
-    let unknown: Vec<String> = trimmed
-        .iter()
-        .filter(|c| !items.iter().any(|i| i.name == **c))
-        .map(|c| c.to_string())
+    let known: HashSet<&str> = items.iter().map(|i| i.name.as_str()).collect();
+    let unknown_at: Vec<usize> = (0..trimmed.len())
+        .filter(|&i| !known.contains(trimmed[i]))
         .collect();
-    if missing.is_empty() && unknown.is_empty() {
-        Ok(map)
-    } else {
-        Err(HeaderMismatch { missing, unknown })
+    if missing_count == 0 && unknown_at.is_empty() {
+        return Ok(map);
     }
+    let detector = Detector::new();
+    let mut values_in_header = false;
+    let unknown = unknown_at
+        .iter()
+        .take(LISTED)
+        .map(|&i| {
+            let (text, value) = describe_column(&detector, i, trimmed[i]);
+            values_in_header |= value;
+            text
+        })
+        .collect();
+    Err(HeaderMismatch {
+        missing,
+        missing_count,
+        unknown,
+        unknown_count: unknown_at.len(),
+        values_in_header,
+    })
 }
 
 /// Checks rows against data items and builds the report.
@@ -421,8 +503,62 @@ mod tests {
         let err = match_header(&it, &["account", "usage_m3", "read_on", "remarks"])
             .expect_err("mismatch");
         assert_eq!(err.missing, vec!["holder_id"]);
-        assert_eq!(err.unknown, vec!["remarks"]);
+        assert_eq!(err.unknown, vec!["column 4 \"remarks\""]);
+        assert!(!err.values_in_header);
         assert!(err.to_string().contains("missing holder_id"), "{err}");
+    }
+
+    #[test]
+    fn a_first_row_of_data_is_named_by_position_and_type_never_by_value() {
+        let err = match_header(
+            &items(),
+            &["330106001", "11010519491231002X", " 13812345678 ", "张伟"],
+        )
+        .expect_err("no header row");
+        let text = err.to_string();
+        for value in ["330106001", "11010519491231002X", "13812345678", "张伟"] {
+            assert!(!text.contains(value), "{value} in {text}");
+        }
+        assert_eq!(
+            err.unknown[..3],
+            [
+                "column 1 holds a number (not shown)",
+                "column 2 looks like cn_resident_id",
+                "column 3 looks like cn_mobile",
+            ]
+        );
+        assert!(err.unknown[3].starts_with("column 4 looks like"), "{text}");
+        assert!(err.values_in_header);
+        assert!(text.contains("header row"), "{text}");
+        // A mistyped ID (its check character fails) is no type, but still not shown.
+        let err = match_header(&items(), &["110105194912310021"]).expect_err("mismatch");
+        assert_eq!(err.unknown, ["column 1 holds a number (not shown)"]);
+        // A long name is cut.
+        let long = "备注".repeat(100);
+        let err = match_header(&items(), &[&long]).expect_err("mismatch");
+        assert_eq!(
+            err.unknown[0].chars().count(),
+            "column 1 \"\"…".chars().count() + 40
+        );
+    }
+
+    #[test]
+    fn a_wide_header_lists_ten_columns_and_counts_the_rest() {
+        let names: Vec<String> = (0..100_000).map(|i| format!("extra_column_{i}")).collect();
+        let columns: Vec<&str> = names.iter().map(String::as_str).collect();
+        let err = match_header(&items(), &columns).expect_err("mismatch");
+        assert_eq!((err.unknown.len(), err.unknown_count), (10, 100_000));
+        assert_eq!((err.missing.len(), err.missing_count), (4, 4));
+        let text = err.to_string();
+        assert!(text.contains("and 99990 more"), "{text}");
+        assert!(text.len() < 1000, "{} bytes: {text}", text.len());
+
+        let many: Vec<DataItem> = (0..50)
+            .map(|i| item(&format!("item_{i}"), DataType::Text, None, false, false))
+            .collect();
+        let err = match_header(&many, &["x"]).expect_err("mismatch");
+        assert_eq!((err.missing.len(), err.missing_count), (10, 50));
+        assert!(err.to_string().contains("and 40 more"), "{err}");
     }
 
     #[test]

@@ -38,6 +38,54 @@ pub enum StorageError {
     },
 }
 
+/// A file in the scratch folder that only a stopped process can have left: see
+/// [`is_scratch_leftover`].
+#[derive(Debug, Clone)]
+pub struct ScratchFile {
+    /// Its name in the scratch folder.
+    pub name: String,
+    /// Bytes.
+    pub size: u64,
+    /// When it was last written.
+    pub modified: chrono::DateTime<chrono::Utc>,
+}
+
+/// Whether `name` is shaped like a file the platform writes to its scratch folder: a spooled
+/// upload (`<24 hex digits>.upload`, [`DatasetStorage::spool_path`]), an ingest's local part
+/// (`part-<id>.parquet`), the table writer's temporary file beside it
+/// (`.part-<id>.parquet.<pid>.<n>.tmp`), or a copy of a remote part read by a query
+/// (`.tmp` and six letters or digits, `tempfile`'s default name). Anything else in the folder
+/// is someone else's and left alone.
+pub fn is_scratch_leftover(name: &str) -> bool {
+    let id = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    };
+    let part = |s: &str| {
+        s.strip_prefix("part-")
+            .and_then(|s| s.strip_suffix(".parquet"))
+            .is_some_and(id)
+    };
+    if let Some(hex) = name.strip_suffix(".upload") {
+        return hex.len() == 24 && hex.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    }
+    if part(name) {
+        return true;
+    }
+    if let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) {
+        // `part-<id>.parquet.<pid>.<n>`: the two counters are digits.
+        let mut tail = rest.rsplitn(3, '.');
+        let (n, pid, file) = (tail.next(), tail.next(), tail.next());
+        let digits = |s: Option<&str>| {
+            s.is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+        };
+        return digits(n) && digits(pid) && file.is_some_and(part);
+    }
+    name.strip_prefix(".tmp")
+        .is_some_and(|r| r.len() == 6 && r.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
 /// An object found in the location.
 #[derive(Debug, Clone)]
 pub struct StoredObject {
@@ -127,6 +175,89 @@ impl DatasetStorage {
     /// The local folder for scratch files (spooled uploads, parts being written).
     pub fn scratch(&self) -> &Path {
         &self.scratch
+    }
+
+    /// A fresh path in the scratch folder for a spooled upload, named by 96 random bits.
+    pub fn spool_path(&self) -> PathBuf {
+        let mut bytes = [0u8; 12];
+        crate::store::random(&mut bytes);
+        let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        self.scratch.join(format!("{name}.upload"))
+    }
+
+    /// Files in the scratch folder shaped like the platform's own ([`is_scratch_leftover`]),
+    /// oldest first. A missing folder holds none.
+    pub fn scratch_files(&self) -> Result<Vec<ScratchFile>, StorageError> {
+        let fail = |e: std::io::Error| StorageError::Location {
+            location: self.scratch.display().to_string(),
+            message: format!("scratch folder: {e}"),
+        };
+        let listing = match std::fs::read_dir(&self.scratch) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(fail(e)),
+        };
+        let mut out = Vec::new();
+        for entry in listing {
+            let entry = entry.map_err(fail)?;
+            let Some(name) = entry.file_name().to_str().map(str::to_string) else {
+                continue;
+            };
+            if !is_scratch_leftover(&name) {
+                continue;
+            }
+            // A file gone since the listing (its ingest ended) is no leftover.
+            let Ok(meta) = entry.metadata() else { continue };
+            if !meta.is_file() {
+                continue;
+            }
+            out.push(ScratchFile {
+                name,
+                size: meta.len(),
+                modified: meta
+                    .modified()
+                    .map(chrono::DateTime::<chrono::Utc>::from)
+                    .unwrap_or_default(),
+            });
+        }
+        out.sort_by(|a, b| a.modified.cmp(&b.modified).then(a.name.cmp(&b.name)));
+        Ok(out)
+    }
+
+    /// Removes the scratch file `name` (one [`Self::scratch_files`] listed); a file already gone
+    /// is not an error.
+    pub fn remove_scratch(&self, name: &str) -> Result<(), StorageError> {
+        if !is_scratch_leftover(name) {
+            return Err(StorageError::Location {
+                location: self.scratch.display().to_string(),
+                message: format!("{name:?} is not a scratch file of ours"),
+            });
+        }
+        match std::fs::remove_file(self.scratch.join(name)) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StorageError::Location {
+                location: self.scratch.display().to_string(),
+                message: format!("scratch file {name}: {e}"),
+            }),
+        }
+    }
+
+    /// Removes the scratch files of ours last written before `before` (when a server starts:
+    /// what a crashed one left, a large spooled upload among them). Returns how many files and
+    /// bytes went; a file that cannot be removed is skipped and counted in neither.
+    pub fn clear_scratch(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(u64, u64), StorageError> {
+        let (mut files, mut bytes) = (0, 0);
+        for f in self.scratch_files()? {
+            if f.modified < before && self.remove_scratch(&f.name).is_ok() {
+                files += 1;
+                bytes += f.size;
+            }
+        }
+        Ok((files, bytes))
     }
 
     /// A part's object path.
@@ -238,4 +369,81 @@ fn read_full(file: &mut std::fs::File, buf: &mut [u8]) -> std::io::Result<usize>
         }
     }
     Ok(filled)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_names_the_platform_writes_are_scratch_leftovers() {
+        for ours in [
+            "0123456789abcdef01234567.upload",
+            "part-5padiamr7o6pi6mj7txe.parquet",
+            ".part-5padiamr7o6pi6mj7txe.parquet.4242.0.tmp",
+            ".tmpA1b2C3",
+        ] {
+            assert!(is_scratch_leftover(ours), "{ours}");
+        }
+        for other in [
+            "notes.txt",
+            "metadata.db",
+            "0123456789abcdef.upload",
+            "0123456789ABCDEF01234567.upload",
+            "part-X.parquet",
+            "part-.parquet",
+            ".part-abc.parquet.tmp",
+            ".part-abc.parquet.x.0.tmp",
+            ".notes.txt.1.0.tmp",
+            ".tmp",
+            ".tmpabc",
+            "e-x/part-y.parquet",
+            "../part-y.parquet",
+        ] {
+            assert!(!is_scratch_leftover(other), "{other}");
+        }
+    }
+
+    #[test]
+    fn clearing_the_scratch_folder_removes_only_old_files_of_ours() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let scratch = dir.path().join("incoming");
+        let storage = DatasetStorage::local(&dir.path().join("datasets"), &scratch).expect("local");
+        let spool = storage.spool_path();
+        assert!(is_scratch_leftover(
+            &spool.file_name().expect("name").to_string_lossy()
+        ));
+        let old = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        for (name, when) in [
+            (
+                spool
+                    .file_name()
+                    .expect("name")
+                    .to_string_lossy()
+                    .into_owned(),
+                old,
+            ),
+            (".part-abc.parquet.7.0.tmp".into(), old),
+            ("notes.txt".into(), old),
+            (
+                "part-new.parquet".into(),
+                std::time::SystemTime::now() + std::time::Duration::from_secs(60),
+            ),
+        ] {
+            let f = std::fs::File::create(scratch.join(&name)).expect("create");
+            std::io::Write::write_all(&mut &f, b"data").expect("write");
+            f.set_modified(when).expect("mtime");
+        }
+        assert_eq!(storage.scratch_files().expect("list").len(), 3);
+        let (files, bytes) = storage.clear_scratch(chrono::Utc::now()).expect("clear");
+        assert_eq!((files, bytes), (2, 8));
+        let mut left: Vec<String> = std::fs::read_dir(&scratch)
+            .expect("dir")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["notes.txt", "part-new.parquet"]);
+        assert!(storage.remove_scratch("notes.txt").is_err(), "not ours");
+    }
 }

@@ -7,6 +7,10 @@
 //! between is then seen as referenced, never removed. Only objects shaped like parts
 //! (`e-…/part-….parquet`) are considered, whatever else shares the location; and a store that
 //! lists no version at all beside a location that holds parts is taken for the wrong store.
+//!
+//! The sweep also takes what a stopped process left in the local scratch folder (a spooled
+//! upload, a part being written), under the same grace period: only files shaped like the
+//! platform's own ([`crate::storage::is_scratch_leftover`]), last written before it.
 
 use serde::Serialize;
 
@@ -65,13 +69,20 @@ pub struct SweepReport {
     pub removed: Vec<String>,
     /// Their total size in bytes.
     pub removed_bytes: u64,
+    /// Scratch files of ours older than the grace period, removed (or, in a dry run, that would
+    /// be), by name in the scratch folder.
+    pub scratch_removed: Vec<String>,
+    /// Their total size in bytes.
+    pub scratch_bytes: u64,
+    /// Scratch files of ours kept because they are younger than the grace period.
+    pub scratch_recent: u64,
     /// Whether nothing was removed on purpose.
     pub dry_run: bool,
 }
 
-/// Sweeps `datasets` of parts no version in `store` lists and older than `grace`. A real sweep
-/// that removes anything is audited as done by `actor`. Without `force`, a store that lists no
-/// version beside a location holding parts stops the sweep.
+/// Sweeps `datasets` of parts no version in `store` lists and of scratch files, both older than
+/// `grace`. A real sweep that removes anything is audited as done by `actor`. Without `force`, a
+/// store that lists no version beside a location holding parts stops the sweep.
 pub async fn sweep(
     store: &Store,
     datasets: &DatasetStorage,
@@ -82,6 +93,8 @@ pub async fn sweep(
 ) -> Result<SweepReport, SweepError> {
     let objects = datasets.list().await?;
     let referenced = store.referenced_parts().await?;
+    // Listed before anything goes, so that a folder that cannot be read removes nothing.
+    let scratch = datasets.scratch_files()?;
     let parts = objects.iter().filter(|o| is_part(&o.part)).count() as u64;
     if referenced.is_empty() && parts > 0 && !force {
         return Err(SweepError::NoVersions(parts));
@@ -91,6 +104,8 @@ pub async fn sweep(
         dry_run,
         ..SweepReport::default()
     };
+    // A removal that fails stops the sweep, but what was removed before it is still audited.
+    let mut failed = None;
     for o in objects {
         report.objects += 1;
         if !is_part(&o.part) {
@@ -99,23 +114,43 @@ pub async fn sweep(
             report.referenced += 1;
         } else if o.modified > cutoff {
             report.recent += 1;
-        } else {
-            if !dry_run {
-                datasets.delete(&o.part).await?;
+        } else if failed.is_none() {
+            if !dry_run && let Err(e) = datasets.delete(&o.part).await {
+                failed = Some(e);
+                continue;
             }
             report.removed_bytes += o.size;
             report.removed.push(o.part);
         }
     }
-    if !dry_run && !report.removed.is_empty() {
+    for f in scratch {
+        if f.modified > cutoff {
+            report.scratch_recent += 1;
+        } else if failed.is_none() {
+            if !dry_run && let Err(e) = datasets.remove_scratch(&f.name) {
+                failed = Some(e);
+                continue;
+            }
+            report.scratch_bytes += f.size;
+            report.scratch_removed.push(f.name);
+        }
+    }
+    if !dry_run && (!report.removed.is_empty() || !report.scratch_removed.is_empty()) {
+        // Long lists are cut by the store: the counts and sizes first are what an auditor needs.
         let detail = format!(
-            "{} unreferenced parts removed ({} bytes): {}",
+            "{} unreferenced parts removed ({} bytes); {} scratch files removed ({} bytes): {}",
             report.removed.len(),
             report.removed_bytes,
-            report.removed.join(", ")
+            report.scratch_removed.len(),
+            report.scratch_bytes,
+            report
+                .removed
+                .iter()
+                .chain(&report.scratch_removed)
+                .map(String::as_str)
+                .collect::<Vec<_>>()
+                .join(", ")
         );
-        // Long lists are cut: the count and size above are what an auditor needs first.
-        let detail: String = detail.chars().take(4000).collect();
         store
             .audit(
                 actor,
@@ -126,7 +161,10 @@ pub async fn sweep(
             )
             .await?;
     }
-    Ok(report)
+    match failed {
+        Some(e) => Err(e.into()),
+        None => Ok(report),
+    }
 }
 
 #[cfg(test)]

@@ -518,3 +518,210 @@ async fn a_sweep_removes_only_old_parts_no_version_lists() {
         finish(b).await;
     }
 }
+
+#[tokio::test]
+async fn a_file_without_its_header_row_is_refused_without_its_values() {
+    for b in backends().await {
+        let s = &b.store;
+        let e = readings_entry(s).await;
+        let tmp = tempfile::tempdir().expect("tmp");
+        let datasets = local_storage(tmp.path()).expect("storage");
+        let f = write(
+            tmp.path(),
+            "h.csv",
+            format!("330106001, {GOOD_ID}, 13812345678\nA2,1,2026-10-01\n").as_bytes(),
+        );
+        let err = ingest(s, &datasets, &e, &upload(&f, Mode::Append))
+            .await
+            .expect_err("no header row");
+        let text = err.to_string();
+        assert!(
+            text.contains("column 2 looks like cn_resident_id")
+                && text.contains("column 3 looks like cn_mobile")
+                && text.contains("missing account"),
+            "{}: {text}",
+            b.name
+        );
+        let audited = s
+            .audit_entries(&pubdata_platform::store::AuditFilter::default())
+            .await
+            .expect("audit");
+        assert!(audited.iter().any(|a| a.record.action == "dataset.ingest"));
+        for a in audited
+            .iter()
+            .map(|a| format!("{:?}", a.record))
+            .chain([text])
+        {
+            for value in [GOOD_ID, "13812345678", "330106001"] {
+                assert!(!a.contains(value), "{}: {value} in {a}", b.name);
+            }
+        }
+        finish(b).await;
+    }
+}
+
+#[tokio::test]
+async fn values_padded_with_spaces_convert_as_they_were_checked() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = Store::open(&Store::sqlite_url(&dir.path().join("m.db")))
+        .await
+        .expect("store");
+    let e = readings_entry(&s).await;
+    let datasets = local_storage(dir.path()).expect("storage");
+    // The checks trim a value; a cast that did not would fail on a row they accepted, with a
+    // message quoting the value.
+    let f = write(
+        dir.path(),
+        "p.csv",
+        format!(
+            "account,usage_m3,read_on,holder_id\n\
+             A1, 12.5 , 2026-10-01 ,{GOOD_ID}\nA2,+3,2026-10-02,\nA3,.5,2026-10-03,\n"
+        )
+        .as_bytes(),
+    );
+    let v = ingest(&s, &datasets, &e, &upload(&f, Mode::Append))
+        .await
+        .expect("padded values convert");
+    assert_eq!((v.rows, v.report.rows_rejected), (3, 0));
+}
+
+#[tokio::test]
+async fn a_sweep_takes_old_scratch_files_of_ours_and_nothing_else() {
+    use pubdata_platform::sweep::sweep;
+    for b in backends().await {
+        let s = &b.store;
+        let e = readings_entry(s).await;
+        let tmp = tempfile::tempdir().expect("tmp");
+        let datasets = local_storage(tmp.path()).expect("storage");
+        let f = write(
+            tmp.path(),
+            "u.csv",
+            b"account,usage_m3,read_on,holder_id\nA1,1,2026-10-01,\n",
+        );
+        ingest(s, &datasets, &e, &upload(&f, Mode::Append))
+            .await
+            .expect("v1");
+        // What a server or an ingest that crashed leaves: a spooled upload, a part being written
+        // and its writer's temporary file; beside them a file of someone else's and a spool
+        // still being written.
+        let scratch = datasets.scratch().to_path_buf();
+        let hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        let spool = datasets.spool_path();
+        let spool_name = spool
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        let live = datasets.spool_path();
+        let leftovers = [
+            spool_name.clone(),
+            "part-crashed.parquet".to_string(),
+            ".part-crashed.parquet.4242.0.tmp".to_string(),
+        ];
+        for name in leftovers.iter().map(String::as_str).chain(["notes.txt"]) {
+            let file = std::fs::File::create(scratch.join(name)).expect("create");
+            std::io::Write::write_all(&mut &file, &[0u8; 1000]).expect("write");
+            file.set_modified(hours_ago).expect("mtime");
+        }
+        std::fs::write(&live, b"still arriving").expect("live spool");
+
+        let hour = chrono::Duration::hours(1);
+        let r = sweep(s, &datasets, hour, true, false, "ops")
+            .await
+            .expect("dry run");
+        let mut listed = r.scratch_removed.clone();
+        listed.sort();
+        let mut expected = leftovers.to_vec();
+        expected.sort();
+        assert_eq!(listed, expected, "{}", b.name);
+        assert_eq!((r.scratch_bytes, r.scratch_recent), (3000, 1), "{}", b.name);
+        assert!(spool.exists(), "a dry run removes nothing");
+
+        let r = sweep(s, &datasets, hour, false, false, "ops")
+            .await
+            .expect("sweep");
+        assert_eq!(r.scratch_removed.len(), 3, "{}", b.name);
+        let mut left: Vec<String> = std::fs::read_dir(&scratch)
+            .expect("scratch")
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        let mut kept = vec![
+            "notes.txt".to_string(),
+            live.file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned(),
+        ];
+        kept.sort();
+        assert_eq!(left, kept, "{}: only old files of ours go", b.name);
+        let swept = s
+            .audit_entries(&pubdata_platform::store::AuditFilter {
+                action: Some("dataset.sweep".into()),
+                ..Default::default()
+            })
+            .await
+            .expect("audit");
+        assert_eq!(swept.len(), 1, "{}", b.name);
+        assert!(
+            swept[0]
+                .record
+                .detail
+                .contains("3 scratch files removed (3000 bytes)"),
+            "{}: {}",
+            b.name,
+            swept[0].record.detail
+        );
+        finish(b).await;
+    }
+}
+
+#[tokio::test]
+async fn a_stray_cell_of_a_workbook_is_named_by_place_never_by_value() {
+    use sheets::Cell::S;
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = Store::open(&Store::sqlite_url(&dir.path().join("m.db")))
+        .await
+        .expect("store");
+    let e = readings_entry(&s).await;
+    let datasets = local_storage(dir.path()).expect("storage");
+    let text = |v: &str| Some(S(v.to_string()));
+    let stray = format!("张伟 {GOOD_ID} 13812345678");
+    let header = vec![
+        text("account"),
+        text("usage_m3"),
+        text("read_on"),
+        text("holder_id"),
+    ];
+    let row = vec![text("A1"), text("1"), text("2026-10-01"), None];
+    // A note typed beside the header, and one beside a row.
+    let mut beside_header = header.clone();
+    beside_header.extend([None, text(&stray)]);
+    let mut beside_row = row.clone();
+    beside_row.extend([None, text(&stray)]);
+    for (name, rows, place) in [
+        ("h.xlsx", vec![beside_header, row.clone()], "column 6"),
+        ("r.xlsx", vec![header, beside_row], "cell F2"),
+    ] {
+        let xlsx = dir.path().join(name);
+        sheets::write_xlsx(&xlsx, &[("抄表", rows)]);
+        let mut up = upload(&xlsx, Mode::Append);
+        up.source_name = "readings.xlsx";
+        let err = ingest(&s, &datasets, &e, &up)
+            .await
+            .expect_err("stray cell");
+        let text = err.to_string();
+        assert!(text.contains(place), "{name}: {text}");
+        for value in ["张伟", GOOD_ID, "13812345678"] {
+            assert!(!text.contains(value), "{name}: {value} in {text}");
+        }
+    }
+    for a in s
+        .audit_entries(&pubdata_platform::store::AuditFilter::default())
+        .await
+        .expect("audit")
+    {
+        assert!(!a.record.detail.contains(GOOD_ID), "{}", a.record.detail);
+    }
+}

@@ -232,6 +232,44 @@ async fn verify_names_the_entry_that_was_tampered_with() {
 }
 
 #[tokio::test]
+async fn an_audit_detail_of_any_length_is_kept_cut_and_the_chain_holds() {
+    for b in backends().await {
+        let s = &b.store;
+        // What an unbounded message (a 100,000-column header, a long listing) would have written.
+        let long = format!("{}13812345678", "列".repeat(100_000));
+        let e = s
+            .audit(
+                "ops",
+                "test.long",
+                &"t".repeat(10_000),
+                Outcome::Failed,
+                &long,
+            )
+            .await
+            .expect("audit");
+        let stored = s
+            .audit_entries(&AuditFilter {
+                action: Some("test.long".into()),
+                ..Default::default()
+            })
+            .await
+            .expect("entries");
+        assert_eq!(stored.len(), 1, "{}", b.name);
+        let r = &stored[0].record;
+        assert_eq!(
+            r.detail.chars().count(),
+            pubdata_platform::store::MAX_DETAIL
+        );
+        assert!(r.detail.ends_with("[cut]"), "{}: {}", b.name, r.detail);
+        assert!(!r.detail.contains("13812345678"));
+        assert!(r.target.chars().count() <= 512, "{}", b.name);
+        assert_eq!(r, &e.record, "{}: stored as hashed", b.name);
+        assert_eq!(s.verify_audit().await.expect("intact"), 1, "{}", b.name);
+        finish(b).await;
+    }
+}
+
+#[tokio::test]
 async fn opening_twice_keeps_the_schema_and_the_data() {
     for b in backends().await {
         b.store
@@ -265,7 +303,7 @@ async fn concurrent_changes_all_commit_and_keep_one_audit_chain() {
             .create_entry(&entry("共同条目"), "water")
             .await
             .expect("entry");
-        let stores = vec![
+        let stores = [
             b.store.clone(),
             Store::open(&b.url).await.expect("a second process's store"),
         ];

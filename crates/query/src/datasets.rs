@@ -8,10 +8,11 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::streaming::StreamingTable;
 use datafusion::error::DataFusionError;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::streaming::PartitionStream;
-use datafusion::prelude::{SQLOptions, SessionContext};
+use datafusion::prelude::{SQLOptions, SessionConfig, SessionContext};
 use futures::StreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{GetResultPayload, ObjectStore, ObjectStoreExt};
@@ -74,36 +75,123 @@ impl Iterator for LocalPart {
     }
 }
 
-/// Opens a part: a local file is read in place; anything else is first copied to a temporary
-/// file in `scratch`, since the Parquet reader needs to seek.
-async fn open_part(
-    objects: Arc<dyn ObjectStore>,
-    path: ObjectPath,
-    scratch: PathBuf,
-) -> Result<Batches, DataFusionError> {
-    let fail = |e: &dyn std::fmt::Display| part_error(&path, e);
-    let got = objects.get(&path).await.map_err(|e| fail(&e))?;
-    let (file, copy) = match got.payload {
+/// A part as a local file: a local location's own file, or a temporary copy in `scratch` of
+/// anything else (kept while the returned handle lives), since the Parquet reader needs to seek.
+async fn local_file(
+    objects: &Arc<dyn ObjectStore>,
+    path: &ObjectPath,
+    scratch: &std::path::Path,
+) -> Result<(PathBuf, Option<tempfile::NamedTempFile>), DataFusionError> {
+    let fail = |e: &dyn std::fmt::Display| part_error(path, e);
+    let got = objects.get(path).await.map_err(|e| fail(&e))?;
+    Ok(match got.payload {
         GetResultPayload::File(_, file) => (file, None),
         GetResultPayload::Stream(mut bytes) => {
-            let mut copy = tempfile::NamedTempFile::new_in(&scratch).map_err(|e| fail(&e))?;
+            let mut copy = tempfile::NamedTempFile::new_in(scratch).map_err(|e| fail(&e))?;
             while let Some(chunk) = bytes.next().await {
                 let chunk = chunk.map_err(|e| fail(&e))?;
                 std::io::Write::write_all(&mut copy, &chunk).map_err(|e| fail(&e))?;
             }
             (copy.path().to_path_buf(), Some(copy))
         }
-    };
+    })
+}
+
+/// Opens a part: a local file is read in place; anything else is first copied to a temporary
+/// file in `scratch`, since the Parquet reader needs to seek.
+async fn open_part(
+    objects: Arc<dyn ObjectStore>,
+    path: ObjectPath,
+    scratch: PathBuf,
+    expected: Option<SchemaRef>,
+) -> Result<Batches, DataFusionError> {
+    let fail = |e: &dyn std::fmt::Display| part_error(&path, e);
+    let (file, copy) = local_file(&objects, &path, &scratch).await?;
     let opts = pubdata_tables::ReadOptions {
         format: Some(pubdata_tables::Format::Parquet),
         ..Default::default()
     };
     let batches = pubdata_tables::open(&file, &opts).map_err(|e| fail(&e))?;
+    // A part written under other data items than the table was registered with would hand
+    // DataFusion arrays of the wrong type (it panicked on them): refuse it by name instead.
+    if let Some(expected) = expected
+        && !same_columns(&batches.schema(), &expected)
+    {
+        return Err(external(MixedSchemas {
+            part: path.to_string(),
+        }));
+    }
     Ok(Box::new(LocalPart {
         part: path.clone(),
         batches,
         _copy: copy,
     }))
+}
+
+/// Whether two schemas have the same column names and types, in order.
+fn same_columns(a: &SchemaRef, b: &SchemaRef) -> bool {
+    a.fields().len() == b.fields().len()
+        && a.fields()
+            .iter()
+            .zip(b.fields())
+            .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
+}
+
+/// A part whose columns differ from the other parts of its version.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "dataset part {part} was written under other data items than the version's first part; \
+     query the versions before and after the change separately"
+)]
+pub struct MixedSchemas {
+    /// The part, relative to the location.
+    pub part: String,
+}
+
+/// The schema a version was written with: its first part's, read from the part itself (never
+/// from the entry's current data items, which may have been edited since).
+pub async fn version_schema(
+    objects: Arc<dyn ObjectStore>,
+    parts: &[ObjectPath],
+    scratch: PathBuf,
+) -> Result<SchemaRef, QueryError> {
+    let Some(first) = parts.first() else {
+        return Err(QueryError::DataFusion(DataFusionError::Plan(
+            "the version has no parts".into(),
+        )));
+    };
+    let opened = open_part_reader(objects, first.clone(), scratch).await?;
+    Ok(opened.schema())
+}
+
+/// Opens a part for its schema only (the batches are never read).
+async fn open_part_reader(
+    objects: Arc<dyn ObjectStore>,
+    path: ObjectPath,
+    scratch: PathBuf,
+) -> Result<PartSchema, DataFusionError> {
+    let fail = |e: &dyn std::fmt::Display| part_error(&path, e);
+    let (file, copy) = local_file(&objects, &path, &scratch).await?;
+    let opts = pubdata_tables::ReadOptions {
+        format: Some(pubdata_tables::Format::Parquet),
+        ..Default::default()
+    };
+    let reader = pubdata_tables::open(&file, &opts).map_err(|e| fail(&e))?;
+    Ok(PartSchema {
+        schema: reader.schema(),
+        _copy: copy,
+    })
+}
+
+struct PartSchema {
+    schema: SchemaRef,
+    _copy: Option<tempfile::NamedTempFile>,
+}
+
+impl PartSchema {
+    fn schema(&self) -> SchemaRef {
+        self.schema.clone()
+    }
 }
 
 impl PartitionStream for Part {
@@ -116,6 +204,7 @@ impl PartitionStream for Part {
             self.objects.clone(),
             self.path.clone(),
             self.scratch.clone(),
+            Some(self.schema.clone()),
         );
         let batches = futures::stream::once(opened).flat_map(|r| {
             let batches: Batches = match r {
@@ -165,6 +254,14 @@ pub enum QueryError {
     Format(#[from] datafusion::arrow::error::ArrowError),
 }
 
+/// `sql` as the parser read it, without comments and with its whitespace normalized: what the
+/// audit log records, so that a long comment cannot push the statement out of the entry.
+pub fn normalized_sql(sql: &str) -> Result<String, QueryError> {
+    let state = SessionContext::new().state();
+    let dialect = state.config().options().sql_parser.dialect;
+    Ok(state.sql_to_statement(sql, &dialect)?.to_string())
+}
+
 /// The table names `sql` reads (each as written, unqualified), so that only those datasets are
 /// looked up and registered.
 pub fn referenced_tables(sql: &str) -> Result<Vec<String>, QueryError> {
@@ -181,13 +278,37 @@ pub fn referenced_tables(sql: &str) -> Result<Vec<String>, QueryError> {
     Ok(names)
 }
 
-/// Runs one read-only `sql` over `tables`, returning at most `limit` rows.
+/// What one query may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueryLimits {
+    /// Rows returned at most (more: `truncated`).
+    pub rows: usize,
+    /// Bytes of value text returned at most (more: `truncated`).
+    pub bytes: usize,
+    /// Memory the plan's operators may hold (sorts, joins, aggregates); more is an error.
+    pub memory: usize,
+}
+
+impl Default for QueryLimits {
+    fn default() -> Self {
+        QueryLimits {
+            rows: 1000,
+            bytes: 16 << 20,
+            memory: 512 << 20,
+        }
+    }
+}
+
+/// Runs one read-only `sql` over `tables` within `limits`.
 pub async fn query_datasets(
     tables: &[DatasetTable],
     sql: &str,
-    limit: usize,
+    limits: &QueryLimits,
 ) -> Result<QueryResult, QueryError> {
-    let ctx = SessionContext::new();
+    let runtime = RuntimeEnvBuilder::new()
+        .with_memory_limit(limits.memory, 1.0)
+        .build_arc()?;
+    let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
     for t in tables {
         let parts: Vec<Arc<dyn PartitionStream>> = t
             .parts
@@ -220,6 +341,7 @@ pub async fn query_datasets(
     let mut stream = frame.execute_stream().await?;
     let mut rows = Vec::new();
     let mut truncated = false;
+    let mut bytes = 0usize;
     while let Some(batch) = stream.next().await {
         let batch = batch?;
         let formatters: Vec<_> = batch
@@ -233,18 +355,22 @@ pub async fn query_datasets(
             })
             .collect::<Result<_, _>>()?;
         for r in 0..batch.num_rows() {
-            if rows.len() == limit {
+            if rows.len() == limits.rows {
                 truncated = true;
                 break;
             }
-            rows.push(
-                batch
-                    .columns()
-                    .iter()
-                    .zip(&formatters)
-                    .map(|(c, f)| (!c.is_null(r)).then(|| f.value(r).to_string()))
-                    .collect(),
-            );
+            let row: Vec<Option<String>> = batch
+                .columns()
+                .iter()
+                .zip(&formatters)
+                .map(|(c, f)| (!c.is_null(r)).then(|| f.value(r).to_string()))
+                .collect();
+            bytes += row.iter().flatten().map(String::len).sum::<usize>();
+            if bytes > limits.bytes {
+                truncated = true;
+                break;
+            }
+            rows.push(row);
         }
         if truncated {
             break;

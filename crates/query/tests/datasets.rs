@@ -8,7 +8,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use object_store::memory::InMemory;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
-use pubdata_query::datasets::{DatasetTable, query_datasets, referenced_tables};
+use pubdata_query::datasets::{DatasetTable, QueryLimits, query_datasets, referenced_tables};
 use pubdata_tables::{Format, TableWriter};
 
 fn schema() -> SchemaRef {
@@ -83,7 +83,10 @@ async fn parts_are_read_from_a_local_folder_and_from_any_other_store_alike() {
         let r = query_datasets(
             &tables,
             "SELECT (SELECT SUM(usage_m3) FROM e_x) AS now, (SELECT COUNT(*) FROM e_x_v1) AS first",
-            10,
+            &QueryLimits {
+                rows: 10,
+                ..QueryLimits::default()
+            },
         )
         .await
         .unwrap_or_else(|e| panic!("{store}: {e}"));
@@ -106,9 +109,13 @@ async fn parts_are_read_from_a_local_folder_and_from_any_other_store_alike() {
             parts: vec![ObjectPath::parse("e-gone/part-z.parquet").expect("path")],
             scratch: scratch.path().to_path_buf(),
         };
-        let err = query_datasets(&[gone], "SELECT COUNT(*) FROM e_gone", 10)
-            .await
-            .expect_err("missing part");
+        let err = query_datasets(
+            &[gone],
+            "SELECT COUNT(*) FROM e_gone",
+            &QueryLimits::default(),
+        )
+        .await
+        .expect_err("missing part");
         let text = err.to_string();
         assert!(text.contains("e-gone/part-z.parquet"), "{store}: {text}");
         assert!(
@@ -126,4 +133,98 @@ fn only_the_tables_a_query_names_are_looked_up() {
     .expect("parse");
     assert_eq!(names, vec!["e_a".to_string(), "e_b_v2".to_string()]);
     assert!(referenced_tables("SELEC nonsense").is_err());
+}
+
+/// A part of one integer column `n` with the given values.
+fn int_part(values: &[i64]) -> Vec<u8> {
+    use datafusion::arrow::array::Int64Array;
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("p.parquet");
+    let schema: SchemaRef = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, true)]));
+    let batch = RecordBatch::try_new(
+        schema.clone(),
+        vec![Arc::new(Int64Array::from(values.to_vec()))],
+    )
+    .expect("batch");
+    let mut w = TableWriter::create(&path, Format::Parquet, schema).expect("writer");
+    w.write(&batch).expect("write");
+    w.finish().expect("finish");
+    std::fs::read(&path).expect("read")
+}
+
+#[tokio::test]
+async fn a_version_reads_with_the_schema_it_was_written_with_and_mixed_parts_are_refused() {
+    let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let scratch = tempfile::tempdir().expect("scratch");
+    let old = put(&*store, "e-x/part-old.parquet", part(&[("西湖", 1.5)])).await;
+    let new = put(&*store, "e-x/part-new.parquet", int_part(&[7])).await;
+    // The schema comes from the part, whatever the entry's items say today.
+    let written = pubdata_query::datasets::version_schema(
+        store.clone(),
+        std::slice::from_ref(&old),
+        scratch.path().to_path_buf(),
+    )
+    .await
+    .expect("schema");
+    assert_eq!(written.field(0).name(), "street");
+    // A version whose parts disagree is an error naming the part, never a panic.
+    let mixed = DatasetTable {
+        name: "e_x".into(),
+        schema: written,
+        objects: store.clone(),
+        parts: vec![old, new],
+        scratch: scratch.path().to_path_buf(),
+    };
+    let err = query_datasets(
+        &[mixed],
+        "SELECT street FROM e_x ORDER BY street",
+        &QueryLimits::default(),
+    )
+    .await
+    .expect_err("mixed parts");
+    assert!(err.to_string().contains("part-new"), "{err}");
+}
+
+#[tokio::test]
+async fn answers_stop_at_the_byte_limit_and_plans_at_the_memory_limit() {
+    let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+    let scratch = tempfile::tempdir().expect("scratch");
+    let values: Vec<i64> = (0..20_000).collect();
+    let p = put(&*store, "e-n/part-a.parquet", int_part(&values)).await;
+    let table = DatasetTable {
+        name: "e_n".into(),
+        schema: Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, true)])),
+        objects: store.clone(),
+        parts: vec![p],
+        scratch: scratch.path().to_path_buf(),
+    };
+    let r = query_datasets(
+        std::slice::from_ref(&table),
+        "SELECT repeat('x', 1000) AS big FROM e_n",
+        &QueryLimits {
+            rows: 10_000,
+            bytes: 50_000,
+            ..QueryLimits::default()
+        },
+    )
+    .await
+    .expect("query");
+    assert!(r.truncated);
+    assert!(r.rows.len() <= 50, "{} rows", r.rows.len());
+    let err = query_datasets(
+        &[table],
+        "SELECT a.n, b.n FROM e_n a, e_n b ORDER BY a.n + b.n DESC",
+        &QueryLimits {
+            memory: 1 << 20,
+            ..QueryLimits::default()
+        },
+    )
+    .await
+    .expect_err("over the memory limit");
+    assert!(
+        err.to_string()
+            .to_lowercase()
+            .contains("resources exhausted"),
+        "{err}"
+    );
 }

@@ -32,12 +32,24 @@ struct Body<'a> {
     report: &'a Option<serde_json::Value>,
 }
 
+/// Longest message an error answers with, in characters: messages quote what a caller sent
+/// (a file's header, a name), and no answer should grow with it.
+const MAX_MESSAGE: usize = 2000;
+
+/// `message` cut to [`MAX_MESSAGE`] characters, with a mark when cut.
+fn capped(message: String) -> String {
+    match message.char_indices().nth(MAX_MESSAGE) {
+        None => message,
+        Some((end, _)) => format!("{}…", &message[..end]),
+    }
+}
+
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
-            message: message.into(),
+            message: capped(message.into()),
             fields: Vec::new(),
             report: None,
             retry_after: None,

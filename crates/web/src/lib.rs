@@ -40,6 +40,72 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The per-address limit on anonymous requests.
     pub anonymous_rate: AnonymousRate,
+    /// What the authority's SQL may take, and the runtime it runs on.
+    pub sql: SqlSettings,
+}
+
+/// Limits of the authority's SQL (`POST /api/v1/sql`) and the runtime its queries run on, apart
+/// from the runtime that answers every other request.
+#[derive(Debug, Clone)]
+pub struct SqlSettings {
+    /// A query still running after this is stopped (and audited as such).
+    pub time_limit: std::time::Duration,
+    /// Rows returned at most.
+    pub max_rows: usize,
+    /// Bytes of value text returned at most.
+    pub max_bytes: usize,
+    /// Memory a plan's operators may hold.
+    pub memory: usize,
+    /// The queries' own runtime.
+    pub runtime: std::sync::Arc<SqlRuntime>,
+}
+
+impl SqlSettings {
+    /// The defaults: 30 s, 10,000 rows, 16 MiB of text, 512 MiB of operator memory, one thread.
+    pub fn new() -> std::io::Result<SqlSettings> {
+        Ok(SqlSettings {
+            time_limit: std::time::Duration::from_secs(30),
+            max_rows: 10_000,
+            max_bytes: 16 << 20,
+            memory: 512 << 20,
+            runtime: std::sync::Arc::new(SqlRuntime::new(1)?),
+        })
+    }
+}
+
+/// A Tokio runtime of its own for SQL: a heavy query keeps its threads busy, not the threads that
+/// answer the catalog and the pages.
+#[derive(Debug)]
+pub struct SqlRuntime(Option<tokio::runtime::Runtime>);
+
+impl SqlRuntime {
+    /// A runtime with `threads` worker threads.
+    pub fn new(threads: usize) -> std::io::Result<SqlRuntime> {
+        Ok(SqlRuntime(Some(
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(threads.max(1))
+                .thread_name("pubdata-sql")
+                .enable_all()
+                .build()?,
+        )))
+    }
+
+    fn handle(&self) -> tokio::runtime::Handle {
+        match &self.0 {
+            Some(r) => r.handle().clone(),
+            // Only `Drop` takes it.
+            None => tokio::runtime::Handle::current(),
+        }
+    }
+}
+
+impl Drop for SqlRuntime {
+    fn drop(&mut self) {
+        // Dropped from inside the server's runtime: shutting down must not block it.
+        if let Some(r) = self.0.take() {
+            r.shutdown_background();
+        }
+    }
 }
 
 /// Default largest upload: 8 GiB.
@@ -54,6 +120,7 @@ impl AppState {
             max_upload: DEFAULT_MAX_UPLOAD,
             secure_cookies: false,
             anonymous_rate: AnonymousRate::default(),
+            sql: SqlSettings::new().expect("a runtime for SQL queries"),
         }
     }
 }
@@ -75,8 +142,10 @@ pub fn app(state: AppState) -> Router {
         .layer(axum::middleware::from_fn(guard::security_headers))
 }
 
-/// Serves `app` on `addr` until Ctrl-C.
+/// Serves `app` on `addr` until Ctrl-C. First clears the scratch folder of what an earlier
+/// server or ingest left there (spooled uploads, parts being written), logging how much.
 pub async fn serve(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
+    clear_scratch(&state.datasets, chrono::Utc::now()).await;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     // The peer address keys the sign-in throttles (see `auth::ClientAddr`).
     axum::serve(
@@ -87,4 +156,24 @@ pub async fn serve(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
+}
+
+/// Removes the platform's scratch files last written before `started`: nothing can finish
+/// them once their process is gone, and a spooled upload may be gigabytes. A failure is logged;
+/// it does not stop the server (`pubdata datasets sweep` can clear them later).
+async fn clear_scratch(datasets: &DatasetStorage, started: chrono::DateTime<chrono::Utc>) {
+    let datasets = datasets.clone();
+    let cleared = tokio::task::spawn_blocking(move || {
+        let dir = datasets.scratch().display().to_string();
+        (dir, datasets.clear_scratch(started))
+    })
+    .await;
+    match cleared {
+        Ok((_, Ok((0, _)))) => {}
+        Ok((dir, Ok((files, bytes)))) => eprintln!(
+            "pubdata serve: removed {files} files ({bytes} bytes) an earlier run left in {dir}"
+        ),
+        Ok((_, Err(e))) => eprintln!("pubdata serve: scratch folder not cleared: {e}"),
+        Err(e) => eprintln!("pubdata serve: scratch folder not cleared: {e}"),
+    }
 }

@@ -21,24 +21,49 @@ use crate::html::{esc, page};
 /// How long a browser session lives.
 const SESSION_HOURS: i64 = 12;
 
+/// Largest sign-in or sign-out form: a name (256 bytes at most), a password (1 KiB) and a token,
+/// URL-encoded (up to three bytes per byte). A form is read whole before any check, so the
+/// limit is what one post can make the server hold.
+const SIGN_IN_FORM: usize = 16 << 10;
+
+/// Largest entry form: `MAX_ITEMS` lines of items and four texts of `MAX_TEXT` characters,
+/// URL-encoded (a Chinese character takes nine bytes), with room to spare.
+const ENTRY_FORM: usize = 512 << 10;
+
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(home))
         .route("/catalog", get(catalog))
-        .route("/catalog/new", get(new_entry_form).post(new_entry))
+        .route(
+            "/catalog/new",
+            get(new_entry_form)
+                .post(new_entry)
+                .layer(DefaultBodyLimit::max(ENTRY_FORM)),
+        )
         .route("/catalog/{id}", get(crate::pages_entry::entry))
         .route(
             "/catalog/{id}/edit",
-            get(crate::pages_entry::edit_form).post(crate::pages_entry::edit),
+            get(crate::pages_entry::edit_form)
+                .post(crate::pages_entry::edit)
+                .layer(DefaultBodyLimit::max(ENTRY_FORM)),
         )
         .route(
             "/catalog/{id}/upload",
-            // The spool enforces the platform's own limit as the file streams in.
+            // The spool enforces the platform's own limit as the file streams in, and the form's
+            // other fields are read up to a small limit each (`pages_entry::upload`).
             axum::routing::post(crate::pages_entry::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/audit", get(crate::pages_entry::audit))
-        .route("/login", get(login_form).post(login))
-        .route("/logout", axum::routing::post(logout))
+        .route(
+            "/login",
+            get(login_form)
+                .post(login)
+                .layer(DefaultBodyLimit::max(SIGN_IN_FORM)),
+        )
+        .route(
+            "/logout",
+            axum::routing::post(logout).layer(DefaultBodyLimit::max(SIGN_IN_FORM)),
+        )
 }
 
 /// A page-flavoured error: the same status, shown as a page.

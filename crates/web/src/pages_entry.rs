@@ -139,6 +139,35 @@ pub(crate) async fn entry(
     Ok(Html(render(&s, &caller, &id, None, None).await?))
 }
 
+/// Longest text field of the upload form (the CSRF token, the mode), in bytes. The file part
+/// streams to a spool; every other field is held in memory, so each is cut off here.
+const MAX_FIELD: usize = 4 << 10;
+
+/// Most fields an upload form may have (it has three).
+const MAX_FIELDS: usize = 16;
+
+fn bad_form(e: axum::extract::multipart::MultipartError) -> ApiError {
+    ApiError::new(e.status(), "bad_request", e.body_text())
+}
+
+/// A text field of the upload form, refused once it grows past [`MAX_FIELD`] bytes.
+async fn small_field(field: &mut axum::extract::multipart::Field<'_>) -> Result<String, ApiError> {
+    let mut text = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
+        if text.len() + chunk.len() > MAX_FIELD {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!(
+                    "the upload form's fields other than the file are limited to {MAX_FIELD} bytes"
+                ),
+            ));
+        }
+        text.extend_from_slice(&chunk);
+    }
+    String::from_utf8(text).map_err(|_| ApiError::bad_request("a form field is not UTF-8 text"))
+}
+
 pub(crate) async fn upload(
     State(s): State<AppState>,
     caller: Caller,
@@ -149,15 +178,20 @@ pub(crate) async fn upload(
         return Err(ApiError::from(pubdata_platform::access::Denied::NotSignedIn).into());
     }
     let entry = entry_for_upload(&s, &caller, &id).await?;
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        ApiError::new(e.status(), "bad_request", e.body_text())
-    };
     let (mut csrf, mut mode, mut spooled, mut name) = (None, Mode::Append, None, None);
-    while let Some(mut field) = form.next_field().await.map_err(bad)? {
+    let mut fields = 0;
+    while let Some(mut field) = form.next_field().await.map_err(bad_form)? {
+        fields += 1;
+        if fields > MAX_FIELDS {
+            return Err(ApiError::bad_request(format!(
+                "the upload form has more than {MAX_FIELDS} fields"
+            ))
+            .into());
+        }
         match field.name() {
-            Some("csrf") => csrf = Some(field.text().await.map_err(bad)?),
+            Some("csrf") => csrf = Some(small_field(&mut field).await?),
             Some("mode") => {
-                mode = match field.text().await.map_err(bad)?.as_str() {
+                mode = match small_field(&mut field).await?.as_str() {
                     "replace" => Mode::Replace,
                     _ => Mode::Append,
                 };
@@ -167,13 +201,16 @@ pub(crate) async fn upload(
                 caller.check_csrf(csrf.as_deref())?;
                 name = Some(clean_name(field.file_name()));
                 let mut spool = Spool::create(&s).await?;
-                while let Some(chunk) = field.chunk().await.map_err(bad)? {
+                while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
                     spool.write(&chunk).await?;
                 }
                 spool.finish().await?;
                 spooled = Some(spool);
             }
-            _ => {}
+            // A field the form does not have is read (to reach the next) under the same limit.
+            _ => {
+                small_field(&mut field).await?;
+            }
         }
     }
     caller.check_csrf(csrf.as_deref())?;

@@ -8,18 +8,18 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::{Json, Router};
 use pubdata_platform::access::Action;
 use pubdata_platform::audit::Outcome;
-use pubdata_platform::ingest::dataset_schema;
 use pubdata_platform::storage::DatasetStorage;
 use pubdata_platform::store::StoreError;
-use pubdata_query::datasets::{DatasetTable, QueryResult, query_datasets, referenced_tables};
+use pubdata_query::datasets::{
+    DatasetTable, QueryLimits, QueryResult, normalized_sql, query_datasets, referenced_tables,
+    version_schema,
+};
 use serde::Deserialize;
+use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
-
-/// Rows returned at most.
-const MAX_ROWS: usize = 10_000;
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new().route("/api/v1/sql", axum::routing::post(run))
@@ -48,11 +48,11 @@ async fn dataset_table(s: &AppState, name: &str) -> Result<Option<(DatasetTable,
         None => (rest, None),
     };
     let entry_id = format!("e-{id}");
-    let entry = match s.store.entry(&entry_id).await {
-        Ok(e) => e,
+    match s.store.entry(&entry_id).await {
+        Ok(_) => {}
         Err(StoreError::NotFound { .. }) => return Ok(None),
         Err(e) => return Err(e.into()),
-    };
+    }
     let versions = s.store.versions(&entry_id).await?;
     let chosen = match version {
         Some(n) => versions.into_iter().find(|v| v.version == n),
@@ -62,16 +62,26 @@ async fn dataset_table(s: &AppState, name: &str) -> Result<Option<(DatasetTable,
     let Some(v) = chosen else {
         return Ok(None);
     };
+    let parts: Vec<_> = v
+        .parts
+        .iter()
+        .map(|p| DatasetStorage::path(p))
+        .collect::<Result<_, _>>()
+        .map_err(ApiError::internal)?;
+    // The version reads with the schema it was written with, from its own part: the entry's
+    // data items may have been edited since (renamed or retyped items apply to new versions).
+    let schema = version_schema(
+        s.datasets.objects(),
+        &parts,
+        s.datasets.scratch().to_path_buf(),
+    )
+    .await
+    .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "query", e.to_string()))?;
     let table = DatasetTable {
         name: name.to_string(),
-        schema: dataset_schema(&entry.entry.items),
+        schema,
         objects: s.datasets.objects(),
-        parts: v
-            .parts
-            .iter()
-            .map(|p| DatasetStorage::path(p))
-            .collect::<Result<_, _>>()
-            .map_err(ApiError::internal)?,
+        parts,
         scratch: s.datasets.scratch().to_path_buf(),
     };
     Ok(Some((table, v.version)))
@@ -90,12 +100,15 @@ async fn run(
     caller
         .may(&s, &Action::QueryData, "dataset.query", "datasets")
         .await?;
-    let limit = q.limit.unwrap_or(1000).clamp(1, MAX_ROWS);
-    let text: String = q.sql.chars().take(1000).collect();
+    let limits = QueryLimits {
+        rows: q.limit.unwrap_or(1000).clamp(1, s.sql.max_rows),
+        bytes: s.sql.max_bytes,
+        memory: s.sql.memory,
+    };
     // Only the datasets the query names are looked up: a province has millions of entries.
     let mut tables = Vec::new();
     let mut read = Vec::new();
-    let result = match referenced_tables(&q.sql) {
+    let prepared = match referenced_tables(&q.sql) {
         Ok(names) => {
             for name in &names {
                 if let Some((table, version)) = dataset_table(&s, name).await? {
@@ -103,29 +116,151 @@ async fn run(
                     tables.push(table);
                 }
             }
-            query_datasets(&tables, &q.sql, limit).await
+            Ok(())
         }
         Err(e) => Err(e),
     };
-    // The auditor sees the text and which versions it read.
-    let detail = format!("{text} [read: {}]", read.join(", "));
-    let outcome = match &result {
-        Ok(_) => Outcome::Success,
-        Err(_) => Outcome::Failed,
+    // The auditor sees the statement as parsed (comments cannot hide it), the hash of the text
+    // as sent, and which versions it read.
+    let detail = audit_text(&q.sql, &read);
+    let actor = caller.actor().to_string();
+    let ran = match prepared {
+        // Refused before it ran (it does not parse): audited here.
+        Err(e) => {
+            let ran = Ran::Failed(e.to_string());
+            audit_outcome(&s, &actor, &detail, &ran).await?;
+            ran
+        }
+        Ok(()) => run_bounded(&s, tables, q.sql, limits, actor, detail).await,
+    };
+    answer(&s, ran)
+}
+
+/// How a query ended.
+enum Ran {
+    Done(QueryResult),
+    Failed(String),
+    TimedOut,
+    Cancelled,
+}
+
+/// Runs the query on the SQL runtime within the time limit. The run and its audit entry happen
+/// in a task of their own: if the caller goes away, the query is stopped and still audited.
+async fn run_bounded(
+    s: &AppState,
+    tables: Vec<DatasetTable>,
+    sql: String,
+    limits: QueryLimits,
+    actor: String,
+    detail: String,
+) -> Ran {
+    let state = s.clone();
+    let (cancel, cancelled) = tokio::sync::oneshot::channel::<()>();
+    let (tx, rx) = tokio::sync::oneshot::channel::<Ran>();
+    let runtime = s.sql.runtime.clone();
+    let time_limit = s.sql.time_limit;
+    tokio::spawn(async move {
+        let query = runtime
+            .handle()
+            .spawn(async move { query_datasets(&tables, &sql, &limits).await });
+        let abort = query.abort_handle();
+        let ran = tokio::select! {
+            r = tokio::time::timeout(time_limit, query) => match r {
+                Ok(Ok(Ok(result))) => Ran::Done(result),
+                Ok(Ok(Err(e))) => Ran::Failed(e.to_string()),
+                // A panic inside the plan: an error to answer, never a closed connection.
+                Ok(Err(_)) => Ran::Failed("the query failed inside the engine".into()),
+                Err(_) => {
+                    abort.abort();
+                    Ran::TimedOut
+                }
+            },
+            _ = cancelled => {
+                abort.abort();
+                Ran::Cancelled
+            }
+        };
+        // A failing audit log must not hide the outcome from the caller; it is in the server's
+        // log then.
+        if let Err(e) = audit_outcome(&state, &actor, &detail, &ran).await {
+            eprintln!("pubdata serve: cannot audit a query: {e:?}");
+        }
+        let _ = tx.send(ran);
+    });
+    // Dropped with this future when the client disconnects: the task above then stops the query.
+    let _cancel_on_drop = cancel;
+    rx.await.unwrap_or(Ran::Cancelled)
+}
+
+/// Audits how a query ended (every way it can end).
+async fn audit_outcome(s: &AppState, actor: &str, detail: &str, ran: &Ran) -> Result<(), ApiError> {
+    let (outcome, note) = match ran {
+        Ran::Done(_) => (Outcome::Success, String::new()),
+        Ran::Failed(_) => (Outcome::Failed, " [failed]".to_string()),
+        Ran::TimedOut => (
+            Outcome::Failed,
+            format!(
+                " [stopped at the time limit of {} s]",
+                s.sql.time_limit.as_secs()
+            ),
+        ),
+        Ran::Cancelled => (
+            Outcome::Failed,
+            " [cancelled: the caller went away]".to_string(),
+        ),
     };
     s.store
         .audit(
-            caller.actor(),
+            actor,
             "dataset.query",
             "datasets",
             outcome,
-            &detail,
+            &format!("{detail}{note}"),
         )
         .await?;
-    result.map(Json).map_err(|e| {
-        // The caller's message names parts as versions list them; the log keeps the causes
-        // (which may name the server's folders).
-        eprintln!("pubdata serve: query failed: {e:?}");
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "query", e.to_string())
-    })
+    Ok(())
+}
+
+/// The answer for how a query ended.
+fn answer(s: &AppState, ran: Ran) -> Result<Json<QueryResult>, ApiError> {
+    match ran {
+        Ran::Done(r) => Ok(Json(r)),
+        Ran::Failed(message) => {
+            eprintln!("pubdata serve: query failed: {message}");
+            Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "query",
+                message,
+            ))
+        }
+        Ran::TimedOut => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "time_limit",
+            format!(
+                "the query ran past its time limit of {} s and was stopped",
+                s.sql.time_limit.as_secs()
+            ),
+        )),
+        Ran::Cancelled => Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "cancelled",
+            "the query was cancelled",
+        )),
+    }
+}
+
+/// The statement as parsed (at most 1,500 characters), the SHA-256 and length of the text as
+/// sent, and the versions read.
+fn audit_text(sql: &str, read: &[String]) -> String {
+    let parsed = normalized_sql(sql).unwrap_or_else(|_| sql.to_string());
+    let mut shown: String = parsed.chars().take(1500).collect();
+    if shown.len() < parsed.len() {
+        shown.push_str(" …");
+    }
+    let digest = data_encoding::HEXLOWER.encode(&Sha256::digest(sql.as_bytes()));
+    format!(
+        "{shown} [text sha256 {digest}, {} chars] [read: {}]",
+        sql.chars().count(),
+        read.join(", ")
+    )
 }

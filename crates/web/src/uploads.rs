@@ -82,16 +82,14 @@ impl Drop for Spool {
 }
 
 impl Spool {
-    /// A new spool file in the scratch folder, with a name of its own.
+    /// A new spool file in the scratch folder, with a name of its own (one the platform knows
+    /// as its own, so that what a crash leaves is cleared at the next start or by a sweep).
     pub async fn create(state: &AppState) -> Result<Spool, ApiError> {
         let dir = state.datasets.scratch().to_path_buf();
         tokio::fs::create_dir_all(&dir)
             .await
             .map_err(|e| ApiError::internal(format!("{}: {e}", dir.display())))?;
-        let mut bytes = [0u8; 12];
-        getrandom::fill(&mut bytes).map_err(ApiError::internal)?;
-        let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        let path = dir.join(format!("{name}.upload"));
+        let path = state.datasets.spool_path();
         let file = tokio::fs::File::create(&path)
             .await
             .map_err(|e| ApiError::internal(format!("{}: {e}", path.display())))?;

@@ -115,3 +115,390 @@ async fn audit_paging_past_the_last_number_is_empty_not_everything() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body.trim(), "[]", "{body}");
 }
+
+async fn upload(p: &common::Platform, csv: &str) {
+    let path = format!("/api/v1/catalog/{}/versions?name=u.csv", p.entry_id);
+    let (status, _, body) = p
+        .send(
+            "POST",
+            &path,
+            &p.auth("water"),
+            Some(("text/csv", csv.into())),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+async fn sql(p: &common::Platform, text: &str) -> (StatusCode, serde_json::Value) {
+    p.json(
+        "POST",
+        "/api/v1/sql",
+        &p.auth("admin"),
+        Some(serde_json::json!({ "sql": text })),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_edited_entry_leaves_its_earlier_versions_readable_as_written() {
+    let p = platform().await;
+    upload(&p, "usage_m3\n1.5\n2\n").await;
+    // Rename and retype the item: versions written before keep their own schema.
+    let mut changed = p.store.entry(&p.entry_id).await.expect("entry");
+    changed.entry.items[0].name = "street".into();
+    changed.entry.items[0].data_type = pubdata_platform::catalog::DataType::Text;
+    let body = serde_json::json!({"revision": changed.revision, "entry": changed.entry});
+    let (status, text) = p
+        .json(
+            "PUT",
+            &format!("/api/v1/catalog/{}", p.entry_id),
+            &p.auth("water"),
+            Some(body),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    let table = p.entry_id.replace('-', "_");
+    let (status, r) = sql(
+        &p,
+        &format!("SELECT usage_m3 FROM {table}_v1 ORDER BY usage_m3 DESC"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["columns"], serde_json::json!(["usage_m3"]));
+    assert_eq!(r["rows"], serde_json::json!([["2.0"], ["1.5"]]));
+}
+
+#[tokio::test]
+async fn a_query_past_its_time_limit_is_stopped_audited_and_others_are_served_meanwhile() {
+    let mut p = platform().await;
+    let mut state = pubdata_web::AppState::new(
+        p.store.clone(),
+        pubdata_platform::ingest::local_storage(&p.data_dir).expect("location"),
+    );
+    state.sql.time_limit = std::time::Duration::from_secs(2);
+    p.app = pubdata_web::app(state);
+    upload(&p, &format!("usage_m3\n{}", "1\n".repeat(3000))).await;
+    let table = p.entry_id.replace('-', "_");
+    // 3000^3 = 27e9 rows: minutes of work, stopped at 2 s.
+    let slow = format!("SELECT COUNT(*) FROM {table} a, {table} b, {table} c");
+    let app = p.app.clone();
+    let admin = bearer(&p, "admin");
+    let query = tokio::spawn(async move {
+        let req = Request::post("/api/v1/sql")
+            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(serde_json::json!({ "sql": slow }).to_string()))
+            .expect("request");
+        let resp = app.oneshot(req).await.expect("response");
+        let status = resp.status();
+        let bytes = http_body_util::BodyExt::collect(resp.into_body())
+            .await
+            .expect("body")
+            .to_bytes();
+        (
+            status,
+            serde_json::from_slice::<serde_json::Value>(&bytes).unwrap_or_default(),
+        )
+    });
+    // While it runs, the catalog still answers.
+    for _ in 0..5 {
+        let (status, _, _) = p.send("GET", "/api/v1/stats", &Auth::None, None).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+    assert!(
+        !query.is_finished(),
+        "the statistics came back before the query"
+    );
+    let (status, body) = query.await.expect("query task");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["error"], "time_limit", "{body}");
+    let entries = p
+        .store
+        .audit_entries(&pubdata_platform::store::AuditFilter {
+            action: Some("dataset.query".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("audit");
+    let last = entries.last().expect("audited");
+    assert!(
+        last.record.detail.contains("time limit"),
+        "{}",
+        last.record.detail
+    );
+}
+
+#[tokio::test]
+async fn a_query_whose_caller_goes_away_is_cancelled_and_audited() {
+    let p = platform().await;
+    upload(&p, &format!("usage_m3\n{}", "1\n".repeat(3000))).await;
+    let table = p.entry_id.replace('-', "_");
+    let slow = format!("SELECT COUNT(*) FROM {table} a, {table} b, {table} c");
+    // The client gives up after half a second: the request future is dropped.
+    let gave_up = tokio::time::timeout(std::time::Duration::from_millis(500), sql(&p, &slow)).await;
+    assert!(gave_up.is_err(), "the query cannot have finished");
+    let mut cancelled = false;
+    for _ in 0..50 {
+        let entries = p
+            .store
+            .audit_entries(&pubdata_platform::store::AuditFilter {
+                action: Some("dataset.query".into()),
+                ..Default::default()
+            })
+            .await
+            .expect("audit");
+        if entries
+            .last()
+            .is_some_and(|e| e.record.detail.contains("cancelled"))
+        {
+            cancelled = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(cancelled, "the cancelled query is in the audit log");
+}
+
+#[tokio::test]
+async fn a_comment_cannot_hide_the_statement_from_the_audit_log() {
+    let p = platform().await;
+    upload(&p, "usage_m3\n1\n").await;
+    let table = p.entry_id.replace('-', "_");
+    let text = format!("/* {} */ SELECT COUNT(*) FROM {table}", "x".repeat(5000));
+    let (status, body) = sql(&p, &text).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let entries = p
+        .store
+        .audit_entries(&pubdata_platform::store::AuditFilter {
+            action: Some("dataset.query".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("audit");
+    let detail = &entries.last().expect("audited").record.detail;
+    assert!(detail.contains(&format!("FROM {table}")), "{detail}");
+    assert!(detail.contains("sha256"), "{detail}");
+    assert!(detail.len() < 3000, "{} bytes", detail.len());
+}
+
+const RESIDENT_ID: &str = "11010519491231002X";
+const MOBILE: &str = "13812345678";
+
+/// Every audit entry, as text.
+async fn audit_text(p: &common::Platform) -> Vec<String> {
+    p.store
+        .audit_entries(&pubdata_platform::store::AuditFilter {
+            limit: Some(1000),
+            ..Default::default()
+        })
+        .await
+        .expect("audit")
+        .iter()
+        .map(|e| format!("{:?}", e.record))
+        .collect()
+}
+
+/// A multipart upload form with its file.
+fn upload_form(csrf: &str, content: &str) -> Option<(&'static str, String)> {
+    let b = "----pubdataboundary";
+    Some((
+        "multipart/form-data; boundary=----pubdataboundary",
+        format!(
+            "--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n{csrf}\r\n\
+             --{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"u.csv\"\r\n\
+             Content-Type: text/csv\r\n\r\n{content}\r\n--{b}--\r\n"
+        ),
+    ))
+}
+
+#[tokio::test]
+async fn a_file_without_its_header_row_never_shows_its_values() {
+    let p = platform().await;
+    let path = format!("/api/v1/catalog/{}/versions?name=u.csv", p.entry_id);
+    let csv = format!("330106001, {RESIDENT_ID}, {MOBILE}\n1,2,3\n");
+    let (status, _, body) = p
+        .send(
+            "POST",
+            &path,
+            &p.auth("water"),
+            Some(("text/csv", csv.clone())),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body.contains("column 2 looks like cn_resident_id")
+            && body.contains("column 3 looks like cn_mobile")
+            && body.contains("header row"),
+        "{body}"
+    );
+    // The page's upload form says the same.
+    let water = p.session("water").await;
+    let cookie = Auth::Cookie {
+        token: water.token.clone(),
+        csrf: None,
+    };
+    let (status, _, page) = p
+        .send(
+            "POST",
+            &format!("/catalog/{}/upload", p.entry_id),
+            &cookie,
+            upload_form(&water.csrf, &csv),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.contains("column 2 looks like cn_resident_id"),
+        "{page}"
+    );
+    let audit = audit_text(&p).await;
+    assert!(
+        audit
+            .iter()
+            .filter(|a| a.contains("dataset.ingest") && a.contains("column 2"))
+            .count()
+            == 2,
+        "both refusals are audited: {audit:#?}"
+    );
+    for text in audit.iter().chain([&body, &page]) {
+        for value in [RESIDENT_ID, MOBILE, "330106001"] {
+            assert!(!text.contains(value), "{value} in {text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_very_wide_header_gives_a_short_message() {
+    let p = platform().await;
+    let path = format!("/api/v1/catalog/{}/versions?name=u.csv", p.entry_id);
+    let header: Vec<String> = (0..100_000).map(|i| format!("c{i}")).collect();
+    let csv = format!("{}\n{}\n", header.join(","), vec!["1"; 100_000].join(","));
+    let (status, _, body) = p
+        .send("POST", &path, &p.auth("water"), Some(("text/csv", csv)))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("and 99990 more"), "{body}");
+    assert!(body.len() < 2000, "{} bytes", body.len());
+    for text in audit_text(&p).await {
+        assert!(text.len() < 3000, "{} bytes: {text}", text.len());
+    }
+}
+
+/// A streamed body of `head`, then `fill` bytes, then `tail`; the counter says how much of it
+/// the server read. Each chunk comes after a pause, as from a network: a reader that takes
+/// whatever is ready (multer does) then sees the body arrive, not all of it at once.
+fn counted_body(
+    head: String,
+    fill: usize,
+    tail: String,
+) -> (Body, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use futures::StreamExt as _;
+    use std::sync::atomic::Ordering;
+    const CHUNK: usize = 64 << 10;
+    let read = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = read.clone();
+    let chunks = std::iter::once(head.into_bytes())
+        .chain((0..fill.div_ceil(CHUNK)).map(|_| vec![b'a'; CHUNK]))
+        .chain(std::iter::once(tail.into_bytes()));
+    let stream = futures::stream::iter(chunks).then(move |c| {
+        let counter = counter.clone();
+        async move {
+            tokio::task::yield_now().await;
+            counter.fetch_add(c.len(), Ordering::Relaxed);
+            Ok::<_, std::io::Error>(axum::body::Bytes::from(c))
+        }
+    });
+    (Body::from_stream(stream), read)
+}
+
+#[tokio::test]
+async fn an_oversized_form_field_is_refused_before_it_is_read_whole() {
+    let p = platform().await;
+    let water = p.session("water").await;
+    let cookie = format!("pubdata_session={}", water.token);
+    let huge = 64 << 20;
+    let b = "----pubdataboundary";
+    let cases = [
+        (
+            "/login",
+            "application/x-www-form-urlencoded",
+            "username=water&password=x&csrf=".to_string(),
+            String::new(),
+            128 << 10,
+        ),
+        (
+            "/catalog/new",
+            "application/x-www-form-urlencoded",
+            format!("csrf={}&title=", water.csrf),
+            String::new(),
+            1 << 20,
+        ),
+        (
+            &*format!("/catalog/{}/upload", p.entry_id),
+            "multipart/form-data; boundary=----pubdataboundary",
+            format!("--{b}\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n"),
+            format!("\r\n--{b}--\r\n"),
+            256 << 10,
+        ),
+    ];
+    for (path, content_type, head, tail, at_most) in cases {
+        let (body, read) = counted_body(head, huge, tail);
+        let req = Request::post(path)
+            .header(header::CONTENT_TYPE, content_type)
+            .header(header::COOKIE, &cookie)
+            .body(body)
+            .expect("request");
+        let resp = p.app.clone().oneshot(req).await.expect("response");
+        let read = read.load(std::sync::atomic::Ordering::Relaxed);
+        assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+        assert!(read <= at_most, "{path}: {read} bytes read");
+    }
+}
+
+#[tokio::test]
+async fn serve_clears_what_a_crashed_run_left_in_the_scratch_folder() {
+    let p = platform().await;
+    let datasets = pubdata_platform::ingest::local_storage(&p.data_dir).expect("storage");
+    let scratch = datasets.scratch().to_path_buf();
+    let spool = datasets.spool_path();
+    let leftovers = [
+        spool
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned(),
+        "part-crashed.parquet".to_string(),
+        ".part-crashed.parquet.4242.0.tmp".to_string(),
+    ];
+    let before = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    for name in leftovers.iter().map(String::as_str).chain(["notes.txt"]) {
+        let file = std::fs::File::create(scratch.join(name)).expect("create");
+        std::io::Write::write_all(&mut &file, &[0u8; 4096]).expect("write");
+        file.set_modified(before).expect("mtime");
+    }
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port();
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    let server = tokio::spawn(pubdata_web::serve(
+        addr,
+        pubdata_web::AppState::new(p.store.clone(), datasets),
+    ));
+    // The folder is cleared before the server listens.
+    let mut listening = false;
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            listening = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    server.abort();
+    assert!(listening, "the server listens");
+    let left: Vec<String> = std::fs::read_dir(&scratch)
+        .expect("scratch")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, ["notes.txt"], "only files of ours go");
+}

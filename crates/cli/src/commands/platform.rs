@@ -10,7 +10,7 @@ use clap::{Args, Subcommand};
 use pubdata_platform::demo;
 use pubdata_platform::org::{AdminLevel, OrganizationKind, Role};
 use pubdata_platform::storage::DatasetStorage;
-use pubdata_platform::store::{NewUser, Organization, Store, StoreError};
+use pubdata_platform::store::{CHECKPOINT_FILE, NewUser, Organization, Store, StoreError};
 
 /// Where the platform keeps its metadata and data.
 #[derive(Debug, Args)]
@@ -45,7 +45,22 @@ impl Location {
         })
     }
 
+    /// Opens the store and keeps the audit chain's head checkpointed in the data folder while
+    /// the command runs; end the command with [`finish`].
     pub(crate) async fn open(&self) -> anyhow::Result<Store> {
+        let store = self
+            .open_unanchored()
+            .await?
+            .keep_audit_checkpoint(&self.data_dir)
+            .await
+            .context("keeping the audit checkpoint")?;
+        checkpoint(&store).await?;
+        Ok(store)
+    }
+
+    /// Opens the store without touching the audit checkpoint (for `audit verify`, which must
+    /// neither start one nor move one).
+    pub(crate) async fn open_unanchored(&self) -> anyhow::Result<Store> {
         let url = match &self.database_url {
             Some(url) => url.clone(),
             None => {
@@ -59,6 +74,32 @@ impl Location {
             .await
             .with_context(|| format!("metadata store {}", self.describe()))
     }
+}
+
+/// Checkpoints the audit chain's head. When the chain no longer holds the last checkpoint, the
+/// file is left as it is and this only warns: the command's own work is done, and the evidence is
+/// for `audit verify`, which fails on it.
+async fn checkpoint(store: &Store) -> anyhow::Result<()> {
+    match store.checkpoint_audit().await {
+        Ok(_) => Ok(()),
+        Err(StoreError::Anchor(b)) => {
+            eprintln!(
+                "warning: the audit checkpoint is left as it is: {b}; run `pubdata audit verify`"
+            );
+            Ok(())
+        }
+        Err(e) => Err(e).context("keeping the audit checkpoint"),
+    }
+}
+
+/// Ends a command on a store from [`Location::open`]: a last checkpoint of the audit chain's
+/// head, whether the command succeeded or not (a refusal is audited too), then the store closes.
+pub(crate) async fn finish<T>(store: &Store, result: anyhow::Result<T>) -> anyhow::Result<T> {
+    let last = checkpoint(store).await;
+    store.close().await;
+    let value = result?;
+    last?;
+    Ok(value)
 }
 
 /// Hides a password in a database URL before it is printed.
@@ -95,6 +136,12 @@ pub struct ServeArgs {
     /// Requests one address may make at once without signing in, above the sustained rate.
     #[arg(long, default_value_t = 200, value_name = "N")]
     pub anonymous_burst: u32,
+    /// The authority's SQL: a query still running after this many seconds is stopped.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub sql_time_limit: u64,
+    /// The authority's SQL: memory a query's sorts, joins and aggregates may hold, in MiB.
+    #[arg(long, default_value_t = 512, value_name = "MIB")]
+    pub sql_memory: usize,
 }
 
 /// `pubdata admin ...`.
@@ -129,7 +176,9 @@ pub struct AdminCreateArgs {
 /// `pubdata audit ...`.
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Check the audit log's hash chain and name the first broken entry.
+    /// Check the audit log's hash chain and name the first broken entry, then check that the log
+    /// still holds its head as the checkpoint in the data folder and the dataset versions recorded
+    /// it (deleting the newest entries leaves a chain that links).
     Verify(AuditVerifyArgs),
 }
 
@@ -178,19 +227,25 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.location.describe(),
             datasets.location()
         );
-        pubdata_web::serve(
+        let mut sql = pubdata_web::SqlSettings::new().context("cannot start the SQL runtime")?;
+        sql.time_limit = std::time::Duration::from_secs(args.sql_time_limit.max(1));
+        sql.memory = args.sql_memory.max(1) << 20;
+        // Until Ctrl-C; the last checkpoint of the audit chain's head is written after.
+        let served = pubdata_web::serve(
             args.listen,
             pubdata_web::AppState {
+                sql,
                 secure_cookies: args.secure_cookies,
                 anonymous_rate: pubdata_web::AnonymousRate {
                     per_second: args.anonymous_rate,
                     burst: args.anonymous_burst,
                 },
-                ..pubdata_web::AppState::new(store, datasets)
+                ..pubdata_web::AppState::new(store.clone(), datasets)
             },
         )
             .await
-            .with_context(|| format!("cannot serve on {}", args.listen))
+            .with_context(|| format!("cannot serve on {}", args.listen));
+        finish(&store, served).await
     })
 }
 
@@ -211,52 +266,56 @@ pub fn admin(cmd: AdminCommand) -> anyhow::Result<()> {
     };
     runtime()?.block_on(async {
         let store = args.location.open().await?;
-        match store.organization(&args.organization).await {
-            Ok(org) if org.kind != OrganizationKind::DataAuthority => bail!(
-                "organization {} is a {}, not the data authority; administrators work for the authority",
-                org.code,
-                org.kind
-            ),
-            Ok(_) => {}
-            Err(StoreError::NotFound { .. }) => {
-                store
-                    .create_organization(
-                        &Organization {
-                            code: args.organization.clone(),
-                            name: args.organization_name.clone(),
-                            kind: OrganizationKind::DataAuthority,
-                            level: AdminLevel::Province,
-                            region: args.region.clone(),
-                        },
-                        "pubdata admin create",
-                    )
-                    .await
-                    .context("creating the data authority")?;
+        let done = async {
+            match store.organization(&args.organization).await {
+                Ok(org) if org.kind != OrganizationKind::DataAuthority => bail!(
+                    "organization {} is a {}, not the data authority; administrators work for the authority",
+                    org.code,
+                    org.kind
+                ),
+                Ok(_) => {}
+                Err(StoreError::NotFound { .. }) => {
+                    store
+                        .create_organization(
+                            &Organization {
+                                code: args.organization.clone(),
+                                name: args.organization_name.clone(),
+                                kind: OrganizationKind::DataAuthority,
+                                level: AdminLevel::Province,
+                                region: args.region.clone(),
+                            },
+                            "pubdata admin create",
+                        )
+                        .await
+                        .context("creating the data authority")?;
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
+            store
+                .create_user(
+                    &NewUser {
+                        username: args.username.clone(),
+                        display_name: String::new(),
+                        role: Role::AuthorityAdmin,
+                        organization: Some(args.organization.clone()),
+                        password: password.clone(),
+                    },
+                    "pubdata admin create",
+                )
+                .await
+                .with_context(|| format!("creating administrator {}", args.username))?;
+            if args.password_stdin {
+                println!("administrator {} created", args.username);
+            } else {
+                println!(
+                    "administrator {} created with password {password} (shown once; sign in and keep it safe)",
+                    args.username
+                );
+            }
+            Ok(())
         }
-        store
-            .create_user(
-                &NewUser {
-                    username: args.username.clone(),
-                    display_name: String::new(),
-                    role: Role::AuthorityAdmin,
-                    organization: Some(args.organization.clone()),
-                    password: password.clone(),
-                },
-                "pubdata admin create",
-            )
-            .await
-            .with_context(|| format!("creating administrator {}", args.username))?;
-        if args.password_stdin {
-            println!("administrator {} created", args.username);
-        } else {
-            println!(
-                "administrator {} created with password {password} (shown once; sign in and keep it safe)",
-                args.username
-            );
-        }
-        Ok(())
+        .await;
+        finish(&store, done).await
     })
 }
 
@@ -264,16 +323,10 @@ pub fn admin(cmd: AdminCommand) -> anyhow::Result<()> {
 pub fn audit(cmd: AuditCommand) -> anyhow::Result<()> {
     let AuditCommand::Verify(args) = cmd;
     runtime()?.block_on(async {
-        let store = args.location.open().await?;
-        match store.verify_audit().await {
-            Ok(n) => {
-                if args.json {
-                    println!("{}", serde_json::json!({"intact": true, "entries": n}));
-                } else {
-                    println!("audit log intact: {n} entries, every hash links to the one before");
-                }
-                Ok(())
-            }
+        let store = args.location.open_unanchored().await?;
+        let dir = &args.location.data_dir;
+        let v = match store.verify_audit_anchored(dir).await {
+            Ok(v) => v,
             Err(StoreError::Chain(b)) => {
                 if args.json {
                     println!(
@@ -283,8 +336,70 @@ pub fn audit(cmd: AuditCommand) -> anyhow::Result<()> {
                 }
                 bail!("audit log broken at entry {}: {}", b.seq, b.reason)
             }
-            Err(e) => Err(e.into()),
+            Err(e) => return Err(e.into()),
+        };
+        store.close().await;
+        if args.json {
+            let checkpoint = v.checkpoint.as_ref().map(|c| {
+                serde_json::json!({
+                    "file": dir.join(CHECKPOINT_FILE),
+                    "seq": c.seq,
+                    "hash": c.hash,
+                    "at": c.at,
+                    "mac_valid": v.checkpoint_mac_valid,
+                })
+            });
+            let breaks: Vec<serde_json::Value> = v
+                .breaks
+                .iter()
+                .map(|b| {
+                    let mut j = serde_json::to_value(b).unwrap_or_default();
+                    j["message"] = b.to_string().into();
+                    j
+                })
+                .collect();
+            println!(
+                "{}",
+                serde_json::json!({
+                    "intact": v.breaks.is_empty(),
+                    "entries": v.entries,
+                    "head": v.head,
+                    "checkpoint": checkpoint,
+                    "versions_checked": v.versions_checked,
+                    "anchor_breaks": breaks,
+                    "warnings": v.warnings,
+                })
+            );
         }
+        if let Some(first) = v.breaks.first() {
+            let more = match v.breaks.len() {
+                1 => String::new(),
+                n => format!(" (and {} more; --json lists them)", n - 1),
+            };
+            bail!("audit log: {first}{more}");
+        }
+        if !args.json {
+            println!(
+                "audit log intact: {} entries, every hash links to the one before",
+                v.entries
+            );
+            if let Some(c) = &v.checkpoint {
+                println!(
+                    "checkpoint of {}: entry {} is in the log, its MAC verifies",
+                    c.at, c.seq
+                );
+            }
+            if v.versions_checked > 0 {
+                println!(
+                    "{} dataset versions: the entry that committed each is in the log",
+                    v.versions_checked
+                );
+            }
+        }
+        for w in &v.warnings {
+            eprintln!("warning: {w}");
+        }
+        Ok(())
     })
 }
 
@@ -326,75 +441,83 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     use pubdata_platform::ingest::{Mode, Upload};
     runtime()?.block_on(async {
         let store = args.location.open().await?;
-        let entry = store.entry(&args.entry).await?;
-        let user = store
-            .users()
-            .await?
-            .into_iter()
-            .find(|u| u.username == args.user)
-            .with_context(|| format!("no user {:?}", args.user))?;
-        let principal = Principal {
-            user: user.username.clone(),
-            role: user.role,
-            organization: user.organization.clone(),
-        };
-        let action = Action::UploadData {
-            owner: entry.entry.owner.clone(),
-        };
-        if let Err(denied) = authorize(Some(&principal), &action) {
-            store
-                .audit(
-                    &user.username,
-                    "dataset.ingest",
-                    &format!("entry:{}", entry.id),
-                    pubdata_platform::audit::Outcome::Denied,
-                    &denied.to_string(),
-                )
-                .await?;
-            bail!("{}: {denied}", user.username);
-        }
-        let format = args
-            .format
-            .as_deref()
-            .map(str::parse::<pubdata_tables::Format>)
-            .transpose()?;
-        let name = args
-            .file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let upload = Upload {
-            file: &args.file,
-            format,
-            source_name: &name,
-            mode: match args.mode {
-                IngestMode::Append => Mode::Append,
-                IngestMode::Replace => Mode::Replace,
-            },
-            actor: &user.username,
-        };
-        let v =
-            pubdata_platform::ingest::ingest(&store, &args.location.datasets()?, &entry, &upload)
-                .await?;
-        if args.json {
-            println!("{}", serde_json::to_string_pretty(&v)?);
-        } else {
-            let r = &v.report;
-            println!(
-                "{}: {} rows read, {} accepted, {} rejected",
-                name, r.rows_read, r.rows_accepted, r.rows_rejected
+        let done = async {
+            let entry = store.entry(&args.entry).await?;
+            let user = store
+                .users()
+                .await?
+                .into_iter()
+                .find(|u| u.username == args.user)
+                .with_context(|| format!("no user {:?}", args.user))?;
+            let principal = Principal {
+                user: user.username.clone(),
+                role: user.role,
+                organization: user.organization.clone(),
+            };
+            let action = Action::UploadData {
+                owner: entry.entry.owner.clone(),
+            };
+            if let Err(denied) = authorize(Some(&principal), &action) {
+                store
+                    .audit(
+                        &user.username,
+                        "dataset.ingest",
+                        &format!("entry:{}", entry.id),
+                        pubdata_platform::audit::Outcome::Denied,
+                        &denied.to_string(),
+                    )
+                    .await?;
+                bail!("{}: {denied}", user.username);
+            }
+            let format = args
+                .format
+                .as_deref()
+                .map(str::parse::<pubdata_tables::Format>)
+                .transpose()?;
+            let name = args
+                .file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let upload = Upload {
+                file: &args.file,
+                format,
+                source_name: &name,
+                mode: match args.mode {
+                    IngestMode::Append => Mode::Append,
+                    IngestMode::Replace => Mode::Replace,
+                },
+                actor: &user.username,
+            };
+            let v = pubdata_platform::ingest::ingest(
+                &store,
+                &args.location.datasets()?,
+                &entry,
+                &upload,
+            )
+            .await?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&v)?);
+            } else {
+                let r = &v.report;
+                println!(
+                    "{}: {} rows read, {} accepted, {} rejected",
+                    name, r.rows_read, r.rows_accepted, r.rows_rejected
+                );
+                for (reason, n) in &r.rejections {
+                    println!("  {n} rejected: {reason:?}");
+                }
+                if r.duplicate_keys > 0 {
+                    println!("  {} duplicate keys (kept)", r.duplicate_keys);
+                }
+            }
+            eprintln!(
+                "{} version {} committed: {} rows",
+                entry.id, v.version, v.rows
             );
-            for (reason, n) in &r.rejections {
-                println!("  {n} rejected: {reason:?}");
-            }
-            if r.duplicate_keys > 0 {
-                println!("  {} duplicate keys (kept)", r.duplicate_keys);
-            }
+            Ok(())
         }
-        eprintln!(
-            "{} version {} committed: {} rows",
-            entry.id, v.version, v.rows
-        );
-        Ok(())
+        .await;
+        finish(&store, done).await
     })
 }

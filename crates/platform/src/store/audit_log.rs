@@ -11,6 +11,31 @@ use crate::audit::{AuditEntry, AuditRecord, Outcome, Verifier};
 /// Entries read per page when verifying.
 const PAGE: i64 = 1000;
 
+/// Longest detail an entry keeps, in characters. The log is append-only and hashed as written,
+/// so a caller that passes something unbounded (a listing, a third party's message) must not
+/// be able to write an unbounded row: a longer detail is cut, with a marker saying so.
+pub const MAX_DETAIL: usize = 2000;
+
+/// Longest actor, action or target an entry keeps, in characters (names are far shorter; this
+/// only bounds what a careless caller could pass).
+const MAX_FIELD: usize = 512;
+
+/// What ends a cut field.
+const CUT: &str = " …[cut]";
+
+/// `text` itself when it has at most `max` characters, else its first characters and [`CUT`],
+/// `max` characters in all, cut on a character boundary.
+fn capped(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some(_) => {
+            let keep = max.saturating_sub(CUT.chars().count());
+            let end = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
+            format!("{}{CUT}", &text[..end])
+        }
+    }
+}
+
 /// Which entries to list.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -57,7 +82,8 @@ fn entry(row: &AnyRow) -> Result<AuditEntry, StoreError> {
 
 const COLUMNS: &str = "seq, at, actor, action, target, outcome, detail, prev_hash, hash";
 
-/// Appends an entry for `actor` doing `action` on `target` inside `tx`. The time is the store's.
+/// Appends an entry for `actor` doing `action` on `target` inside `tx`. The time is the store's;
+/// a detail longer than [`MAX_DETAIL`] characters is cut.
 pub(crate) async fn append(
     tx: &mut Transaction<'static, Any>,
     actor: &str,
@@ -75,11 +101,11 @@ pub(crate) async fn append(
     .transpose()?;
     let record = AuditRecord {
         at: now(),
-        actor: actor.to_string(),
-        action: action.to_string(),
-        target: target.to_string(),
+        actor: capped(actor, MAX_FIELD),
+        action: capped(action, MAX_FIELD),
+        target: capped(target, MAX_FIELD),
         outcome,
-        detail: detail.to_string(),
+        detail: capped(detail, MAX_DETAIL),
     };
     let e = AuditEntry::next(last.as_ref(), record);
     // Two writers that read the same last entry collide on the primary key: one fails, and the
@@ -180,6 +206,15 @@ impl Store {
     /// Checks the whole chain, a page at a time; returns the number of entries, or the first
     /// break.
     pub async fn verify_audit(&self) -> Result<u64, StoreError> {
+        self.walk_audit(|_| {}).await
+    }
+
+    /// Checks the whole chain as [`Store::verify_audit`] does, showing `visit` each entry once it
+    /// fits.
+    pub(crate) async fn walk_audit(
+        &self,
+        mut visit: impl FnMut(&AuditEntry),
+    ) -> Result<u64, StoreError> {
         let mut v = Verifier::default();
         loop {
             let rows = sqlx::query(AssertSqlSafe(format!(
@@ -193,7 +228,9 @@ impl Store {
                 return Ok(v.count());
             }
             for r in &rows {
-                v.push(&entry(r)?)?;
+                let e = entry(r)?;
+                v.push(&e)?;
+                visit(&e);
             }
         }
     }
@@ -209,4 +246,24 @@ pub(crate) fn escape_like(s: &str) -> String {
         out.push(c);
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_fields_are_cut_on_a_character_boundary_with_a_marker() {
+        assert_eq!(capped("short", 10), "short");
+        assert_eq!(capped("exactly10!", 10), "exactly10!");
+        let long = "身份证".repeat(1000);
+        let cut = capped(&long, MAX_DETAIL);
+        assert_eq!(cut.chars().count(), MAX_DETAIL);
+        assert!(
+            cut.ends_with(CUT) && cut.starts_with("身份证身份证"),
+            "{cut}"
+        );
+        // Even a limit shorter than the marker gives no more than the limit.
+        assert!(capped("abcdefghijkl", 3).chars().count() <= CUT.chars().count());
+    }
 }

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::audit_log::append;
 use super::{Store, StoreError, int, now, text};
-use crate::audit::Outcome;
+use crate::audit::{AuditHead, Outcome};
 
 /// A committed version as listed.
 #[derive(Debug, Clone, Serialize)]
@@ -27,6 +27,9 @@ pub struct VersionInfo {
     pub created_at: String,
     /// The upload's quality report, as JSON.
     pub report: serde_json::Value,
+    /// The audit entry that committed it (none for versions from before it was recorded): the
+    /// chain must still hold it, which `audit verify` checks.
+    pub audit_head: Option<AuditHead>,
 }
 
 fn parts_of(row: &sqlx::any::AnyRow) -> Result<Vec<String>, StoreError> {
@@ -47,6 +50,13 @@ fn info(row: &sqlx::any::AnyRow) -> Result<VersionInfo, StoreError> {
         source_name: text(row, "source_name")?,
         created_at: text(row, "created_at")?,
         report: serde_json::from_str(&text(row, "report")?).unwrap_or(serde_json::Value::Null),
+        audit_head: match int(row, "audit_seq")? {
+            0 => None,
+            seq => Some(AuditHead {
+                seq: seq as u64,
+                hash: text(row, "audit_hash")?,
+            }),
+        },
     })
 }
 
@@ -102,11 +112,24 @@ impl Store {
         parts.push(part.to_string());
         let paths =
             serde_json::to_string(&parts).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        // The version's own audit entry is the chain's head when it commits; the version row
+        // records it, a second record of the head outside the audit table (beside the checkpoint
+        // file), so a later deletion of the newest entries shows against every version since.
+        let head = append(
+            &mut tx,
+            actor,
+            "dataset.ingest",
+            &format!("entry:{entry_id}"),
+            Outcome::Success,
+            &format!("version {version} ({mode}): {accepted} rows accepted, {rows} in the version"),
+        )
+        .await?;
         // Two uploads racing for the same version number collide on the primary key.
         sqlx::query(
             "INSERT INTO dataset_versions
-               (entry_id, version, mode, path, row_count, uploaded_by, source_name, report, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+               (entry_id, version, mode, path, row_count, uploaded_by, source_name, report,
+                created_at, audit_seq, audit_hash)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         )
         .bind(entry_id)
         .bind(version)
@@ -117,16 +140,9 @@ impl Store {
         .bind(source_name)
         .bind(report)
         .bind(now())
+        .bind(head.seq as i64)
+        .bind(&head.hash)
         .execute(&mut *tx)
-        .await?;
-        append(
-            &mut tx,
-            actor,
-            "dataset.ingest",
-            &format!("entry:{entry_id}"),
-            Outcome::Success,
-            &format!("version {version} ({mode}): {accepted} rows accepted, {rows} in the version"),
-        )
         .await?;
         tx.commit().await?;
         Ok((version, rows, parts))
@@ -135,7 +151,8 @@ impl Store {
     /// The versions of an entry, newest first.
     pub async fn versions(&self, entry_id: &str) -> Result<Vec<VersionInfo>, StoreError> {
         let rows = sqlx::query(
-            "SELECT entry_id, version, mode, path, row_count, uploaded_by, source_name, report, created_at
+            "SELECT entry_id, version, mode, path, row_count, uploaded_by, source_name, report,
+                    created_at, audit_seq, audit_hash
              FROM dataset_versions WHERE entry_id = $1 ORDER BY version DESC",
         )
         .bind(entry_id)
@@ -148,7 +165,7 @@ impl Store {
     pub async fn current_versions(&self) -> Result<Vec<VersionInfo>, StoreError> {
         let rows = sqlx::query(
             "SELECT v.entry_id, v.version, v.mode, v.path, v.row_count, v.uploaded_by,
-                    v.source_name, v.report, v.created_at
+                    v.source_name, v.report, v.created_at, v.audit_seq, v.audit_hash
              FROM dataset_versions v
              WHERE v.version = (SELECT MAX(w.version) FROM dataset_versions w
                                 WHERE w.entry_id = v.entry_id)

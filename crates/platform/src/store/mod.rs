@@ -6,6 +6,7 @@
 //! Every change commits together with its audit entry, in one transaction.
 
 mod audit_log;
+mod checkpoint;
 mod datasets;
 mod entries;
 mod people;
@@ -21,22 +22,30 @@ use std::sync::Arc;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
 
-pub use audit_log::AuditFilter;
+pub use audit_log::{AuditFilter, MAX_DETAIL};
+pub use checkpoint::{AnchoredVerification, CHECKPOINT_FILE, CHECKPOINT_INTERVAL, KEY_FILE};
 pub use datasets::VersionInfo;
 pub use entries::{EntryQuery, StoredEntry};
 pub use people::{Credential, CredentialKind, NewUser, Organization, User};
 pub use stats::Stats;
 pub use throttle::{FREE_CLIENT_FAILURES, FREE_FAILURES};
 
-use crate::audit::ChainBreak;
+use crate::audit::{AnchorBreak, ChainBreak};
 use crate::catalog::Violations;
 
 /// The schema, in order. Each runs once, in a transaction, and is recorded in `schema_migrations`.
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "platform",
-    include_str!("../../migrations/0001_platform.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "platform",
+        include_str!("../../migrations/0001_platform.sql"),
+    ),
+    (
+        2,
+        "version_audit_head",
+        include_str!("../../migrations/0002_version_audit_head.sql"),
+    ),
+];
 
 /// What can go wrong in the store.
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +88,17 @@ pub enum StoreError {
     /// The audit chain is broken.
     #[error("audit log: {0}")]
     Chain(#[from] ChainBreak),
+    /// The audit chain no longer holds the head recorded outside it (or that record is unusable).
+    #[error("audit log: {0}")]
+    Anchor(#[from] AnchorBreak),
+    /// The audit checkpoint or its key could not be read or written.
+    #[error("audit checkpoint {}: {source}", path.display())]
+    CheckpointIo {
+        /// The file or folder.
+        path: std::path::PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// Stored text that does not parse (written by something else than this program).
     #[error("stored {what} is not readable: {message}")]
     Corrupt {
@@ -105,6 +125,8 @@ pub struct Store {
     verifier: verifier::Verifier,
     /// Repeated refusals, recorded once per window (see [`refusals`]).
     refusals: Arc<refusals::Refusals>,
+    /// The checkpoint of the audit chain's head, when one is kept (see [`checkpoint`]).
+    checkpoint: Option<Arc<checkpoint::Keeper>>,
 }
 
 /// How long an SQLite writer waits for another process's write lock before it fails.
@@ -168,6 +190,7 @@ impl Store {
             throttle: Arc::default(),
             verifications: Arc::new(tokio::sync::Semaphore::new(VERIFY_QUEUE)),
             refusals: Arc::default(),
+            checkpoint: None,
             verifier: verifier::Verifier::start(
                 std::thread::available_parallelism().map_or(2, |n| n.get()),
             ),
@@ -239,8 +262,9 @@ impl Store {
         Ok(())
     }
 
-    /// Closes the pool.
+    /// Closes the pool, after a last audit checkpoint when one is kept.
     pub async fn close(&self) {
+        self.stop_checkpoints().await;
         self.pool.close().await;
     }
 }
