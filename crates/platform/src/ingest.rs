@@ -110,6 +110,18 @@ pub enum IngestError {
         /// Why, in our words: the converter's own message quotes the value.
         message: String,
     },
+    /// An append after the entry's data items changed: the new rows would not fit the version's
+    /// schema, so a version with the new items starts with a replacement.
+    #[error(
+        "{file}: the entry's data items changed since version {version} was written; upload \
+         with mode replace to start a version with the new items"
+    )]
+    ItemsChanged {
+        /// The uploaded name.
+        file: String,
+        /// The version appended to.
+        version: i64,
+    },
     /// The store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -194,6 +206,26 @@ async fn ingest_unaudited(
     upload: &Upload<'_>,
 ) -> Result<Version, IngestError> {
     let items = &entry.entry.items;
+    // Each version keeps the schema it was written with: an append must have the same one.
+    if upload.mode == Mode::Append
+        && let Some(previous) = store.versions(&entry.id).await?.into_iter().next()
+        && let Some(first) = previous.parts.first()
+    {
+        let written = datasets.part_schema(first).await?;
+        let now = dataset_schema(items);
+        let same = written.fields().len() == now.fields().len()
+            && written
+                .fields()
+                .iter()
+                .zip(now.fields())
+                .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
+        if !same {
+            return Err(IngestError::ItemsChanged {
+                file: upload.source_name.to_string(),
+                version: previous.version,
+            });
+        }
+    }
     let id = new_id("part-");
     let part = format!("{}/{id}.parquet", entry.id);
     let local = Scratch(datasets.scratch().join(format!("{id}.parquet")));

@@ -314,6 +314,49 @@ impl DatasetStorage {
         Ok(())
     }
 
+    /// The Arrow schema `part` was written with, read from its Parquet footer (two ranged reads,
+    /// never the whole part).
+    pub async fn part_schema(&self, part: &str) -> Result<arrow_schema::SchemaRef, StorageError> {
+        let fail = |message: String| StorageError::Part {
+            part: part.to_string(),
+            message,
+        };
+        let path = Self::path(part)?;
+        let size = self
+            .objects
+            .head(&path)
+            .await
+            .map_err(|e| fail(e.to_string()))?
+            .size;
+        if size < 12 {
+            return Err(fail("too short to be Parquet".into()));
+        }
+        let tail = self
+            .objects
+            .get_range(&path, size - 8..size)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        if &tail[4..] != b"PAR1" {
+            return Err(fail("not a Parquet file".into()));
+        }
+        let len = u64::from(u32::from_le_bytes([tail[0], tail[1], tail[2], tail[3]]));
+        if len + 8 > size {
+            return Err(fail("its footer is longer than the file".into()));
+        }
+        let footer = self
+            .objects
+            .get_range(&path, size - 8 - len..size - 8)
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        let meta = parquet::file::metadata::ParquetMetaDataReader::decode_metadata(&footer)
+            .map_err(|e| fail(e.to_string()))?;
+        let file = meta.file_metadata();
+        let schema =
+            parquet::arrow::parquet_to_arrow_schema(file.schema_descr(), file.key_value_metadata())
+                .map_err(|e| fail(e.to_string()))?;
+        Ok(Arc::new(schema))
+    }
+
     /// Removes `part`; a part that is not there is not an error.
     pub async fn delete(&self, part: &str) -> Result<(), StorageError> {
         match self.objects.delete(&Self::path(part)?).await {

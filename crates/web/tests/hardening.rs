@@ -166,6 +166,55 @@ async fn an_edited_entry_leaves_its_earlier_versions_readable_as_written() {
     assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(r["columns"], serde_json::json!(["usage_m3"]));
     assert_eq!(r["rows"], serde_json::json!([["2.0"], ["1.5"]]));
+    // An append under the new items would mix two schemas in one version: refused, naming the
+    // way forward; a replacement starts version 2 with the new items.
+    let path = format!(
+        "/api/v1/catalog/{}/versions?name=u.csv&mode=append",
+        p.entry_id
+    );
+    let (status, _, body) = p
+        .send(
+            "POST",
+            &path,
+            &p.auth("water"),
+            Some((
+                "text/csv",
+                "street
+文三路
+"
+                .into(),
+            )),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(body.contains("mode replace"), "{body}");
+    let path = format!(
+        "/api/v1/catalog/{}/versions?name=u.csv&mode=replace",
+        p.entry_id
+    );
+    let (status, _, body) = p
+        .send(
+            "POST",
+            &path,
+            &p.auth("water"),
+            Some((
+                "text/csv",
+                "street
+文三路
+"
+                .into(),
+            )),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (status, r) = sql(&p, &format!("SELECT street FROM {table}")).await;
+    assert_eq!(status, StatusCode::OK, "{r}");
+    assert_eq!(r["rows"], serde_json::json!([["文三路"]]));
+    let (status, r) = sql(&p, &format!("SELECT SUM(usage_m3) AS s FROM {table}_v1")).await;
+    assert_eq!(
+        (status, &r["rows"]),
+        (StatusCode::OK, &serde_json::json!([["3.5"]]))
+    );
 }
 
 #[tokio::test]
