@@ -71,7 +71,18 @@ stop
 echo "== 3. a 10-second SQL cross join and the other requests"
 rm -rf "$DIR/data"; start --sql-time-limit 10
 ADMIN="$(token admin)"
-ENTRY="$(curl -fs "$URL/api/v1/catalog" | python3 -c 'import json,sys; d=json.load(sys.stdin); e=d["entries"] if isinstance(d,dict) else d; print(e[0]["id"])')"
+ENTRY="$(curl -fs "$URL/api/v1/catalog" | python3 -c '
+import json, sys, urllib.request
+d = json.load(sys.stdin)
+entries = d["entries"] if isinstance(d, dict) else d
+for e in entries:
+    req = urllib.request.Request(sys.argv[1] + "/api/v1/catalog/" + e["id"] + "/versions",
+                                 headers={"Authorization": "Bearer " + sys.argv[2]})
+    v = json.load(urllib.request.urlopen(req))
+    v = v["versions"] if isinstance(v, dict) else v
+    if v:
+        print(e["id"]); break
+' "$URL" "$ADMIN")"
 T="e_$(echo "${ENTRY#e-}" | tr - _)"
 echo "baseline p99 of GET /api/v1/stats:"
 wrk -t1 -c4 -d5s --latency -H "Authorization: Bearer $ADMIN" "$URL/api/v1/stats" | p99

@@ -187,14 +187,23 @@ pub fn match_header(items: &[DataItem], columns: &[&str]) -> Result<Vec<usize>, 
         return Ok(map);
     }
     let detector = Detector::new();
-    let mut values_in_header = false;
+    // Whether the header is really a first row of data is judged on (up to) a thousand columns;
+    // then no header is shown at all, only positions and types: a diagnosis (高血压) in a first
+    // row is personal data that no recognizer names.
+    let values_in_header = unknown_at
+        .iter()
+        .take(1000)
+        .any(|&i| describe_column(&detector, i, trimmed[i]).1);
     let unknown = unknown_at
         .iter()
         .take(LISTED)
         .map(|&i| {
             let (text, value) = describe_column(&detector, i, trimmed[i]);
-            values_in_header |= value;
-            text
+            if values_in_header && !value {
+                format!("column {}", i + 1)
+            } else {
+                text
+            }
         })
         .collect();
     Err(HeaderMismatch {
@@ -506,6 +515,14 @@ mod tests {
         assert_eq!(err.unknown, vec!["column 4 \"remarks\""]);
         assert!(!err.values_in_header);
         assert!(err.to_string().contains("missing holder_id"), "{err}");
+    }
+
+    #[test]
+    fn a_first_row_of_data_shows_no_header_even_where_no_recognizer_names_it() {
+        let err = match_header(&items(), &["高血压", "11010519491231002X"]).expect_err("no header");
+        let text = err.to_string();
+        assert!(!text.contains("高血压"), "{text}");
+        assert_eq!(err.unknown[0], "column 1");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::streaming::StreamingTable;
 use datafusion::error::DataFusionError;
+use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
 use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
@@ -107,8 +108,11 @@ async fn open_part(
 ) -> Result<Batches, DataFusionError> {
     let fail = |e: &dyn std::fmt::Display| part_error(&path, e);
     let (file, copy) = local_file(&objects, &path, &scratch).await?;
+    // Parts are the platform's own files, written after the upload's checks: the limits that
+    // guard against hostile uploads (a 1 GiB row group) would only make large datasets unreadable.
     let opts = pubdata_tables::ReadOptions {
         format: Some(pubdata_tables::Format::Parquet),
+        limits: pubdata_tables::ReadLimits::unlimited(),
         ..Default::default()
     };
     let batches = pubdata_tables::open(&file, &opts).map_err(|e| fail(&e))?;
@@ -172,8 +176,11 @@ async fn open_part_reader(
 ) -> Result<PartSchema, DataFusionError> {
     let fail = |e: &dyn std::fmt::Display| part_error(&path, e);
     let (file, copy) = local_file(&objects, &path, &scratch).await?;
+    // Parts are the platform's own files, written after the upload's checks: the limits that
+    // guard against hostile uploads (a 1 GiB row group) would only make large datasets unreadable.
     let opts = pubdata_tables::ReadOptions {
         format: Some(pubdata_tables::Format::Parquet),
+        limits: pubdata_tables::ReadLimits::unlimited(),
         ..Default::default()
     };
     let reader = pubdata_tables::open(&file, &opts).map_err(|e| fail(&e))?;
@@ -254,12 +261,27 @@ pub enum QueryError {
     Format(#[from] datafusion::arrow::error::ArrowError),
 }
 
-/// `sql` as the parser read it, without comments and with its whitespace normalized: what the
-/// audit log records, so that a long comment cannot push the statement out of the entry.
+/// `sql` as the parser read it, without comments, whitespace normalized and every literal value
+/// replaced by `?`: what the audit log records. A long comment cannot push the statement out of
+/// the entry, and a value searched for (`WHERE id_number = '…'`) never enters the append-only log.
 pub fn normalized_sql(sql: &str) -> Result<String, QueryError> {
+    use datafusion::sql::parser::Statement as DfStatement;
+    use datafusion::sql::sqlparser::ast::{Expr, Value, visit_expressions_mut};
+    use std::ops::ControlFlow;
     let state = SessionContext::new().state();
     let dialect = state.config().options().sql_parser.dialect;
-    Ok(state.sql_to_statement(sql, &dialect)?.to_string())
+    let mut statement = state.sql_to_statement(sql, &dialect)?;
+    if let DfStatement::Statement(s) = &mut statement {
+        let _ = visit_expressions_mut(&mut **s, |e| {
+            if let Expr::Value(v) = e
+                && !matches!(v.value, Value::Null | Value::Boolean(_))
+            {
+                v.value = Value::Placeholder("?".into());
+            }
+            ControlFlow::<()>::Continue(())
+        });
+    }
+    Ok(statement.to_string())
 }
 
 /// The table names `sql` reads (each as written, unqualified), so that only those datasets are
@@ -277,6 +299,9 @@ pub fn referenced_tables(sql: &str) -> Result<Vec<String>, QueryError> {
     names.dedup();
     Ok(names)
 }
+
+/// What an answer's cell costs beside its text, counted against [`QueryLimits::bytes`].
+const CELL_OVERHEAD: usize = 24;
 
 /// What one query may take.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -305,8 +330,13 @@ pub async fn query_datasets(
     sql: &str,
     limits: &QueryLimits,
 ) -> Result<QueryResult, QueryError> {
+    // No spilling: past the memory limit a query fails, instead of writing up to 100 GB of
+    // spill files into the OS temporary folder.
     let runtime = RuntimeEnvBuilder::new()
         .with_memory_limit(limits.memory, 1.0)
+        .with_disk_manager_builder(
+            DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+        )
         .build_arc()?;
     let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
     for t in tables {
@@ -365,7 +395,11 @@ pub async fn query_datasets(
                 .zip(&formatters)
                 .map(|(c, f)| (!c.is_null(r)).then(|| f.value(r).to_string()))
                 .collect();
-            bytes += row.iter().flatten().map(String::len).sum::<usize>();
+            // Every cell costs its text and about 24 bytes of bookkeeping, null or not.
+            bytes += row
+                .iter()
+                .map(|c| CELL_OVERHEAD + c.as_ref().map_or(0, String::len))
+                .sum::<usize>();
             if bytes > limits.bytes {
                 truncated = true;
                 break;

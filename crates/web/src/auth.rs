@@ -112,6 +112,17 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        // The rate limiter resolved it already (one store lookup per request).
+        if let Some(c) = parts.extensions.get::<Caller>() {
+            return Ok(c.clone());
+        }
+        Caller::resolve(parts, state).await
+    }
+}
+
+impl Caller {
+    /// Who the request's credentials name; an invalid bearer token is an error.
+    pub(crate) async fn resolve(parts: &Parts, state: &AppState) -> Result<Caller, ApiError> {
         let client = peer(parts);
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let token = value

@@ -58,10 +58,13 @@ pub struct SqlSettings {
     pub memory: usize,
     /// The queries' own runtime.
     pub runtime: std::sync::Arc<SqlRuntime>,
+    /// Queries running at once (more are refused with 503): each may hold `memory`.
+    pub running: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl SqlSettings {
-    /// The defaults: 30 s, 10,000 rows, 16 MiB of text, 512 MiB of operator memory, one thread.
+    /// The defaults: 30 s, 10,000 rows, 16 MiB of answer, 512 MiB of operator memory, two queries
+    /// at once, one thread.
     pub fn new() -> std::io::Result<SqlSettings> {
         Ok(SqlSettings {
             time_limit: std::time::Duration::from_secs(30),
@@ -69,6 +72,7 @@ impl SqlSettings {
             max_bytes: 16 << 20,
             memory: 512 << 20,
             runtime: std::sync::Arc::new(SqlRuntime::new(1)?),
+            running: std::sync::Arc::new(tokio::sync::Semaphore::new(2)),
         })
     }
 }
@@ -108,6 +112,9 @@ impl Drop for SqlRuntime {
     }
 }
 
+/// Scratch files untouched this long when `serve` starts are a stopped process's leftovers.
+const SCRATCH_GRACE_MINUTES: i64 = 60;
+
 /// Default largest upload: 8 GiB.
 pub const DEFAULT_MAX_UPLOAD: u64 = 8 << 30;
 
@@ -128,6 +135,7 @@ impl AppState {
 /// The whole application: API and pages.
 pub fn app(state: AppState) -> Router {
     let limiter = limits::Limiter::new(state.anonymous_rate);
+    let state_for_limits = state.clone();
     Router::new()
         .merge(api::routes())
         .merge(uploads::routes())
@@ -138,14 +146,23 @@ pub fn app(state: AppState) -> Router {
             guard::catch_panics,
         ))
         .with_state(state)
-        .layer(axum::middleware::from_fn_with_state(limiter, limits::limit))
+        .layer(axum::middleware::from_fn_with_state(
+            (limiter, state_for_limits),
+            limits::limit,
+        ))
         .layer(axum::middleware::from_fn(guard::security_headers))
 }
 
 /// Serves `app` on `addr` until Ctrl-C. First clears the scratch folder of what an earlier
 /// server or ingest left there (spooled uploads, parts being written), logging how much.
 pub async fn serve(addr: SocketAddr, state: AppState) -> std::io::Result<()> {
-    clear_scratch(&state.datasets, chrono::Utc::now()).await;
+    // Only what is older than a grace period: a `pubdata ingest` running beside a starting
+    // server (or a second server on the same folder) keeps its files.
+    clear_scratch(
+        &state.datasets,
+        chrono::Utc::now() - chrono::Duration::minutes(SCRATCH_GRACE_MINUTES),
+    )
+    .await;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     // The peer address keys the sign-in throttles (see `auth::ClientAddr`).
     axum::serve(

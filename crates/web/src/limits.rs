@@ -12,7 +12,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
-use crate::auth::session_cookie;
+use crate::AppState;
+use crate::auth::{Caller, session_cookie};
 
 /// Addresses remembered before idle ones are forgotten.
 const REMEMBERED: usize = 100_000;
@@ -58,10 +59,23 @@ impl Limiter {
     }
 }
 
-/// Refuses an anonymous request with 429 and `Retry-After` when its address is over the limit.
-pub(crate) async fn limit(State(l): State<Limiter>, req: Request, next: Next) -> Response {
-    let anonymous = !req.headers().contains_key(header::AUTHORIZATION)
-        && session_cookie(req.headers()).is_none();
+/// Refuses a request that is not signed in with 429 and `Retry-After` when its address is over
+/// the limit. A credential counts only once it resolves to a holder: a made-up token or cookie is
+/// anonymous here. The resolved caller is handed on, so handlers do not look it up again.
+pub(crate) async fn limit(
+    State((l, state)): State<(Limiter, AppState)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let mut anonymous = true;
+    let credentialed = parts.headers.contains_key(header::AUTHORIZATION)
+        || session_cookie(&parts.headers).is_some();
+    if credentialed && let Ok(caller) = Caller::resolve(&parts, &state).await {
+        anonymous = caller.principal.is_none();
+        parts.extensions.insert(caller);
+    }
+    let req = Request::from_parts(parts, body);
     let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()

@@ -9,7 +9,6 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use pubdata_platform::access::{Action, authorize};
-use pubdata_platform::audit::Outcome;
 use pubdata_platform::catalog::{CatalogEntry, DataItem, DataType, SecurityGrade};
 use pubdata_platform::store::{CredentialKind, EntryQuery, StoreError, StoredEntry};
 
@@ -244,13 +243,14 @@ async fn login(
     let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
     if cross_site(&headers, &uri) {
         let name: String = get("username").chars().take(64).collect();
+        // Anyone can send this header: coalesced per client like every sign-in refusal.
         s.store
-            .audit(
+            .audit_refusal(
                 &name,
                 "sign_in",
                 &format!("user:{name}"),
-                Outcome::Denied,
                 "session: posted from another site",
+                &client.0,
             )
             .await?;
         return Ok((

@@ -12,7 +12,6 @@ use pubdata_platform::storage::DatasetStorage;
 use pubdata_platform::store::StoreError;
 use pubdata_query::datasets::{
     DatasetTable, QueryLimits, QueryResult, normalized_sql, query_datasets, referenced_tables,
-    version_schema,
 };
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -70,13 +69,22 @@ async fn dataset_table(s: &AppState, name: &str) -> Result<Option<(DatasetTable,
         .map_err(ApiError::internal)?;
     // The version reads with the schema it was written with, from its own part: the entry's
     // data items may have been edited since (renamed or retyped items apply to new versions).
-    let schema = version_schema(
-        s.datasets.objects(),
-        &parts,
-        s.datasets.scratch().to_path_buf(),
-    )
-    .await
-    .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "query", e.to_string()))?;
+    // Two ranged reads of the first part's footer, never a copy of the part.
+    let first = v.parts.first().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "query",
+            format!("{name} has no parts"),
+        )
+    })?;
+    let schema = s.datasets.part_schema(first).await.map_err(|e| {
+        eprintln!("pubdata serve: cannot read a part's schema: {e}");
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "query",
+            format!("dataset part {first} cannot be read"),
+        )
+    })?;
     let table = DatasetTable {
         name: name.to_string(),
         schema,
@@ -108,30 +116,50 @@ async fn run(
     // Only the datasets the query names are looked up: a province has millions of entries.
     let mut tables = Vec::new();
     let mut read = Vec::new();
-    let prepared = match referenced_tables(&q.sql) {
+    let prepared: Result<(), ApiError> = match referenced_tables(&q.sql) {
         Ok(names) => {
+            let mut looked_up = Ok(());
             for name in &names {
-                if let Some((table, version)) = dataset_table(&s, name).await? {
-                    read.push(format!("{name}=v{version}"));
-                    tables.push(table);
+                match dataset_table(&s, name).await {
+                    Ok(Some((table, version))) => {
+                        read.push(format!("{name}=v{version}"));
+                        tables.push(table);
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        looked_up = Err(e);
+                        break;
+                    }
                 }
             }
-            Ok(())
+            looked_up
         }
-        Err(e) => Err(e),
+        Err(e) => Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "query",
+            e.to_string(),
+        )),
     };
     // The auditor sees the statement as parsed (comments cannot hide it), the hash of the text
     // as sent, and which versions it read.
     let detail = audit_text(&q.sql, &read);
     let actor = caller.actor().to_string();
     let ran = match prepared {
-        // Refused before it ran (it does not parse): audited here.
+        // Refused before it ran (it does not parse, a version cannot be read): audited here.
         Err(e) => {
-            let ran = Ran::Failed(e.to_string());
+            let ran = Ran::Failed(e.message.clone());
             audit_outcome(&s, &actor, &detail, &ran).await?;
-            ran
+            return Err(e);
         }
-        Ok(()) => run_bounded(&s, tables, q.sql, limits, actor, detail).await,
+        Ok(()) => {
+            // A few queries at a time: each may hold its memory limit.
+            let Ok(_turn) = s.sql.running.clone().try_acquire_owned() else {
+                let ran = Ran::Busy;
+                audit_outcome(&s, &actor, &detail, &ran).await?;
+                return answer(&s, ran);
+            };
+            run_bounded(&s, tables, q.sql, limits, actor, detail).await
+        }
     };
     answer(&s, ran)
 }
@@ -142,6 +170,7 @@ enum Ran {
     Failed(String),
     TimedOut,
     Cancelled,
+    Busy,
 }
 
 /// Runs the query on the SQL runtime within the time limit. The run and its audit entry happen
@@ -208,6 +237,10 @@ async fn audit_outcome(s: &AppState, actor: &str, detail: &str, ran: &Ran) -> Re
             Outcome::Failed,
             " [cancelled: the caller went away]".to_string(),
         ),
+        Ran::Busy => (
+            Outcome::Failed,
+            " [refused: too many queries running]".to_string(),
+        ),
     };
     s.store
         .audit(
@@ -246,6 +279,14 @@ fn answer(s: &AppState, ran: Ran) -> Result<Json<QueryResult>, ApiError> {
             "cancelled",
             "the query was cancelled",
         )),
+        Ran::Busy => Err(ApiError {
+            retry_after: Some(5),
+            ..ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "as many queries as the server runs at once are running; try again shortly",
+            )
+        }),
     }
 }
 
@@ -259,8 +300,8 @@ fn audit_text(sql: &str, read: &[String]) -> String {
     }
     let digest = data_encoding::HEXLOWER.encode(&Sha256::digest(sql.as_bytes()));
     format!(
-        "{shown} [text sha256 {digest}, {} chars] [read: {}]",
-        sql.chars().count(),
-        read.join(", ")
+        "[read: {}] {shown} [text sha256 {digest}, {} chars]",
+        read.join(", "),
+        sql.chars().count()
     )
 }

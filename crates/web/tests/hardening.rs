@@ -518,7 +518,9 @@ async fn serve_clears_what_a_crashed_run_left_in_the_scratch_folder() {
         "part-crashed.parquet".to_string(),
         ".part-crashed.parquet.4242.0.tmp".to_string(),
     ];
-    let before = std::time::SystemTime::now() - std::time::Duration::from_secs(60);
+    let before = std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 3600);
+    // A part being written right now by an ingest beside the server stays.
+    std::fs::write(scratch.join("part-running.parquet"), b"PAR1").expect("running part");
     for name in leftovers.iter().map(String::as_str).chain(["notes.txt"]) {
         let file = std::fs::File::create(scratch.join(name)).expect("create");
         std::io::Write::write_all(&mut &file, &[0u8; 4096]).expect("write");
@@ -544,10 +546,103 @@ async fn serve_clears_what_a_crashed_run_left_in_the_scratch_folder() {
     }
     server.abort();
     assert!(listening, "the server listens");
-    let left: Vec<String> = std::fs::read_dir(&scratch)
+    let mut left: Vec<String> = std::fs::read_dir(&scratch)
         .expect("scratch")
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(left, ["notes.txt"], "only files of ours go");
+    left.sort();
+    assert_eq!(
+        left,
+        ["notes.txt", "part-running.parquet"],
+        "only old files of ours go"
+    );
+}
+
+async fn send_from(
+    app: &axum::Router,
+    method: &str,
+    path: &str,
+    from: [u8; 4],
+    headers: &[(&str, &str)],
+    body: Option<String>,
+) -> StatusCode {
+    let mut req = Request::builder().method(method).uri(path);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let mut req = req
+        .body(body.map(Body::from).unwrap_or_else(Body::empty))
+        .expect("request");
+    req.extensions_mut()
+        .insert(ConnectInfo(SocketAddr::from((from, 50000))));
+    app.clone().oneshot(req).await.expect("response").status()
+}
+
+#[tokio::test]
+async fn made_up_credentials_do_not_escape_the_anonymous_limit() {
+    let p = platform().await;
+    for (header, value) in [
+        ("cookie", "pubdata_session=made-up"),
+        ("authorization", "Bearer made-up"),
+        ("authorization", "x"),
+    ] {
+        let from = [198, 51, 100, header.len() as u8 + value.len() as u8];
+        let mut limited = 0;
+        for _ in 0..300 {
+            if send_from(
+                &p.app,
+                "GET",
+                "/api/v1/stats",
+                from,
+                &[(header, value)],
+                None,
+            )
+            .await
+                == StatusCode::TOO_MANY_REQUESTS
+            {
+                limited += 1;
+            }
+        }
+        assert!(limited >= 50, "{header}: {value}: {limited} of 300 limited");
+    }
+}
+
+#[tokio::test]
+async fn anonymous_refusals_naming_ever_new_targets_are_still_one_entry_per_window() {
+    let p = platform().await;
+    let before = audit_rows(&p).await;
+    // Generous limits: the coalescing, not the rate limit, is under test.
+    for i in 0..100 {
+        let body = serde_json::json!({"username": format!("user{i}"), "password": "x"}).to_string();
+        send_from(
+            &p.app,
+            "POST",
+            "/api/v1/users",
+            [203, 0, 113, 1],
+            &[("content-type", "application/json")],
+            Some(body),
+        )
+        .await;
+    }
+    assert!(
+        audit_rows(&p).await - before <= 1,
+        "one entry for the window"
+    );
+    // Held-back sign-ins (no password check, so fast) are coalesced as well.
+    let before = audit_rows(&p).await;
+    for _ in 0..60 {
+        let body = serde_json::json!({"username": "admin", "password": "wrong"}).to_string();
+        send_from(
+            &p.app,
+            "POST",
+            "/api/v1/tokens",
+            [203, 0, 113, 2],
+            &[("content-type", "application/json")],
+            Some(body),
+        )
+        .await;
+    }
+    let written = audit_rows(&p).await - before;
+    assert!(written <= 8, "{written} entries for 60 attempts");
 }

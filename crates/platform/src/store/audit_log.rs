@@ -154,17 +154,22 @@ impl Store {
         detail: &str,
         client: &str,
     ) -> Result<bool, StoreError> {
-        let verdict = self.refusals.note(
-            &[actor, action, target, detail, client],
-            std::time::Instant::now(),
-        );
+        // Anyone can vary what an anonymous refusal names (a user name, an entry id, a target),
+        // so those windows are per client and action: the first target is written, the rest
+        // counted.
+        let key: &[&str] = if actor == "anonymous" || action == "sign_in" {
+            &[action, client]
+        } else {
+            &[actor, action, target, detail, client]
+        };
+        let verdict = self.refusals.note(key, std::time::Instant::now());
         let super::refusals::Verdict::Write { repeats } = verdict else {
             return Ok(false);
         };
         let (mut tx, _turn) = self.begin_write().await?;
         if repeats > 0 {
             let summary = format!(
-                "{detail} (and {repeats} identical refusals in the {} s after the last one logged)",
+                "{detail} (and {repeats} refusals like it in the {} s after the last one logged)",
                 super::refusals::WINDOW.as_secs()
             );
             append(&mut tx, actor, action, target, Outcome::Denied, &summary).await?;

@@ -191,8 +191,10 @@ impl Store {
             verifications: Arc::new(tokio::sync::Semaphore::new(VERIFY_QUEUE)),
             refusals: Arc::default(),
             checkpoint: None,
+            // One core fewer than the machine has: under a flood of sign-ins the catalog, the
+            // pages and the API keep a core.
             verifier: verifier::Verifier::start(
-                std::thread::available_parallelism().map_or(2, |n| n.get()),
+                std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1)),
             ),
         };
         store.migrate().await?;

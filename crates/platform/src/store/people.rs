@@ -347,8 +347,9 @@ impl Store {
         let logged: String = username.chars().take(64).collect();
         let target = format!("user:{logged}");
         if let Err(wait) = self.throttle.begin(username, client, Instant::now()) {
+            // Held-back attempts cost no password check, so they come fast: coalesced per client.
             let detail = format!("{}: held back after repeated failures", kind.name());
-            self.audit(&logged, "sign_in", &target, Outcome::Denied, &detail)
+            self.audit_refusal(&logged, "sign_in", &target, &detail, client)
                 .await?;
             return Err(StoreError::Throttled {
                 seconds: wait.as_secs_f64().ceil() as u64,
@@ -356,12 +357,12 @@ impl Store {
         }
         // No user has a name or password this long: refuse before any lookup or hashing.
         if username.len() > MAX_USERNAME_BYTES || password.len() > MAX_PASSWORD_BYTES {
-            self.audit(
+            self.audit_refusal(
                 &logged,
                 "sign_in",
                 &target,
-                Outcome::Denied,
                 "overlong name or password",
+                client,
             )
             .await?;
             return Err(StoreError::BadCredentials);
@@ -381,11 +382,19 @@ impl Store {
         // a few at once; a caller that cannot get a turn soon is told to come back.
         let permit =
             tokio::time::timeout(VERIFY_WAIT, self.verifications.clone().acquire_owned()).await;
-        let Ok(Ok(_permit)) = permit else {
+        let Ok(Ok(permit)) = permit else {
+            // Not checked: the attempt does not count against the name.
+            self.throttle.give_back(username, client);
             return Err(StoreError::Busy { seconds: 1 });
         };
         let decoy = stored == DECOY;
-        let ok = self.verifier.check(stored, password.to_string()).await && !decoy;
+        // The permit travels with the check: a caller that hangs up does not free its place
+        // while its check still waits in the queue.
+        let ok = self
+            .verifier
+            .check(stored, password.to_string(), permit)
+            .await
+            && !decoy;
         let Some(row) = row.filter(|_| ok) else {
             self.audit(&logged, "sign_in", &target, Outcome::Denied, kind.name())
                 .await?;

@@ -149,6 +149,19 @@ impl Throttle {
         }
     }
 
+    /// Takes back one attempt of `username` from `client` that was never checked (the server
+    /// was too busy): it must not bring a hold closer.
+    pub fn give_back(&self, username: &str, client: &str) {
+        let mut guard = self.tables.lock().unwrap_or_else(|p| p.into_inner());
+        let (names, clients) = &mut *guard;
+        if let Some(f) = names.map.get_mut(&name_key(username, client)) {
+            f.count = f.count.saturating_sub(1);
+        }
+        if let Some(f) = clients.map.get_mut(&digest(&[client])) {
+            f.count = f.count.saturating_sub(1);
+        }
+    }
+
     /// Keys held in both tables (for tests of the bound).
     #[cfg(test)]
     fn remembered(&self) -> usize {

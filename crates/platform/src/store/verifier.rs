@@ -15,6 +15,8 @@ struct Job {
     stored: String,
     password: String,
     reply: tokio::sync::oneshot::Sender<bool>,
+    /// The caller's place in the queue, given back when the check is done.
+    _permit: tokio::sync::OwnedSemaphorePermit,
 }
 
 /// Sends checks to the verifier threads; the threads end when the last handle is dropped.
@@ -45,6 +47,10 @@ impl Verifier {
                             Err(p) => p.into_inner().recv(),
                         };
                         let Ok(job) = job else { return };
+                        // The caller hung up: its check would be work for nobody.
+                        if job.reply.is_closed() {
+                            continue;
+                        }
                         let ok = PasswordHash::new(&job.stored)
                             .map(|h| {
                                 Argon2::default()
@@ -63,7 +69,12 @@ impl Verifier {
     }
 
     /// Whether `password` matches the stored hash; false when no thread is left to check.
-    pub(crate) async fn check(&self, stored: String, password: String) -> bool {
+    pub(crate) async fn check(
+        &self,
+        stored: String,
+        password: String,
+        permit: tokio::sync::OwnedSemaphorePermit,
+    ) -> bool {
         let (reply, verdict) = tokio::sync::oneshot::channel();
         if self
             .jobs
@@ -71,6 +82,7 @@ impl Verifier {
                 stored,
                 password,
                 reply,
+                _permit: permit,
             })
             .is_err()
         {
