@@ -175,16 +175,59 @@ impl Caller {
 }
 
 fn peer(parts: &Parts) -> String {
+    // The limiter (the outermost layer) worked it out once, proxies considered.
+    if let Some(c) = parts.extensions.get::<ClientKey>() {
+        return c.0.clone();
+    }
     parts
         .extensions
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .map(|c| client_key(c.0.ip(), &parts.headers, &[]))
         .unwrap_or_default()
 }
 
-/// The caller's network address as the throttles key it: the peer of the connection ("" when
-/// the server was not given connection information, as in tests that call the router directly).
-/// A proxy's `X-Forwarded-For` is not read: anyone can write it.
+/// The client as every per-client limit keys it, set on the request by the limiter.
+#[derive(Debug, Clone)]
+pub(crate) struct ClientKey(pub String);
+
+/// The key of the client behind `peer`: behind a trusted proxy, the right-most address of
+/// `X-Forwarded-For` that is not itself a trusted proxy (what the proxy saw; the left-most entries
+/// are the client's own words); an IPv6 client by its /64, since one host holds a whole /64.
+pub(crate) fn client_key(
+    peer: std::net::IpAddr,
+    headers: &HeaderMap,
+    trusted: &[std::net::IpAddr],
+) -> String {
+    use std::net::IpAddr;
+    let mut ip = peer;
+    if trusted.contains(&peer) {
+        let forwarded: Vec<IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|a| a.trim().parse().ok())
+            .collect();
+        if let Some(&client) = forwarded.iter().rev().find(|a| !trusted.contains(a)) {
+            ip = client;
+        }
+    }
+    match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let s = v6.segments();
+                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+            }
+        },
+    }
+}
+
+/// The caller's network address as the throttles key it (see [`client_key`]; "" when the server
+/// was not given connection information, as in tests that call the router directly).
+/// `X-Forwarded-For` is read only from the proxies `serve --trusted-proxy` names: anyone can
+/// write it.
 #[derive(Debug, Clone)]
 pub struct ClientAddr(pub String);
 
@@ -193,5 +236,43 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(ClientAddr(peer(parts)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::IpAddr;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("ip")
+    }
+
+    #[test]
+    fn behind_a_trusted_proxy_the_client_is_what_the_proxy_saw() {
+        let mut h = HeaderMap::new();
+        // The client wrote the first entry itself; the proxy appended what it saw.
+        h.insert(
+            "x-forwarded-for",
+            "1.2.3.4, 203.0.113.9".parse().expect("header"),
+        );
+        let proxy = ip("10.0.0.2");
+        assert_eq!(client_key(proxy, &h, &[proxy]), "203.0.113.9");
+        assert_eq!(
+            client_key(proxy, &h, &[]),
+            "10.0.0.2",
+            "untrusted: the header is ignored"
+        );
+        assert_eq!(client_key(ip("198.51.100.1"), &h, &[proxy]), "198.51.100.1");
+    }
+
+    #[test]
+    fn an_ipv6_client_is_its_64() {
+        let h = HeaderMap::new();
+        let a = client_key(ip("2001:db8:1:2:aaaa::1"), &h, &[]);
+        let b = client_key(ip("2001:db8:1:2:ffff:ffff:ffff:ffff"), &h, &[]);
+        assert_eq!(a, b);
+        assert_eq!(a, "2001:db8:1:2::/64");
+        assert_eq!(client_key(ip("::ffff:192.0.2.1"), &h, &[]), "192.0.2.1");
     }
 }

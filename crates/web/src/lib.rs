@@ -42,6 +42,9 @@ pub struct AppState {
     pub anonymous_rate: AnonymousRate,
     /// What the authority's SQL may take, and the runtime it runs on.
     pub sql: SqlSettings,
+    /// Proxies whose `X-Forwarded-For` names the client (the TLS proxy in front of the portal):
+    /// without them every client behind a proxy would share its limits.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Limits of the authority's SQL (`POST /api/v1/sql`) and the runtime its queries run on, apart
@@ -128,6 +131,7 @@ impl AppState {
             secure_cookies: false,
             anonymous_rate: AnonymousRate::default(),
             sql: SqlSettings::new().expect("a runtime for SQL queries"),
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! to everyone, but one address cannot hold the server (or the audit log's writers' turn) by
 //! itself. Callers with a token or a session cookie are not limited here.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
@@ -13,7 +13,7 @@ use axum::response::{IntoResponse, Response};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 
 use crate::AppState;
-use crate::auth::{Caller, session_cookie};
+use crate::auth::{Caller, ClientKey, client_key, session_cookie};
 
 /// Addresses remembered before idle ones are forgotten.
 const REMEMBERED: usize = 100_000;
@@ -39,7 +39,7 @@ impl Default for AnonymousRate {
 /// The limiter shared by every request.
 #[derive(Clone)]
 pub(crate) struct Limiter {
-    anonymous: Arc<DefaultKeyedRateLimiter<IpAddr>>,
+    anonymous: Arc<DefaultKeyedRateLimiter<String>>,
 }
 
 impl std::fmt::Debug for Limiter {
@@ -68,6 +68,13 @@ pub(crate) async fn limit(
     next: Next,
 ) -> Response {
     let (mut parts, body) = req.into_parts();
+    let key = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| client_key(c.0.ip(), &parts.headers, &state.trusted_proxies));
+    if let Some(k) = &key {
+        parts.extensions.insert(ClientKey(k.clone()));
+    }
     let mut anonymous = true;
     let credentialed = parts.headers.contains_key(header::AUTHORIZATION)
         || session_cookie(&parts.headers).is_some();
@@ -76,11 +83,7 @@ pub(crate) async fn limit(
         parts.extensions.insert(caller);
     }
     let req = Request::from_parts(parts, body);
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip());
-    if let (true, Some(ip)) = (anonymous, peer) {
+    if let (true, Some(ip)) = (anonymous, key) {
         if l.anonymous.len() > REMEMBERED {
             l.anonymous.retain_recent();
         }

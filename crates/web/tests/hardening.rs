@@ -646,3 +646,45 @@ async fn anonymous_refusals_naming_ever_new_targets_are_still_one_entry_per_wind
     let written = audit_rows(&p).await - before;
     assert!(written <= 8, "{written} entries for 60 attempts");
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_limit() {
+    let mut p = platform().await;
+    let mut state = pubdata_web::AppState::new(
+        p.store.clone(),
+        pubdata_platform::ingest::local_storage(&p.data_dir).expect("location"),
+    );
+    state.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")];
+    p.app = pubdata_web::app(state);
+    let proxy = [127, 0, 0, 1];
+    let mut limited = 0;
+    for _ in 0..300 {
+        let s = send_from(
+            &p.app,
+            "GET",
+            "/api/v1/stats",
+            proxy,
+            &[("x-forwarded-for", "203.0.113.50")],
+            None,
+        )
+        .await;
+        if s == StatusCode::TOO_MANY_REQUESTS {
+            limited += 1;
+        }
+    }
+    assert!(limited >= 50, "{limited} of 300 limited");
+    let other = send_from(
+        &p.app,
+        "GET",
+        "/api/v1/stats",
+        proxy,
+        &[("x-forwarded-for", "198.51.100.60")],
+        None,
+    )
+    .await;
+    assert_eq!(
+        other,
+        StatusCode::OK,
+        "another client through the same proxy"
+    );
+}

@@ -136,6 +136,10 @@ pub struct ServeArgs {
     /// Requests one address may make at once without signing in, above the sustained rate.
     #[arg(long, default_value_t = 200, value_name = "N")]
     pub anonymous_burst: u32,
+    /// A proxy in front of the portal (its address, repeatable) whose `X-Forwarded-For` names
+    /// the client; without it every client behind the proxy shares one address's limits.
+    #[arg(long = "trusted-proxy", value_name = "IP")]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The authority's SQL: a query still running after this many seconds is stopped.
     #[arg(long, default_value_t = 30, value_name = "SECONDS")]
     pub sql_time_limit: u64,
@@ -227,6 +231,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.location.describe(),
             datasets.location()
         );
+        if args.secure_cookies && args.trusted_proxies.is_empty() {
+            eprintln!(
+                "warning: --secure-cookies without --trusted-proxy: if a proxy forwards every \
+                 request, all its clients share one address's rate limits and sign-in holds"
+            );
+        }
         let mut sql = pubdata_web::SqlSettings::new().context("cannot start the SQL runtime")?;
         sql.time_limit = std::time::Duration::from_secs(args.sql_time_limit.max(1));
         sql.memory = args.sql_memory.max(1) << 20;
@@ -235,6 +245,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             args.listen,
             pubdata_web::AppState {
                 sql,
+                trusted_proxies: args.trusted_proxies.clone(),
                 secure_cookies: args.secure_cookies,
                 anonymous_rate: pubdata_web::AnonymousRate {
                     per_second: args.anonymous_rate,
