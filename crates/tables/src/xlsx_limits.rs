@@ -47,9 +47,10 @@ enum PartKind {
 }
 
 /// Classifies a zip entry name the way calamine looks parts up: case-
-/// insensitively, with `\` as a path separator. `None` for parts calamine
-/// never parses (images, custom XML, comments, ...), which may legitimately
-/// hold long text such as base64 payloads.
+/// insensitively, with `\` as a path separator. calamine finds sheets (and
+/// the workbook) through the package's relationship files, so a sheet may sit
+/// at any path: every other `.xml` part is scanned with the worksheet rules.
+/// `None` only for parts that are not XML (images, binaries).
 fn classify(name: &str) -> Option<PartKind> {
     let n = name.replace('\\', "/").to_ascii_lowercase();
     let (dir, base) = n.rsplit_once('/').unwrap_or(("", n.as_str()));
@@ -61,9 +62,12 @@ fn classify(name: &str) -> Option<PartKind> {
     } else if base == "workbook.xml"
         || base == "styles.xml"
         || (parent == "theme" && base.ends_with(".xml"))
-        || (parent == "_rels" && base.ends_with(".rels"))
+        || base.ends_with(".rels")
     {
         Some(PartKind::Other)
+    } else if base.ends_with(".xml") {
+        // A sheet at a path of the package's choosing (`xl/data/s1.xml`).
+        Some(PartKind::Worksheet)
     } else {
         None
     }
@@ -687,9 +691,10 @@ mod tests {
             Some(PartKind::Other)
         );
         assert_eq!(classify("xl/styles.xml"), Some(PartKind::Other));
-        assert_eq!(classify("customXml/item1.xml"), None);
+        // Any other XML part may be a sheet the relationships point at: scanned as one.
+        assert_eq!(classify("xl/data/s1.xml"), Some(PartKind::Worksheet));
+        assert_eq!(classify("customXml/item1.xml"), Some(PartKind::Worksheet));
         assert_eq!(classify("xl/media/image1.png"), None);
-        assert_eq!(classify("xl/comments1.xml"), None);
     }
 
     #[test]
