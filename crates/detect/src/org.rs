@@ -24,6 +24,15 @@ const LEFT_STOP_WORDS: &[&str] = &[
     "任教", "联系", "前往", "转诊", "咨询", "投诉", "举报", "报警", "患者", "所在",
 ];
 
+/// Words that, right after a suffix, make it part of an ordinary word (绑定银行卡, 银行账户).
+const WORD_AFTER: &[&str] = &["卡", "账户", "账号", "帐户", "帐号", "流水"];
+
+/// Verbs before such a word (绑定银行卡, 办理银行账户).
+const VERBS_BEFORE: &[&str] = &[
+    "绑定", "办理", "开通", "申请", "使用", "持有", "关联", "解绑", "挂失", "补办", "提供", "填写",
+    "注销", "冻结", "更换", "一张", "新",
+];
+
 /// Characters that turn a suffix into part of a street name (学院路, 医院街).
 const STREET_AFTER: &str = "路街巷弄道";
 
@@ -81,6 +90,13 @@ pub(crate) fn scan(text: &str, admin: &[AdminHit], mut found: impl FnMut(usize, 
             .chars()
             .next()
             .is_some_and(|c| STREET_AFTER.contains(c))
+        {
+            continue;
+        }
+        // 绑定银行卡: after a verb, 银行 begins a word of its own (银行卡, 银行账户); after a
+        // name (中国银行账号) it still ends the name.
+        if WORD_AFTER.iter().any(|w| text[e..].starts_with(w))
+            && VERBS_BEFORE.iter().any(|v| text[..s].ends_with(v))
         {
             continue;
         }
@@ -172,6 +188,8 @@ mod tests {
         assert!(find("今天去了医院，我们公司很忙").is_empty());
         assert_eq!(find("工作单位杭州市公安局。"), vec!["杭州市公安局"]);
         assert!(find("住学院路").is_empty());
+        assert!(find("已绑定银行卡，尾号1234").is_empty());
+        assert!(find("用户绑定银行账户后可提现").is_empty());
         assert_eq!(
             find("工作单位为宁波正和科技有限公司。"),
             vec!["宁波正和科技有限公司"]
