@@ -105,6 +105,8 @@ struct Tables {
     more_right: WordSet,
     /// Redaction mode: first characters of minority name elements (see [`minority`]).
     minority_first: CharSet,
+    /// Where any name can start: `starts` and `minority_first` together.
+    any_start: CharSet,
     /// Single surnames plus the first characters of compound ones: where a name can start.
     starts: CharSet,
     compounds: Vec<[char; 2]>,
@@ -175,6 +177,11 @@ fn build_tables(redaction: bool) -> Tables {
     } else {
         CharSet::new([facts::GIVEN_NAME_CHARS])
     };
+    let minority_first = if redaction {
+        minority::first_chars()
+    } else {
+        String::new()
+    };
     Tables {
         redaction,
         surnames,
@@ -188,16 +195,17 @@ fn build_tables(redaction: bool) -> Tables {
         role_ends: CharSet::new([if redaction { ROLE_ENDS } else { "" }]),
         more_triggers: WordSet::new(if redaction { MORE_TRIGGERS } else { &[] }, true),
         more_right: WordSet::new(if redaction { MORE_RIGHT } else { &[] }, false),
-        minority_first: CharSet::new([if redaction {
-            minority::first_chars()
-        } else {
-            String::new()
-        }
-        .as_str()]),
+        minority_first: CharSet::new([minority_first.as_str()]),
         starts: CharSet::new(
             strict_singles
+                .clone()
                 .chain(compounds.iter().copied())
                 .chain([extra.as_str()]),
+        ),
+        any_start: CharSet::new(
+            strict_singles
+                .chain(compounds.iter().copied())
+                .chain([extra.as_str(), minority_first.as_str()]),
         ),
         compounds: pairs(compounds.iter().copied()),
         not_given: CharSet::new([NOT_GIVEN]),
@@ -656,17 +664,38 @@ fn scan_spaced(t: &Tables, text: &str, found: &mut impl FnMut(usize, usize)) {
 /// Calls `found(start, end)` for each name in `text` (byte offsets, left to right).
 pub(crate) fn scan(text: &str, mode: DetectMode, mut found: impl FnMut(usize, usize)) {
     let t = tables(mode);
-    if mode == DetectMode::Redaction && text.bytes().any(|c| c.is_ascii_uppercase()) {
-        scan_latin(text, &mut found);
-    }
-    if mode == DetectMode::Redaction && text.contains(['·', '•', '・']) {
-        scan_dotted(text, &mut found);
-    }
-    if mode == DetectMode::Redaction && text.contains([' ', '\u{3000}']) {
-        scan_spaced(t, text, &mut found);
+    if mode == DetectMode::Redaction {
+        // One pass over the bytes decides which of the extra passes can find anything.
+        let (mut upper, mut dots, mut spaces) = (false, false, false);
+        let b = text.as_bytes();
+        for (i, &c) in b.iter().enumerate() {
+            match c {
+                b'A'..=b'Z' => upper = true,
+                b' ' => spaces = true,
+                // · is C2 B7; • E2 80 A2; ・ E3 83 BB; the ideographic space E3 80 80.
+                0xC2 if b.get(i + 1) == Some(&0xB7) => dots = true,
+                0xE2 if b.get(i + 1..i + 3) == Some(&[0x80, 0xA2]) => dots = true,
+                0xE3 if b.get(i + 1..i + 3) == Some(&[0x83, 0xBB]) => dots = true,
+                0xE3 if b.get(i + 1..i + 3) == Some(&[0x80, 0x80]) => spaces = true,
+                _ => {}
+            }
+        }
+        if upper {
+            scan_latin(text, &mut found);
+        }
+        if dots {
+            scan_dotted(text, &mut found);
+        }
+        if spaces {
+            scan_spaced(t, text, &mut found);
+        }
     }
     let mut iter = text.char_indices();
     while let Some((pos, c)) = iter.next() {
+        // Most characters start nothing: one bit test rejects them.
+        if !t.any_start.contains(c) {
+            continue;
+        }
         let minority = t
             .minority_first
             .contains(c)
