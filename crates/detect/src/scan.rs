@@ -322,13 +322,17 @@ pub(crate) fn find_spans_into(today: Ymd, mode: DetectMode, text: &str, out: &mu
     });
 }
 
-/// True when `text` holds a full-width ASCII form or an ideographic space (cheap byte test:
-/// U+FF01..U+FF5E are EF BC 81..EF BD 9E, U+3000 is E3 80 80).
+/// True when `text` holds a full-width digit or letter (or ＠ － ．) or an ideographic space: the
+/// forms [`to_half_width`] changes. Full-width punctuation (，：（）) is in nearly every Chinese text
+/// and needs no copy, so it is not counted (U+FF0D..U+FF5A are EF BC 8D..EF BD 9A).
 fn has_full_width(text: &str) -> bool {
     let b = text.as_bytes();
-    b.windows(2)
-        .any(|w| w[0] == 0xEF && matches!(w[1], 0xBC | 0xBD))
-        || text.contains('\u{3000}')
+    b.windows(3).any(|w| match (w[0], w[1], w[2]) {
+        (0xEF, 0xBC, 0x8D..=0x8E | 0x90..=0x99 | 0xA0..=0xBA) => true,
+        (0xEF, 0xBD, 0x81..=0x9A) => true,
+        (0xE3, 0x80, 0x80) => true,
+        _ => false,
+    })
 }
 
 /// Full-width digits and letters to ASCII, the ideographic space to a space. Full-width

@@ -340,3 +340,18 @@ fn person_name_precision_and_recall() {
         "precision {precision:.3}, recall {recall:.3}"
     );
 }
+
+#[test]
+fn redaction_reads_full_width_digits_and_keeps_character_offsets() {
+    let d = Detector::new();
+    let t = "电话：１３８１２３４５６７８，地址见上。";
+    let spans = d.find_spans_mode(t, crate::DetectMode::Redaction);
+    assert_eq!(spans.len(), 1, "{spans:?}");
+    assert_eq!((spans[0].start, spans[0].end), (3, 14));
+    assert_eq!(spans[0].kind, PiiType::CnMobile);
+    // Full-width punctuation alone changes nothing.
+    assert!(
+        d.find_spans_mode("今天天气很好，明天下雨。", crate::DetectMode::Redaction)
+            .is_empty()
+    );
+}
