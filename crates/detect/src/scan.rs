@@ -327,11 +327,13 @@ pub(crate) fn find_spans_into(today: Ymd, mode: DetectMode, text: &str, out: &mu
 /// and needs no copy, so it is not counted (U+FF0D..U+FF5A are EF BC 8D..EF BD 9A).
 fn has_full_width(text: &str) -> bool {
     let b = text.as_bytes();
-    b.windows(3).any(|w| match (w[0], w[1], w[2]) {
-        (0xEF, 0xBC, 0x8D..=0x8E | 0x90..=0x99 | 0xA0..=0xBA) => true,
-        (0xEF, 0xBD, 0x81..=0x9A) => true,
-        (0xE3, 0x80, 0x80) => true,
-        _ => false,
+    b.windows(3).any(|w| {
+        matches!(
+            (w[0], w[1], w[2]),
+            (0xEF, 0xBC, 0x8D..=0x8E | 0x90..=0x99 | 0xA0..=0xBA)
+                | (0xEF, 0xBD, 0x81..=0x9A)
+                | (0xE3, 0x80, 0x80)
+        )
     })
 }
 
