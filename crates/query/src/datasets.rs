@@ -152,55 +152,6 @@ pub struct MixedSchemas {
     pub part: String,
 }
 
-/// The schema a version was written with: its first part's, read from the part itself (never
-/// from the entry's current data items, which may have been edited since).
-pub async fn version_schema(
-    objects: Arc<dyn ObjectStore>,
-    parts: &[ObjectPath],
-    scratch: PathBuf,
-) -> Result<SchemaRef, QueryError> {
-    let Some(first) = parts.first() else {
-        return Err(QueryError::DataFusion(DataFusionError::Plan(
-            "the version has no parts".into(),
-        )));
-    };
-    let opened = open_part_reader(objects, first.clone(), scratch).await?;
-    Ok(opened.schema())
-}
-
-/// Opens a part for its schema only (the batches are never read).
-async fn open_part_reader(
-    objects: Arc<dyn ObjectStore>,
-    path: ObjectPath,
-    scratch: PathBuf,
-) -> Result<PartSchema, DataFusionError> {
-    let fail = |e: &dyn std::fmt::Display| part_error(&path, e);
-    let (file, copy) = local_file(&objects, &path, &scratch).await?;
-    // Parts are the platform's own files, written after the upload's checks: the limits that
-    // guard against hostile uploads (a 1 GiB row group) would only make large datasets unreadable.
-    let opts = pubdata_tables::ReadOptions {
-        format: Some(pubdata_tables::Format::Parquet),
-        limits: pubdata_tables::ReadLimits::unlimited(),
-        ..Default::default()
-    };
-    let reader = pubdata_tables::open(&file, &opts).map_err(|e| fail(&e))?;
-    Ok(PartSchema {
-        schema: reader.schema(),
-        _copy: copy,
-    })
-}
-
-struct PartSchema {
-    schema: SchemaRef,
-    _copy: Option<tempfile::NamedTempFile>,
-}
-
-impl PartSchema {
-    fn schema(&self) -> SchemaRef {
-        self.schema.clone()
-    }
-}
-
 impl PartitionStream for Part {
     fn schema(&self) -> &SchemaRef {
         &self.schema
