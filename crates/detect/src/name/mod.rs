@@ -382,6 +382,13 @@ fn right_context(t: &Tables, text: &str, end: usize) -> (Ctx, bool) {
         return (Ctx::Trigger, false);
     }
     if !is_cjk(next) {
+        // 贾宝华（1770957…）: a number in brackets after a name is its phone or ID.
+        if t.redaction {
+            let inner = rest.trim_start_matches(['(', '（']);
+            if inner.len() < rest.len() && inner.starts_with(|c: char| c.is_ascii_digit()) {
+                return (Ctx::Trigger, false);
+            }
+        }
         // 张伟，男，35岁: a gender right after the comma is as good as a trigger.
         let after = rest.trim_start_matches([',', '，', '、', ' ', '(', '（']);
         if after.len() < rest.len() && (after.starts_with('男') || after.starts_with('女')) {
@@ -705,6 +712,15 @@ pub(crate) fn scan(text: &str, mode: DetectMode, mut found: impl FnMut(usize, us
                 minority::accept(left_context(t, text, pos, c), right_context(t, text, end).0)
             });
         if !t.starts.contains(c) && minority.is_none() {
+            continue;
+        }
+        // The last character of a role word (主任, 主人, 人员) is not a surname: 主任韦立新 is a
+        // title and a name, not 任韦立.
+        if t.redaction
+            && minority.is_none()
+            && pos > 0
+            && t.ends_with_trigger(&text[..pos + c.len_utf8()])
+        {
             continue;
         }
         if let Some(end) = minority.or_else(|| name_at(t, text, pos)) {
