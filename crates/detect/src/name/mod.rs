@@ -716,11 +716,11 @@ pub(crate) fn scan(text: &str, mode: DetectMode, mut found: impl FnMut(usize, us
         }
         // The last character of a role word (主任, 主人, 人员) is not a surname: 主任韦立新 is a
         // title and a name, not 任韦立.
-        if t.redaction
-            && minority.is_none()
-            && pos > 0
-            && t.ends_with_trigger(&text[..pos + c.len_utf8()])
-        {
+        if t.redaction && minority.is_none() && pos > 0 && {
+            // Trigger words only: a single role-end character (方, 官) is a surname too.
+            let through = &text[..pos + c.len_utf8()];
+            t.left_triggers.ends(through) || t.more_triggers.ends(through)
+        } {
             continue;
         }
         if let Some(end) = minority.or_else(|| name_at(t, text, pos)) {
@@ -798,6 +798,18 @@ mod tests {
         assert_eq!(names("患者陈静住院三天"), vec!["陈静"]);
         assert_eq!(names("车主欧斌，车牌浙B15278"), vec!["欧斌"]);
         assert_eq!(names("已通过短信通知雷怡领取证件。"), vec!["雷怡"]);
+    }
+
+    #[test]
+    fn surnames_that_end_role_words_still_begin_names() {
+        let t = "患者方睿然，联系人章小红，车主主任韦立新。";
+        let mut v = Vec::new();
+        scan(t, DetectMode::Redaction, |s, e| v.push(&t[s..e]));
+        assert!(v.contains(&"方睿然") && v.contains(&"章小红"), "{v:?}");
+        assert!(
+            v.contains(&"韦立新") && !v.iter().any(|n| n.starts_with('任')),
+            "{v:?}"
+        );
     }
 
     #[test]
