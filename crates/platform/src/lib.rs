@@ -10,6 +10,7 @@ pub mod audit;
 pub mod catalog;
 pub mod demo;
 pub mod ingest;
+mod key128;
 pub mod org;
 pub mod quality;
 pub mod storage;

@@ -10,7 +10,6 @@ use std::collections::{BTreeMap, HashSet};
 use pubdata_detect::checks::is_valid_date;
 use pubdata_detect::{Detector, PiiType};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 
 use crate::catalog::{DataItem, DataType};
 
@@ -279,15 +278,11 @@ impl QualityChecker {
         }
         self.report.rows_accepted += 1;
         if !self.key_columns.is_empty() {
-            let mut h = Sha256::new();
-            for &i in &self.key_columns {
-                let cell = cells.get(i).copied().flatten().map(str::trim).unwrap_or("");
-                h.update((cell.len() as u64).to_le_bytes());
-                h.update(cell.as_bytes());
-            }
-            let digest = h.finalize();
-            let mut key = [0u8; 16];
-            key.copy_from_slice(&digest[..16]);
+            let key = crate::key128::key128(
+                self.key_columns
+                    .iter()
+                    .map(|&i| cells.get(i).copied().flatten().map(str::trim).unwrap_or("")),
+            );
             if !self.keys.insert(key) {
                 self.report.duplicate_keys += 1;
                 if self.report.duplicate_examples.len() < EXAMPLES {

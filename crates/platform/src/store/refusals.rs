@@ -7,7 +7,6 @@
 //! window of its own. A count still open when the server stops is lost: the first refusal of it
 //! is in the log.
 
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -44,13 +43,7 @@ pub struct Refusals {
 impl Refusals {
     /// Decides what to write for a refusal of this kind at `now`.
     pub fn note(&self, parts: &[&str], now: Instant) -> Verdict {
-        let mut h = Sha256::new();
-        for p in parts {
-            h.update((p.len() as u64).to_le_bytes());
-            h.update(p.as_bytes());
-        }
-        let mut key = [0u8; 16];
-        key.copy_from_slice(&h.finalize()[..16]);
+        let key = crate::key128::key128(parts.iter().copied());
         let mut map = self.open.lock().unwrap_or_else(|p| p.into_inner());
         match map.get_mut(&key) {
             Some(o) if now.saturating_duration_since(o.since) < WINDOW => {

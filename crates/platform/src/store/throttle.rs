@@ -9,7 +9,6 @@
 //! Kept in this process's memory: it resets when the server restarts, and server processes on one
 //! PostgreSQL do not share it (each slows guessing on its own).
 
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -97,15 +96,7 @@ fn hold(count: u32, free: u32) -> Duration {
 }
 
 fn digest(parts: &[&str]) -> Key {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update((p.len() as u64).to_le_bytes());
-        h.update(p.as_bytes());
-    }
-    let d = h.finalize();
-    let mut k = [0u8; 16];
-    k.copy_from_slice(&d[..16]);
-    k
+    crate::key128::key128(parts.iter().copied())
 }
 
 fn name_key(username: &str, client: &str) -> Key {
