@@ -213,13 +213,7 @@ async fn ingest_unaudited(
     {
         let written = datasets.part_schema(first).await?;
         let now = dataset_schema(items);
-        let same = written.fields().len() == now.fields().len()
-            && written
-                .fields()
-                .iter()
-                .zip(now.fields())
-                .all(|(a, b)| a.name() == b.name() && a.data_type() == b.data_type());
-        if !same {
+        if !pubdata_tables::same_columns(&written, &now) {
             return Err(IngestError::ItemsChanged {
                 file: upload.source_name.to_string(),
                 version: previous.version,

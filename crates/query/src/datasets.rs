@@ -119,7 +119,7 @@ async fn open_part(
     // A part written under other data items than the table was registered with would hand
     // DataFusion arrays of the wrong type (it panicked on them): refuse it by name instead.
     if let Some(expected) = expected
-        && !same_columns(&batches.schema(), &expected)
+        && !pubdata_tables::same_columns(&batches.schema(), &expected)
     {
         return Err(external(MixedSchemas {
             part: path.to_string(),
@@ -130,15 +130,6 @@ async fn open_part(
         batches,
         _copy: copy,
     }))
-}
-
-/// Whether two schemas have the same column names and types, in order.
-fn same_columns(a: &SchemaRef, b: &SchemaRef) -> bool {
-    a.fields().len() == b.fields().len()
-        && a.fields()
-            .iter()
-            .zip(b.fields())
-            .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
 }
 
 /// A part whose columns differ from the other parts of its version.

@@ -9,6 +9,16 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 use crate::error::TableError;
 
+/// Whether two schemas have the same columns: names and types, in order (nullability and
+/// metadata aside). A dataset's parts must agree on this to be read as one table.
+pub fn same_columns(a: &Schema, b: &Schema) -> bool {
+    a.fields().len() == b.fields().len()
+        && a.fields()
+            .iter()
+            .zip(b.fields())
+            .all(|(x, y)| x.name() == y.name() && x.data_type() == y.data_type())
+}
+
 /// Makes header names usable as Arrow field names.
 ///
 /// * an empty (or missing) name at 0-based position `i` becomes `column_{i+1}`;

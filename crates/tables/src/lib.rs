@@ -84,7 +84,7 @@ use std::str::FromStr;
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 
-pub use batch::unique_column_names;
+pub use batch::{same_columns, unique_column_names};
 pub use decode::{SNIFF_LEN, TextEncoding, sniff_is_utf8};
 pub use error::TableError;
 pub use limits::ReadLimits;
