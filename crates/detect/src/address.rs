@@ -54,7 +54,7 @@ const BODY_STOP_WORDS: &[&str] = &[
 const BODY_STOP_CHARS: &str = "的了是在和与及或并但而把被给向对让也都就还又很再已从于到去来住系为";
 
 /// Numerals that may precede a building marker (三组, 五单元).
-const CJK_NUMERALS: &str = "一二三四五六七八九十百零〇两";
+pub(crate) const CJK_NUMERALS: &str = "一二三四五六七八九十百零〇两";
 
 /// Markers that end a street part when a number precedes them (90号, 3幢, 201室, 三组).
 const NUMBERED_MARKERS: &[&str] = &[

@@ -8,7 +8,7 @@
 
 use crate::PiiType;
 use crate::facts;
-use crate::util::{ends_token, starts_token};
+use crate::util::ends_token;
 
 /// Separators people put inside long numbers (`138 1234 5678`, `3301-0619-9001-0112-34`).
 fn is_group_sep(c: u8) -> bool {
@@ -165,17 +165,12 @@ pub(crate) fn plate_at(s: &str, i: usize) -> Option<usize> {
         5 | 6 if digits >= 3 => Some(j + n),
         4 if digits >= 3 => {
             let tail = s[j + 4..].chars().next()?;
-            ['学', '警', '挂', '港', '澳', '领', '试', '超']
+            crate::plate::SPECIAL_TAILS
                 .contains(&tail)
                 .then(|| j + 4 + tail.len_utf8())
         }
         _ => None,
     }
-}
-
-/// True when a loose token may start at `i` (not glued to a preceding ASCII word).
-pub(crate) fn may_start(b: &[u8], i: usize) -> bool {
-    starts_token(b, i)
 }
 
 #[cfg(test)]

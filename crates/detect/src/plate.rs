@@ -7,7 +7,7 @@ const SEPARATORS: [char; 5] = ['·', '•', '-', ' ', '．'];
 
 /// Characters that end special-use plates in place of the last serial character
 /// (learner, police, trailer, Hong Kong / Macao cross-border, consulate, test, over-size).
-const SPECIAL_TAILS: [char; 8] = ['学', '警', '挂', '港', '澳', '领', '试', '超'];
+pub(crate) const SPECIAL_TAILS: [char; 8] = ['学', '警', '挂', '港', '澳', '领', '试', '超'];
 
 fn is_serial_char(c: u8) -> bool {
     c.is_ascii_digit() || (c.is_ascii_uppercase() && c != b'I' && c != b'O')

@@ -197,6 +197,16 @@ fn token_end(text: &str, i: usize, today: Ymd) -> Option<(usize, PiiType)> {
     None
 }
 
+/// Length of the UTF-8 character whose lead byte is `lead`.
+fn utf8_len(lead: u8) -> usize {
+    match lead {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    }
+}
+
 /// Collects ASCII-token candidates (everything with a digit or a code letter).
 fn scan_tokens(text: &str, today: Ymd, out: &mut Vec<Cand>) {
     const FULL_OPEN: &[u8] = "（".as_bytes();
@@ -215,12 +225,7 @@ fn scan_tokens(text: &str, today: Ymd, out: &mut Vec<Cand>) {
                 continue;
             }
             // Step over the whole character: `i` stays on a lead byte (text is valid UTF-8).
-            i += match c {
-                0xF0.. => 4,
-                0xE0.. => 3,
-                0xC0.. => 2,
-                _ => 1,
-            };
+            i += utf8_len(c);
             continue;
         }
         if (c.is_ascii_alphanumeric() || c == b'+' || c == b'(')
@@ -250,12 +255,7 @@ fn scan_loose(text: &str, cands: &mut Vec<Cand>) {
     while i < b.len() {
         let c = b[i];
         if c >= 0x80 {
-            let ch_len = match c {
-                0xF0.. => 4,
-                0xE0.. => 3,
-                0xC0.. => 2,
-                _ => 1,
-            };
+            let ch_len = utf8_len(c);
             // A plate's province is a 3-byte character followed by its office letter.
             if ch_len == 3
                 && b.get(i + 3).is_some_and(u8::is_ascii_alphabetic)
@@ -275,7 +275,7 @@ fn scan_loose(text: &str, cands: &mut Vec<Cand>) {
             i += ch_len;
             continue;
         }
-        if c.is_ascii_alphanumeric() && loose::may_start(b, i) {
+        if c.is_ascii_alphanumeric() && starts_token(b, i) {
             let keyed = || {
                 loose::keyed_document_at(b, i)
                     .filter(|_| keyword_before(text, i, PASSPORT_KEYWORDS, 8))

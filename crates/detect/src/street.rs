@@ -108,7 +108,7 @@ fn sets() -> &'static Sets {
             let (i, _) = m.char_indices().last().unwrap_or((0, ' '));
             &m[i..]
         })),
-        numerals: CharSet::new(["一二三四五六七八九十百零〇两"]),
+        numerals: CharSet::new([crate::address::CJK_NUMERALS]),
     })
 }
 
