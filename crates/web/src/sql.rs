@@ -113,55 +113,46 @@ async fn run(
         bytes: s.sql.max_bytes,
         memory: s.sql.memory,
     };
-    // Only the datasets the query names are looked up: a province has millions of entries.
     let mut tables = Vec::new();
     let mut read = Vec::new();
-    let prepared: Result<(), ApiError> = match referenced_tables(&q.sql) {
-        Ok(names) => {
-            let mut looked_up = Ok(());
-            for name in &names {
-                match dataset_table(&s, name).await {
-                    Ok(Some((table, version))) => {
-                        read.push(format!("{name}=v{version}"));
-                        tables.push(table);
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        looked_up = Err(e);
-                        break;
-                    }
-                }
-            }
-            looked_up
-        }
-        Err(e) => Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "query",
-            e.to_string(),
-        )),
-    };
+    let prepared = prepare(&s, &q.sql, &mut tables, &mut read).await;
     // The auditor sees the statement as parsed (comments cannot hide it), the hash of the text
     // as sent, and which versions it read.
     let detail = audit_text(&q.sql, &read);
     let actor = caller.actor().to_string();
-    let ran = match prepared {
-        // Refused before it ran (it does not parse, a version cannot be read): audited here.
-        Err(e) => {
-            let ran = Ran::Failed(e.message.clone());
-            audit_outcome(&s, &actor, &detail, &ran).await?;
-            return Err(e);
-        }
-        Ok(()) => {
-            // A few queries at a time: each may hold its memory limit.
-            let Ok(_turn) = s.sql.running.clone().try_acquire_owned() else {
-                let ran = Ran::Busy;
-                audit_outcome(&s, &actor, &detail, &ran).await?;
-                return answer(&s, ran);
-            };
-            run_bounded(&s, tables, q.sql, limits, actor, detail).await
-        }
+    // Refused before it ran (it does not parse, a version cannot be read): audited here.
+    if let Err(e) = prepared {
+        audit_outcome(&s, &actor, &detail, &Ran::Failed(e.message.clone())).await?;
+        return Err(e);
+    }
+    // A few queries at a time: each may hold its memory limit.
+    let Ok(_turn) = s.sql.running.clone().try_acquire_owned() else {
+        audit_outcome(&s, &actor, &detail, &Ran::Busy).await?;
+        return answer(&s, Ran::Busy);
     };
-    answer(&s, ran)
+    answer(
+        &s,
+        run_bounded(&s, tables, q.sql, limits, actor, detail).await,
+    )
+}
+
+/// Looks up the dataset versions `sql` names into `tables`, and what it reads into `read`. Only
+/// the tables a query names are looked up: a province has millions of entries.
+async fn prepare(
+    s: &AppState,
+    sql: &str,
+    tables: &mut Vec<DatasetTable>,
+    read: &mut Vec<String>,
+) -> Result<(), ApiError> {
+    let names = referenced_tables(sql)
+        .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "query", e.to_string()))?;
+    for name in &names {
+        if let Some((table, version)) = dataset_table(s, name).await? {
+            read.push(format!("{name}=v{version}"));
+            tables.push(table);
+        }
+    }
+    Ok(())
 }
 
 /// How a query ended.

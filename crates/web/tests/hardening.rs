@@ -129,6 +129,20 @@ async fn upload(p: &common::Platform, csv: &str) {
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
 
+/// The detail of the newest `dataset.query` audit entry ("" when there is none).
+async fn last_query_detail(p: &common::Platform) -> String {
+    p.store
+        .audit_entries(&pubdata_platform::store::AuditFilter {
+            action: Some("dataset.query".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("audit")
+        .pop()
+        .map(|e| e.record.detail)
+        .unwrap_or_default()
+}
+
 async fn sql(p: &common::Platform, text: &str) -> (StatusCode, serde_json::Value) {
     p.json(
         "POST",
@@ -261,20 +275,8 @@ async fn a_query_past_its_time_limit_is_stopped_audited_and_others_are_served_me
     let (status, body) = query.await.expect("query task");
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["error"], "time_limit", "{body}");
-    let entries = p
-        .store
-        .audit_entries(&pubdata_platform::store::AuditFilter {
-            action: Some("dataset.query".into()),
-            ..Default::default()
-        })
-        .await
-        .expect("audit");
-    let last = entries.last().expect("audited");
-    assert!(
-        last.record.detail.contains("time limit"),
-        "{}",
-        last.record.detail
-    );
+    let detail = last_query_detail(&p).await;
+    assert!(detail.contains("time limit"), "{detail}");
 }
 
 #[tokio::test]
@@ -288,18 +290,7 @@ async fn a_query_whose_caller_goes_away_is_cancelled_and_audited() {
     assert!(gave_up.is_err(), "the query cannot have finished");
     let mut cancelled = false;
     for _ in 0..50 {
-        let entries = p
-            .store
-            .audit_entries(&pubdata_platform::store::AuditFilter {
-                action: Some("dataset.query".into()),
-                ..Default::default()
-            })
-            .await
-            .expect("audit");
-        if entries
-            .last()
-            .is_some_and(|e| e.record.detail.contains("cancelled"))
-        {
+        if last_query_detail(&p).await.contains("cancelled") {
             cancelled = true;
             break;
         }
@@ -316,15 +307,7 @@ async fn a_comment_cannot_hide_the_statement_from_the_audit_log() {
     let text = format!("/* {} */ SELECT COUNT(*) FROM {table}", "x".repeat(5000));
     let (status, body) = sql(&p, &text).await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    let entries = p
-        .store
-        .audit_entries(&pubdata_platform::store::AuditFilter {
-            action: Some("dataset.query".into()),
-            ..Default::default()
-        })
-        .await
-        .expect("audit");
-    let detail = &entries.last().expect("audited").record.detail;
+    let detail = last_query_detail(&p).await;
     assert!(detail.contains(&format!("FROM {table}")), "{detail}");
     assert!(detail.contains("sha256"), "{detail}");
     assert!(detail.len() < 3000, "{} bytes", detail.len());
