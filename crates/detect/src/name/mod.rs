@@ -266,14 +266,20 @@ impl Tables {
         self.honorifics.starts(rest) || self.right_words.starts(rest)
     }
 
+    /// True when `head` ends with a whole trigger word (患者, 来电人, 主任).
+    fn ends_with_trigger_word(&self, head: &str) -> bool {
+        self.left_triggers.ends(head) || (self.redaction && self.more_triggers.ends(head))
+    }
+
+    /// True when `head` ends with a trigger word or, in redaction mode, a role's last character
+    /// (参保人员, 甲方).
     fn ends_with_trigger(&self, head: &str) -> bool {
-        self.left_triggers.ends(head)
+        self.ends_with_trigger_word(head)
             || (self.redaction
-                && (self.more_triggers.ends(head)
-                    || head
-                        .chars()
-                        .next_back()
-                        .is_some_and(|c| self.role_ends.contains(c))))
+                && head
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| self.role_ends.contains(c)))
     }
 }
 
@@ -716,11 +722,12 @@ pub(crate) fn scan(text: &str, mode: DetectMode, mut found: impl FnMut(usize, us
         }
         // The last character of a role word (主任, 主人, 人员) is not a surname: 主任韦立新 is a
         // title and a name, not 任韦立.
-        if t.redaction && minority.is_none() && pos > 0 && {
-            // Trigger words only: a single role-end character (方, 官) is a surname too.
-            let through = &text[..pos + c.len_utf8()];
-            t.left_triggers.ends(through) || t.more_triggers.ends(through)
-        } {
+        // Trigger words only: a single role-end character (方, 官) is a surname too.
+        if t.redaction
+            && minority.is_none()
+            && pos > 0
+            && t.ends_with_trigger_word(&text[..pos + c.len_utf8()])
+        {
             continue;
         }
         if let Some(end) = minority.or_else(|| name_at(t, text, pos)) {
