@@ -135,12 +135,20 @@ pub struct PolicyError {
 impl AnonymizePolicy {
     /// Reads the `[anonymize]` table of the policy at `path`.
     pub fn load(path: &Path) -> Result<AnonymizePolicy, PolicyError> {
-        let err = |message: String| PolicyError {
+        let text = std::fs::read_to_string(path).map_err(|e| PolicyError {
             file: path.display().to_string(),
+            message: e.to_string(),
+        })?;
+        AnonymizePolicy::parse(&text, &path.display().to_string())
+    }
+
+    /// Reads the `[anonymize]` table of a policy's text; `label` names it in errors.
+    pub fn parse(text: &str, label: &str) -> Result<AnonymizePolicy, PolicyError> {
+        let err = |message: String| PolicyError {
+            file: label.to_string(),
             message,
         };
-        let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-        let file: PolicyFile = toml::from_str(&text).map_err(|e| err(e.to_string()))?;
+        let file: PolicyFile = toml::from_str(text).map_err(|e| err(e.to_string()))?;
         let policy = file
             .anonymize
             .ok_or_else(|| err("no [anonymize] table".into()))?;

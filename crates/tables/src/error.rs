@@ -13,6 +13,14 @@ use std::path::Path;
 /// involved) and, where it applies, the 1-based line and column.
 #[derive(Debug, thiserror::Error)]
 pub enum TableError {
+    /// A reader of several parts was given parts with different columns.
+    #[error("{file}: part {part} has other columns than the first part")]
+    MixedParts {
+        /// What the parts make up, as the caller names it.
+        file: String,
+        /// 1-based position of the first part that differs.
+        part: usize,
+    },
     /// The file could not be opened (missing, permission denied, ...).
     #[error("{file}: cannot open: {}", io_message(.source))]
     Open {

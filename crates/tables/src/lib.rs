@@ -191,6 +191,14 @@ enum Source {
     Json(Box<jsonl::JsonSource>),
     Xlsx(Box<xlsx::XlsxSource>),
     Parquet(Box<parquet_read::ParquetSource>),
+    /// Several readers with the same columns, one after another (a dataset version's parts).
+    Chain(Box<Chain>),
+}
+
+struct Chain {
+    schema: SchemaRef,
+    readers: std::collections::VecDeque<TableReader>,
+    bytes_done: u64,
 }
 
 /// A stream of record batches from one file; see [`open`].
@@ -258,6 +266,38 @@ pub fn open(path: &Path, opts: &ReadOptions) -> Result<TableReader, TableError> 
 }
 
 impl TableReader {
+    /// Reads `readers` one after another as one table. They must have the same columns (names
+    /// and types, in order); `label` names the whole in errors. An empty list is an error.
+    pub fn concat(label: &str, readers: Vec<TableReader>) -> Result<TableReader, TableError> {
+        let Some(first) = readers.first() else {
+            return Err(TableError::Empty {
+                file: label.to_string(),
+                what: "no parts",
+            });
+        };
+        let schema = first.schema();
+        if let Some(i) = readers
+            .iter()
+            .position(|r| !same_columns(&r.schema(), &schema))
+        {
+            return Err(TableError::MixedParts {
+                file: label.to_string(),
+                part: i + 1,
+            });
+        }
+        let format = first.format;
+        let total = readers.iter().map(|r| r.total).sum();
+        Ok(TableReader {
+            format,
+            total,
+            source: Source::Chain(Box::new(Chain {
+                schema,
+                readers: readers.into(),
+                bytes_done: 0,
+            })),
+        })
+    }
+
     /// Schema of every batch this reader yields.
     pub fn schema(&self) -> SchemaRef {
         match &self.source {
@@ -265,6 +305,7 @@ impl TableReader {
             Source::Json(s) => s.schema(),
             Source::Xlsx(s) => s.schema(),
             Source::Parquet(s) => s.schema(),
+            Source::Chain(c) => c.schema.clone(),
         }
     }
 
@@ -280,6 +321,7 @@ impl TableReader {
             Source::Csv(s) => Some(s.encoding()),
             Source::Json(s) => Some(s.encoding()),
             Source::Xlsx(_) | Source::Parquet(_) => None,
+            Source::Chain(c) => c.readers.front().and_then(|r| r.encoding()),
         }
     }
 
@@ -292,6 +334,7 @@ impl TableReader {
             Source::Json(s) => s.bytes_read(),
             Source::Xlsx(s) => s.bytes_read(),
             Source::Parquet(s) => s.bytes_read(),
+            Source::Chain(c) => c.bytes_done + c.readers.front().map_or(0, |r| r.bytes_read()),
         }
     }
 
@@ -310,6 +353,16 @@ impl Iterator for TableReader {
             Source::Json(s) => s.next_batch(),
             Source::Xlsx(s) => s.next_batch(),
             Source::Parquet(s) => s.next_batch(),
+            Source::Chain(c) => loop {
+                let reader = c.readers.front_mut()?;
+                match reader.next() {
+                    Some(item) => return Some(item),
+                    None => {
+                        c.bytes_done += reader.bytes_read();
+                        c.readers.pop_front();
+                    }
+                }
+            },
         }
     }
 }
