@@ -56,6 +56,47 @@ pub enum Action {
     ManageUsers,
     /// Read and filter the audit log.
     ReadAudit,
+    /// Build a release (a de-identification or anonymization job) from a dataset held by
+    /// `owner`, or cancel one.
+    ReleaseData {
+        /// The holding organization.
+        owner: String,
+    },
+    /// Store a release policy for `owner`.
+    ManagePolicies {
+        /// The organization the policy belongs to.
+        owner: String,
+    },
+    /// Read the stored release policies (they say how data is de-identified, never the data).
+    ReadPolicies,
+}
+
+impl Action {
+    /// The action's name in the audit log, where a refusal records it: the same words as the
+    /// entries the allowed action writes (`catalog.update`, `dataset.ingest`, ...).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::ViewCatalog => "catalog.read",
+            Action::ViewStats => "stats.read",
+            Action::CreateEntry { .. } => "catalog.create",
+            Action::EditEntry { .. } => "catalog.update",
+            Action::UploadData { .. } => "dataset.ingest",
+            Action::ReadData { .. } => "dataset.read",
+            Action::QueryData => "dataset.query",
+            Action::ManageOrganizations => "organization.manage",
+            Action::ManageUsers => "user.manage",
+            Action::ReadAudit => "audit.read",
+            Action::ReleaseData { .. } => "release.build",
+            Action::ManagePolicies { .. } => "policy.manage",
+            Action::ReadPolicies => "policy.read",
+        }
+    }
+}
+
+/// Whether `who` may perform `action`, for code that only decides what to show (a link, a
+/// button): nothing is recorded. A door that acts calls [`crate::store::Store::authorize`].
+pub fn permits(who: Option<&Principal>, action: &Action) -> bool {
+    authorize(who, action).is_ok()
 }
 
 /// Why a request is refused.
@@ -110,6 +151,14 @@ pub fn authorize(who: Option<&Principal>, action: &Action) -> Result<(), Denied>
         (Role::AuthorityAdmin, Action::QueryData) => Ok(()),
         (Role::AuthorityAdmin, Action::ManageOrganizations | Action::ManageUsers) => Ok(()),
         (Role::AuthorityAdmin | Role::Auditor, Action::ReadAudit) => Ok(()),
+        // The holder releases its own data; the authority releases for opening.
+        (Role::DepartmentOfficer, Action::ReleaseData { owner }) => own(owner),
+        (Role::AuthorityAdmin, Action::ReleaseData { .. }) => Ok(()),
+        (Role::DepartmentOfficer, Action::ManagePolicies { owner }) => own(owner),
+        (Role::AuthorityAdmin, Action::ManagePolicies { .. }) => Ok(()),
+        (Role::AuthorityAdmin | Role::DepartmentOfficer | Role::Auditor, Action::ReadPolicies) => {
+            Ok(())
+        }
         _ => Err(refuse()),
     }
 }
@@ -139,18 +188,21 @@ mod tests {
             ("manage_organizations", Action::ManageOrganizations),
             ("manage_users", Action::ManageUsers),
             ("read_audit", Action::ReadAudit),
+            ("release_data", Action::ReleaseData { owner: o() }),
+            ("manage_policies", Action::ManagePolicies { owner: o() }),
+            ("read_policies", Action::ReadPolicies),
         ]
     }
 
     /// The matrix, as the regulation's roles read: Y allowed, n refused. Columns follow
     /// `actions()`; the officer acts for the owning organization.
     const MATRIX: [(&str, &str); 6] = [
-        ("anonymous", "YYnnnnnnnn"),
-        ("authority_admin", "YYYYnYYYYY"),
-        ("department_officer", "YYYYYYnnnn"),
-        ("auditor", "YYnnnYnnnY"),
-        ("applicant", "YYnnnnnnnn"),
-        ("operator", "YYnnnnnnnn"),
+        ("anonymous", "YYnnnnnnnnnnn"),
+        ("authority_admin", "YYYYnYYYYYYYY"),
+        ("department_officer", "YYYYYYnnnnYYY"),
+        ("auditor", "YYnnnYnnnYnnY"),
+        ("applicant", "YYnnnnnnnnnnn"),
+        ("operator", "YYnnnnnnnnnnn"),
     ];
 
     #[test]
@@ -176,8 +228,9 @@ mod tests {
         for (name, action) in actions("power") {
             let got = authorize(Some(&officer), &action);
             match name {
-                "view_catalog" | "view_stats" => assert_eq!(got, Ok(())),
-                "create_entry" | "edit_entry" | "upload_data" | "read_data" => assert_eq!(
+                "view_catalog" | "view_stats" | "read_policies" => assert_eq!(got, Ok(())),
+                "create_entry" | "edit_entry" | "upload_data" | "read_data" | "release_data"
+                | "manage_policies" => assert_eq!(
                     got,
                     Err(Denied::OtherOrganization {
                         owner: "power".into()

@@ -143,6 +143,25 @@ impl Store {
         Ok(e)
     }
 
+    /// The one authorization every door calls: decides whether `who` may perform `action`
+    /// (through [`crate::access::authorize`]) and audits a refusal under the action's own name,
+    /// with the client it came from. `Err(StoreError::Denied)` is the refusal to answer.
+    pub async fn authorize(
+        &self,
+        who: Option<&crate::access::Principal>,
+        action: &crate::access::Action,
+        target: &str,
+        client: &str,
+    ) -> Result<(), StoreError> {
+        let Err(denied) = crate::access::authorize(who, action) else {
+            return Ok(());
+        };
+        let actor = who.map_or("anonymous", |p| p.user.as_str());
+        self.audit_refusal(actor, action.name(), target, &denied.to_string(), client)
+            .await?;
+        Err(StoreError::Denied(denied))
+    }
+
     /// Audits a refused request from `client` (its address, "" when unknown): the first of a
     /// kind in a window is written, repeats are counted and written as one summary entry when
     /// the kind comes back after the window (see `refusals.rs`). Returns whether it was written.

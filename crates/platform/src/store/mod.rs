@@ -9,6 +9,7 @@ mod audit_log;
 mod checkpoint;
 mod datasets;
 mod entries;
+mod jobs;
 mod people;
 mod refusals;
 mod stats;
@@ -26,6 +27,7 @@ pub use audit_log::{AuditFilter, MAX_DETAIL};
 pub use checkpoint::{AnchoredVerification, CHECKPOINT_FILE, CHECKPOINT_INTERVAL, KEY_FILE};
 pub use datasets::VersionInfo;
 pub use entries::{EntryQuery, StoredEntry};
+pub use jobs::{HEARTBEAT_STALE, Job, JobEnd, JobKind, JobState, NewJob, StoredPolicy};
 pub use people::{Credential, CredentialKind, NewUser, Organization, User};
 pub use stats::Stats;
 pub use throttle::{FREE_CLIENT_FAILURES, FREE_FAILURES};
@@ -45,6 +47,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "version_audit_head",
         include_str!("../../migrations/0002_version_audit_head.sql"),
     ),
+    (3, "jobs", include_str!("../../migrations/0003_jobs.sql")),
 ];
 
 /// What can go wrong in the store.
@@ -70,6 +73,9 @@ pub enum StoreError {
     /// A catalog entry breaks the catalog rules.
     #[error(transparent)]
     Rules(#[from] Violations),
+    /// The caller may not do this (the refusal is audited).
+    #[error(transparent)]
+    Denied(#[from] crate::access::Denied),
     /// User name or password wrong (which one is not said).
     #[error("wrong user name or password")]
     BadCredentials,
@@ -282,7 +288,7 @@ pub fn time_after(d: chrono::Duration) -> String {
 }
 
 /// A random identifier: `prefix` and 20 lowercase base32 characters (100 bits).
-pub(crate) fn new_id(prefix: &str) -> String {
+pub fn new_id(prefix: &str) -> String {
     let mut bytes = [0u8; 13];
     random(&mut bytes);
     let text = data_encoding::BASE32_NOPAD.encode(&bytes).to_lowercase();
