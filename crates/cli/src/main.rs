@@ -55,8 +55,24 @@ enum Command {
     Datasets(commands::datasets::DatasetsCommand),
 }
 
+/// Logs through `tracing` on standard error, tuned by `RUST_LOG`: the server logs each request
+/// (info); other commands print their own summaries and log only warnings.
+fn init_logging(command: &Command) {
+    let default = match command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
+    init_logging(&cli.command);
     let result = match cli.command {
         Command::Scan(args) => commands::scan::run(args),
         Command::Deid(args) => commands::deid::run(args),

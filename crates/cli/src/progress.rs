@@ -46,3 +46,12 @@ pub fn thousands(n: u64) -> String {
     }
     out
 }
+
+/// A pipeline control that moves `bar` (its message the phase, its position the rows).
+pub fn control(bar: &ProgressBar) -> pubdata_release::Control {
+    let bar = bar.clone();
+    pubdata_release::Control::with_progress(move |p| {
+        bar.set_message(p.phase);
+        bar.set_position(p.rows);
+    })
+}

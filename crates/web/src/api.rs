@@ -56,9 +56,7 @@ async fn openapi() -> Json<serde_json::Value> {
 }
 
 async fn stats(State(s): State<AppState>, caller: Caller) -> Result<Json<Stats>, ApiError> {
-    caller
-        .may(&s, &Action::ViewStats, "stats.read", "stats")
-        .await?;
+    caller.may(&s, &Action::ViewStats, "stats").await?;
     Ok(Json(s.store.stats().await?))
 }
 
@@ -164,9 +162,7 @@ async fn list_entries(
     q: Result<Query<ListQuery>, QueryRejection>,
 ) -> Result<Json<EntryList>, ApiError> {
     let q = query(q)?;
-    caller
-        .may(&s, &Action::ViewCatalog, "catalog.list", "catalog")
-        .await?;
+    caller.may(&s, &Action::ViewCatalog, "catalog").await?;
     let (entries, total) = s
         .store
         .entries(&EntryQuery {
@@ -185,12 +181,7 @@ async fn get_entry(
     Path(id): Path<String>,
 ) -> Result<Json<StoredEntry>, ApiError> {
     caller
-        .may(
-            &s,
-            &Action::ViewCatalog,
-            "catalog.read",
-            &format!("entry:{id}"),
-        )
+        .may(&s, &Action::ViewCatalog, &format!("entry:{id}"))
         .await?;
     Ok(Json(s.store.entry(&id).await?))
 }
@@ -207,12 +198,7 @@ async fn create_entry(
         owner: entry.owner.clone(),
     };
     caller
-        .may(
-            &s,
-            &action,
-            "catalog.create",
-            &format!("organization:{}", entry.owner),
-        )
+        .may(&s, &action, &format!("organization:{}", entry.owner))
         .await?;
     let stored = s.store.create_entry(&entry, caller.actor()).await?;
     Ok((StatusCode::CREATED, Json(stored)))
@@ -238,9 +224,7 @@ async fn update_entry(
     let action = Action::EditEntry {
         owner: current.entry.owner.clone(),
     };
-    caller
-        .may(&s, &action, "catalog.update", &format!("entry:{id}"))
-        .await?;
+    caller.may(&s, &action, &format!("entry:{id}")).await?;
     Ok(Json(
         s.store
             .update_entry(&id, u.revision, &u.entry, caller.actor())
@@ -254,12 +238,7 @@ async fn list_organizations(
 ) -> Result<Json<Vec<Organization>>, ApiError> {
     // Who holds public data is part of the published catalog.
     caller
-        .may(
-            &s,
-            &Action::ViewCatalog,
-            "organization.list",
-            "organizations",
-        )
+        .may(&s, &Action::ViewCatalog, "organizations")
         .await?;
     Ok(Json(s.store.organizations().await?))
 }
@@ -276,7 +255,6 @@ async fn create_organization(
         .may(
             &s,
             &Action::ManageOrganizations,
-            "organization.create",
             &format!("organization:{}", org.code),
         )
         .await?;
@@ -288,9 +266,7 @@ async fn list_users(
     State(s): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Vec<User>>, ApiError> {
-    caller
-        .may(&s, &Action::ManageUsers, "user.list", "users")
-        .await?;
+    caller.may(&s, &Action::ManageUsers, "users").await?;
     Ok(Json(s.store.users().await?))
 }
 
@@ -303,12 +279,7 @@ async fn create_user(
     caller.check_csrf_header(&headers)?;
     let user = json(body)?;
     caller
-        .may(
-            &s,
-            &Action::ManageUsers,
-            "user.create",
-            &format!("user:{}", user.username),
-        )
+        .may(&s, &Action::ManageUsers, &format!("user:{}", user.username))
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -333,9 +304,7 @@ async fn list_audit(
     q: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
     let q = query(q)?;
-    caller
-        .may(&s, &Action::ReadAudit, "audit.read", "audit")
-        .await?;
+    caller.may(&s, &Action::ReadAudit, "audit").await?;
     let entries = s
         .store
         .audit_entries(&AuditFilter {
@@ -364,9 +333,7 @@ async fn verify_audit(
     State(s): State<AppState>,
     caller: Caller,
 ) -> Result<Json<Verified>, ApiError> {
-    caller
-        .may(&s, &Action::ReadAudit, "audit.verify", "audit")
-        .await?;
+    caller.may(&s, &Action::ReadAudit, "audit").await?;
     Ok(Json(match s.store.verify_audit().await {
         Ok(n) => Verified {
             intact: true,

@@ -4,7 +4,7 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use pubdata_platform::access::{Action, Principal, authorize};
+use pubdata_platform::access::{Action, Principal};
 use pubdata_platform::store::CredentialKind;
 
 use crate::AppState;
@@ -43,31 +43,23 @@ impl Caller {
             .map_or("anonymous", |p| p.user.as_str())
     }
 
-    /// Authorizes `action` on `target`; a refusal is audited and becomes the error to answer.
+    /// Authorizes `action` on `target` through the platform's one authorization call; a refusal
+    /// is audited there and becomes the error to answer.
     pub async fn may(
         &self,
         state: &AppState,
         action: &Action,
-        name: &str,
         target: &str,
     ) -> Result<(), ApiError> {
-        match authorize(self.principal.as_ref(), action) {
-            Ok(()) => Ok(()),
-            Err(denied) => {
-                // Repeats of the same refusal are counted per window, not written one by one.
-                state
-                    .store
-                    .audit_refusal(
-                        self.actor(),
-                        name,
-                        target,
-                        &denied.to_string(),
-                        &self.client,
-                    )
-                    .await?;
-                Err(denied.into())
-            }
-        }
+        Ok(state
+            .store
+            .authorize(self.principal.as_ref(), action, target, &self.client)
+            .await?)
+    }
+
+    /// Whether the caller may perform `action`, for what a page shows; nothing is recorded.
+    pub fn permits(&self, action: &Action) -> bool {
+        pubdata_platform::access::permits(self.principal.as_ref(), action)
     }
 
     /// A change made with a session cookie must carry the session's CSRF token (a bearer token

@@ -63,7 +63,7 @@ impl ApiError {
     /// A failure of the server's own: logged, and answered without its details (which may
     /// name paths or locations).
     pub fn internal(message: impl std::fmt::Display) -> Self {
-        eprintln!("pubdata serve: {message}");
+        tracing::error!(%message, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
@@ -109,6 +109,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound { .. } => {
                 ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string())
             }
+            StoreError::Denied(d) => d.into(),
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             StoreError::Invalid(m) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", m),
             StoreError::Rules(v) => ApiError {

@@ -37,13 +37,31 @@ textarea{min-height:8rem;font-family:monospace}button{padding:.4rem 1rem;font:in
 /// A whole page: `title`, the signed-in user (with the CSRF token for the sign-out form) and
 /// `body`, which the caller has escaped.
 pub(crate) fn page(title: &str, who: Option<(&Principal, &str)>, body: &str) -> String {
+    page_with_head(title, who, body, "")
+}
+
+/// A page that reloads itself every `seconds` (a running job's): a meta refresh, no script.
+pub(crate) fn refreshing_page(
+    title: &str,
+    who: Option<(&Principal, &str)>,
+    body: &str,
+    seconds: u32,
+) -> String {
+    page_with_head(
+        title,
+        who,
+        body,
+        &format!("<meta http-equiv=refresh content={seconds}>"),
+    )
+}
+
+fn page_with_head(title: &str, who: Option<(&Principal, &str)>, body: &str, head: &str) -> String {
     let audit = who
         .filter(|(p, _)| {
-            pubdata_platform::access::authorize(
+            pubdata_platform::access::permits(
                 Some(*p),
                 &pubdata_platform::access::Action::ReadAudit,
             )
-            .is_ok()
         })
         .map(|_| "<a href=/audit>审计 Audit</a>")
         .unwrap_or_default();
@@ -59,7 +77,7 @@ pub(crate) fn page(title: &str, who: Option<(&Principal, &str)>, body: &str) -> 
     };
     format!(
         "<!doctype html><html lang=zh-CN><head><meta charset=utf-8>\
-         <meta name=viewport content=\"width=device-width,initial-scale=1\">\
+         <meta name=viewport content=\"width=device-width,initial-scale=1\">{head}\
          <title>{} · pubdata</title><style>{STYLE}</style></head><body>\
          <header><a href=/><b>pubdata 公共数据平台</b></a><a href=/catalog>目录 Catalog</a>\
          <a href=/catalog/new>新建 New entry</a><span class=who>{nav}</span></header>\

@@ -10,10 +10,12 @@ mod auth;
 mod error;
 mod guard;
 mod html;
+mod jobs;
 mod limits;
 pub mod openapi;
 mod pages;
 mod pages_entry;
+mod pages_jobs;
 mod quality_html;
 mod sql;
 mod uploads;
@@ -45,6 +47,8 @@ pub struct AppState {
     /// Proxies whose `X-Forwarded-For` names the client (the TLS proxy in front of the portal):
     /// without them every client behind a proxy would share its limits.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The job workers, once started ([`AppState::start_workers`]); without them jobs queue.
+    pub workers: Option<pubdata_release::jobs::Workers>,
 }
 
 /// Limits of the authority's SQL (`POST /api/v1/sql`) and the runtime its queries run on, apart
@@ -132,7 +136,20 @@ impl AppState {
             anonymous_rate: AnonymousRate::default(),
             sql: SqlSettings::new().expect("a runtime for SQL queries"),
             trusted_proxies: Vec::new(),
+            workers: None,
         }
+    }
+
+    /// Starts `count` job workers on the current runtime (they fail the jobs a dead process
+    /// left running, then take queued ones).
+    pub fn start_workers(mut self, count: usize) -> AppState {
+        self.workers = Some(pubdata_release::jobs::Workers::start(
+            self.store.clone(),
+            self.datasets.clone(),
+            count,
+            tokio::runtime::Handle::current(),
+        ));
+        self
     }
 }
 
@@ -144,6 +161,7 @@ pub fn app(state: AppState) -> Router {
         .merge(api::routes())
         .merge(uploads::routes())
         .merge(sql::routes())
+        .merge(jobs::routes())
         .merge(pages::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -155,6 +173,32 @@ pub fn app(state: AppState) -> Router {
             limits::limit,
         ))
         .layer(axum::middleware::from_fn(guard::security_headers))
+        .layer(trace_layer())
+}
+
+/// One log line per request through `tracing` (tune with `RUST_LOG`): method, path (never the
+/// query string, which may carry search terms), status, latency, and the user once the limiter
+/// has resolved the credential. Bodies, headers and cookies are never logged, so no password,
+/// token or uploaded value reaches the log.
+fn trace_layer() -> tower_http::trace::TraceLayer<
+    tower_http::classify::SharedClassifier<tower_http::classify::ServerErrorsAsFailures>,
+    impl Fn(&axum::http::Request<axum::body::Body>) -> tracing::Span + Clone,
+> {
+    use tower_http::trace::{DefaultOnResponse, TraceLayer};
+    TraceLayer::new_for_http()
+        .make_span_with(|req: &axum::http::Request<axum::body::Body>| {
+            tracing::info_span!(
+                "request",
+                method = %req.method(),
+                path = %req.uri().path(),
+                user = tracing::field::Empty,
+            )
+        })
+        .on_response(
+            DefaultOnResponse::new()
+                .level(tracing::Level::INFO)
+                .latency_unit(tower_http::LatencyUnit::Millis),
+        )
 }
 
 /// Serves `app` on `addr` until Ctrl-C. First clears the scratch folder of what an earlier
@@ -191,10 +235,15 @@ async fn clear_scratch(datasets: &DatasetStorage, started: chrono::DateTime<chro
     .await;
     match cleared {
         Ok((_, Ok((0, _)))) => {}
-        Ok((dir, Ok((files, bytes)))) => eprintln!(
-            "pubdata serve: removed {files} files ({bytes} bytes) an earlier run left in {dir}"
-        ),
-        Ok((_, Err(e))) => eprintln!("pubdata serve: scratch folder not cleared: {e}"),
-        Err(e) => eprintln!("pubdata serve: scratch folder not cleared: {e}"),
+        Ok((dir, Ok((files, bytes)))) => {
+            tracing::info!(
+                files,
+                bytes,
+                dir,
+                "removed what an earlier run left in the scratch folder"
+            )
+        }
+        Ok((_, Err(e))) => tracing::warn!(error = %e, "scratch folder not cleared"),
+        Err(e) => tracing::warn!(error = %e, "scratch folder not cleared"),
     }
 }

@@ -80,6 +80,10 @@ pub(crate) async fn limit(
         || session_cookie(&parts.headers).is_some();
     if credentialed && let Ok(caller) = Caller::resolve(&parts, &state).await {
         anonymous = caller.principal.is_none();
+        if let Some(p) = &caller.principal {
+            // The request's log line (`crate::trace`) names who made it.
+            tracing::Span::current().record("user", p.user.as_str());
+        }
         parts.extensions.insert(caller);
     }
     let req = Request::from_parts(parts, body);

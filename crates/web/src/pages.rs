@@ -8,7 +8,7 @@ use axum::extract::{DefaultBodyLimit, Form, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
-use pubdata_platform::access::{Action, authorize};
+use pubdata_platform::access::{Action, permits};
 use pubdata_platform::catalog::{CatalogEntry, DataItem, DataType, SecurityGrade};
 use pubdata_platform::store::{CredentialKind, EntryQuery, StoreError, StoredEntry};
 
@@ -53,6 +53,7 @@ pub(crate) fn routes() -> Router<AppState> {
             axum::routing::post(crate::pages_entry::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/audit", get(crate::pages_entry::audit))
+        .route("/jobs/{id}", get(crate::pages_jobs::job))
         .route(
             "/login",
             get(login_form)
@@ -336,13 +337,12 @@ async fn owners_for(s: &AppState, caller: &Caller) -> Result<Vec<(String, String
         .await?
         .into_iter()
         .filter(|o| {
-            authorize(
+            permits(
                 caller.principal.as_ref(),
                 &Action::CreateEntry {
                     owner: o.code.clone(),
                 },
             )
-            .is_ok()
         })
         .map(|o| (o.code, o.name))
         .collect())
@@ -620,7 +620,6 @@ async fn new_entry(
             &Action::CreateEntry {
                 owner: entry.owner.clone(),
             },
-            "catalog.create",
             &format!("organization:{}", entry.owner),
         )
         .await?;

@@ -4,7 +4,7 @@
 use axum::extract::{Form, Multipart, Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use pubdata_platform::access::{Action, authorize};
+use pubdata_platform::access::{Action, permits};
 use pubdata_platform::audit::Outcome;
 use pubdata_platform::ingest::{Mode, Upload, ingest};
 use pubdata_platform::store::StoreError;
@@ -45,14 +45,12 @@ async fn render(
     let owner = e.entry.owner.clone();
     let principal = caller.principal.as_ref();
     let mut data = String::new();
-    if authorize(
+    if permits(
         principal,
         &Action::ReadData {
             owner: owner.clone(),
         },
-    )
-    .is_ok()
-    {
+    ) {
         data.push_str(
             "<h2>数据集版本 Dataset versions</h2><table id=versions><tr><th>版本 Version</th>\
              <th>方式 Mode</th><th>记录 Records</th><th>读入/拒绝 Read/rejected</th>\
@@ -81,20 +79,18 @@ async fn render(
             ));
         }
     }
-    if authorize(
+    if permits(
         principal,
         &Action::EditEntry {
             owner: owner.clone(),
         },
-    )
-    .is_ok()
-    {
+    ) {
         data.push_str(&format!(
             "<p><a id=edit href=\"/catalog/{}/edit\">编辑 Edit this entry</a></p>",
             esc(id)
         ));
     }
-    if authorize(principal, &Action::UploadData { owner }).is_ok() {
+    if permits(principal, &Action::UploadData { owner }) {
         data.push_str(&format!(
             "<h2>上传数据 Upload data</h2><form method=post action=\"/catalog/{}/upload\" \
              enctype=multipart/form-data><input type=hidden name=csrf value=\"{}\">\
@@ -280,7 +276,6 @@ pub(crate) async fn edit_form(
             &Action::EditEntry {
                 owner: e.entry.owner.clone(),
             },
-            "catalog.update",
             &format!("entry:{id}"),
         )
         .await?;
@@ -308,7 +303,6 @@ pub(crate) async fn edit(
             &Action::EditEntry {
                 owner: current.entry.owner.clone(),
             },
-            "catalog.update",
             &format!("entry:{id}"),
         )
         .await?;
@@ -345,9 +339,7 @@ pub(crate) async fn audit(
     if caller.principal.is_none() {
         return Err(ApiError::from(pubdata_platform::access::Denied::NotSignedIn).into());
     }
-    caller
-        .may(&s, &Action::ReadAudit, "audit.read", "audit")
-        .await?;
+    caller.may(&s, &Action::ReadAudit, "audit").await?;
     let pick = |k: &str| q.get(k).cloned().filter(|v| !v.is_empty());
     let outcome = match pick("outcome").as_deref() {
         Some("success") => Some(Outcome::Success),

@@ -9,7 +9,6 @@ use axum::{Json, Router};
 use pubdata_platform::access::Action;
 use pubdata_platform::audit::Outcome;
 use pubdata_platform::storage::DatasetStorage;
-use pubdata_platform::store::StoreError;
 use pubdata_query::datasets::{
     DatasetTable, QueryLimits, QueryResult, normalized_sql, query_datasets, referenced_tables,
 };
@@ -35,30 +34,7 @@ struct Query {
 /// The dataset version a table name stands for, if any: `e_…` is the entry's current version,
 /// `e_…_vN` its version N. Returns the table and the version read.
 async fn dataset_table(s: &AppState, name: &str) -> Result<Option<(DatasetTable, i64)>, ApiError> {
-    let Some(rest) = name.strip_prefix("e_") else {
-        return Ok(None);
-    };
-    // Entry ids are `e-` and base32 letters, so `_v` can only start a version suffix.
-    let (id, version) = match rest.rsplit_once("_v") {
-        Some((id, n)) => match n.parse::<i64>() {
-            Ok(n) => (id, Some(n)),
-            Err(_) => return Ok(None),
-        },
-        None => (rest, None),
-    };
-    let entry_id = format!("e-{id}");
-    match s.store.entry(&entry_id).await {
-        Ok(_) => {}
-        Err(StoreError::NotFound { .. }) => return Ok(None),
-        Err(e) => return Err(e.into()),
-    }
-    let versions = s.store.versions(&entry_id).await?;
-    let chosen = match version {
-        Some(n) => versions.into_iter().find(|v| v.version == n),
-        // Newest first: the first is the current one.
-        None => versions.into_iter().next(),
-    };
-    let Some(v) = chosen else {
+    let Some(v) = pubdata_release::names::resolve(&s.store, name).await? else {
         return Ok(None);
     };
     let parts: Vec<_> = v
@@ -78,7 +54,7 @@ async fn dataset_table(s: &AppState, name: &str) -> Result<Option<(DatasetTable,
         )
     })?;
     let schema = s.datasets.part_schema(first).await.map_err(|e| {
-        eprintln!("pubdata serve: cannot read a part's schema: {e}");
+        tracing::warn!(error = %e, "cannot read a part's schema");
         ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "query",
@@ -105,9 +81,7 @@ async fn run(
     let q = body
         .map(|Json(q)| q)
         .map_err(|r| ApiError::new(r.status(), "bad_request", r.body_text()))?;
-    caller
-        .may(&s, &Action::QueryData, "dataset.query", "datasets")
-        .await?;
+    caller.may(&s, &Action::QueryData, "datasets").await?;
     let limits = QueryLimits {
         rows: q.limit.unwrap_or(1000).clamp(1, s.sql.max_rows),
         bytes: s.sql.max_bytes,
@@ -203,7 +177,7 @@ async fn run_bounded(
         // A failing audit log must not hide the outcome from the caller; it is in the server's
         // log then.
         if let Err(e) = audit_outcome(&state, &actor, &detail, &ran).await {
-            eprintln!("pubdata serve: cannot audit a query: {e:?}");
+            tracing::error!(error = ?e, "cannot audit a query");
         }
         let _ = tx.send(ran);
     });
@@ -250,7 +224,7 @@ fn answer(s: &AppState, ran: Ran) -> Result<Json<QueryResult>, ApiError> {
     match ran {
         Ran::Done(r) => Ok(Json(r)),
         Ran::Failed(message) => {
-            eprintln!("pubdata serve: query failed: {message}");
+            tracing::warn!(%message, "query failed");
             Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "query",

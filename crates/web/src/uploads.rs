@@ -48,7 +48,6 @@ pub(crate) async fn entry_for_upload(
             &Action::UploadData {
                 owner: entry.entry.owner.clone(),
             },
-            "dataset.ingest",
             &format!("entry:{id}"),
         )
         .await?;
@@ -189,7 +188,6 @@ async fn list_versions(
             &Action::ReadData {
                 owner: entry.entry.owner.clone(),
             },
-            "dataset.versions",
             &format!("entry:{id}"),
         )
         .await?;

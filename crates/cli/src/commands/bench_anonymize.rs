@@ -14,9 +14,9 @@ use pubdata_anonymity::search::search;
 use pubdata_tables::ReadOptions;
 use serde::Serialize;
 
-use super::anonymize::build_problem;
 use super::grouped::group;
 use crate::progress::thousands;
+use pubdata_release::anonymize::build_problem;
 
 /// Arguments of `pubdata bench anonymize`.
 #[derive(Args)]

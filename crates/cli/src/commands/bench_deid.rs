@@ -17,9 +17,10 @@ use pubdata_synth::CitizenGenerator;
 use pubdata_tables::{Format, ReadOptions, TableWriter};
 use serde::Serialize;
 
-use super::deid::{load_policy, run_plan};
 use crate::progress::{rows_bar, thousands};
 use crate::table_fmt::render;
+use pubdata_release::deid::{load_policy, run_plan};
+use pubdata_release::{Control, Output, PolicySource};
 
 /// Arguments of `pubdata bench deid`.
 #[derive(Args)]
@@ -207,11 +208,11 @@ fn bench(args: &DeidBenchArgs, dir: &Path) -> anyhow::Result<DeidBench> {
     for name in names {
         let path = dir.join(format!("{}.toml", name.replace([' ', '/'], "_")));
         std::fs::write(&path, policy(name))?;
-        let (p, res) = load_policy(&path, &columns)?;
-        let out = dir.join("out.parquet");
+        let (p, res) = load_policy(&PolicySource::read(&path)?, &columns)?;
+        let out = Output::File(dir.join("out.parquet"));
         let (seconds, counts) = best(args.repeat, || {
             let reader = pubdata_tables::open(&csv, &ReadOptions::default())?;
-            run_plan(reader, &p, &res, &out, Format::Parquet, 8192)
+            Ok(run_plan(reader, &p, &res, &out, 8192, &Control::default())?.0)
         })?;
         end_to_end.push((name, counts.rows_in, seconds));
     }
@@ -221,7 +222,7 @@ fn bench(args: &DeidBenchArgs, dir: &Path) -> anyhow::Result<DeidBench> {
     let mut operators_only = Vec::new();
     for name in names {
         let path = dir.join(format!("{}.toml", name.replace([' ', '/'], "_")));
-        let (p, res) = load_policy(&path, &columns)?;
+        let (p, res) = load_policy(&PolicySource::read(&path)?, &columns)?;
         let compiled =
             CompiledPolicy::compile(&p, &schema, &res).map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let (seconds, rows) = best(args.repeat, || {
@@ -236,7 +237,7 @@ fn bench(args: &DeidBenchArgs, dir: &Path) -> anyhow::Result<DeidBench> {
     let mut per_rule = Vec::new();
     {
         let path = dir.join("full_policy.toml");
-        let (p, res) = load_policy(&path, &columns)?;
+        let (p, res) = load_policy(&PolicySource::read(&path)?, &columns)?;
         let index = |name: &str| schema.index_of(name).ok();
         for rule in p
             .columns

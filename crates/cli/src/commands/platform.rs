@@ -146,6 +146,9 @@ pub struct ServeArgs {
     /// The authority's SQL: memory a query's sorts, joins and aggregates may hold, in MiB.
     #[arg(long, default_value_t = 512, value_name = "MIB")]
     pub sql_memory: usize,
+    /// Job workers (de-identification and anonymization jobs run at once); default: the cores.
+    #[arg(long, value_name = "N")]
+    pub workers: Option<usize>,
 }
 
 /// `pubdata admin ...`.
@@ -252,7 +255,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                     burst: args.anonymous_burst,
                 },
                 ..pubdata_web::AppState::new(store.clone(), datasets)
-            },
+            }
+            .start_workers(args.workers.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, |n| n.get())
+            })),
         )
             .await
             .with_context(|| format!("cannot serve on {}", args.listen));
@@ -448,7 +454,7 @@ pub enum IngestMode {
 
 /// Runs `pubdata ingest`.
 pub fn ingest(args: IngestArgs) -> anyhow::Result<()> {
-    use pubdata_platform::access::{Action, Principal, authorize};
+    use pubdata_platform::access::{Action, Principal};
     use pubdata_platform::ingest::{Mode, Upload};
     runtime()?.block_on(async {
         let store = args.location.open().await?;
@@ -468,17 +474,20 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<()> {
             let action = Action::UploadData {
                 owner: entry.entry.owner.clone(),
             };
-            if let Err(denied) = authorize(Some(&principal), &action) {
-                store
-                    .audit(
-                        &user.username,
-                        "dataset.ingest",
-                        &format!("entry:{}", entry.id),
-                        pubdata_platform::audit::Outcome::Denied,
-                        &denied.to_string(),
-                    )
-                    .await?;
-                bail!("{}: {denied}", user.username);
+            // The same decision and refusal record as the API's; the client is the local shell.
+            match store
+                .authorize(
+                    Some(&principal),
+                    &action,
+                    &format!("entry:{}", entry.id),
+                    "cli",
+                )
+                .await
+            {
+                Err(pubdata_platform::store::StoreError::Denied(denied)) => {
+                    bail!("{}: {denied}", user.username)
+                }
+                other => other?,
             }
             let format = args
                 .format

@@ -14,8 +14,8 @@ use pubdata_deid::policy::{FpeFormat, Operator, Policy};
 use pubdata_deid::transform::fpe::FpeCipher;
 use pubdata_tables::{Format, ReadOptions, TableWriter};
 
-use super::deid::policy_errors;
 use crate::progress::{rows_bar, thousands};
+use pubdata_release::deid::policy_errors;
 
 /// Arguments of `pubdata reidentify`.
 #[derive(Args)]
@@ -48,8 +48,9 @@ fn encrypted_columns(policy: &Policy) -> Vec<(String, FpeFormat, bool)> {
 pub fn run(args: ReidentifyArgs) -> anyhow::Result<()> {
     let text = std::fs::read_to_string(&args.policy)
         .with_context(|| format!("{}: cannot read", args.policy.display()))?;
-    let policy =
-        Policy::parse(&text).map_err(|e| anyhow::anyhow!("{}", policy_errors(&args.policy, &e)))?;
+    let policy = Policy::parse(&text).map_err(|e| {
+        anyhow::anyhow!("{}", policy_errors(&args.policy.display().to_string(), &e))
+    })?;
     let targets = encrypted_columns(&policy);
     if targets.is_empty() {
         bail!(

@@ -158,6 +158,13 @@ pub async fn platform() -> Platform {
 }
 
 impl Platform {
+    /// Serves the same store and datasets with `n` job workers running.
+    pub fn start_workers(&mut self, n: usize) {
+        let datasets =
+            pubdata_platform::ingest::local_storage(&self.data_dir).expect("dataset location");
+        self.app = app(AppState::new(self.store.clone(), datasets).start_workers(n));
+    }
+
     pub fn auth(&self, caller: &str) -> Auth {
         self.tokens
             .iter()
