@@ -82,7 +82,7 @@ pub(crate) async fn limit(
         anonymous = caller.principal.is_none();
         if let Some(p) = &caller.principal {
             // The request's log line (`crate::trace`) names who made it.
-            tracing::Span::current().record("user", p.user.as_str());
+            tracing::Span::current().record("user", tracing::field::display(&p.user));
         }
         parts.extensions.insert(caller);
     }
