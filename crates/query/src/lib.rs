@@ -6,6 +6,7 @@ pub mod datasets;
 pub mod freq;
 pub mod plan;
 pub mod policy_udf;
+pub mod reidentify;
 pub mod source;
 pub mod sql_udf;
 

@@ -243,3 +243,60 @@ fn a_stored_policy_may_not_name_files_and_must_parse() {
         .expect_err("file named");
     assert!(err.to_string().contains("cannot name files"), "{err}");
 }
+
+#[test]
+fn reidentify_restores_what_encrypt_fpe_hid_and_names_a_value_that_does_not_decrypt() {
+    let dir = tempfile::tempdir().expect("dir");
+    let key = pubdata_deid::keys::Key::generate().expect("key");
+    std::fs::write(dir.path().join("k.key"), key.to_hex()).expect("key file");
+    let text = "version = 1\n[dataset]\nkey_file = \"k.key\"\n[columns.mobile]\nop = \"encrypt_fpe\"\nformat = \"mobile\"\n[columns.note]\nop = \"drop\"\n[columns.usage]\nop = \"keep\"\n";
+    let policy = PolicySource {
+        label: "p.toml".into(),
+        text: text.into(),
+        base: Some(dir.path().to_path_buf()),
+    };
+    let input = dir.path().join("in.parquet");
+    write_parquet(&input, &batch(ROWS_A));
+    let hidden = dir.path().join("hidden.csv");
+    pubdata_release::deid::deid(
+        &policy,
+        &Input::file(&input, ReadOptions::default()),
+        &Output::File(hidden.clone()),
+        &Control::default(),
+    )
+    .expect("deid");
+    let hidden_text = std::fs::read_to_string(&hidden).expect("hidden");
+    assert!(!hidden_text.contains("13812345678"), "{hidden_text}");
+
+    let back = dir.path().join("back.csv");
+    let done = pubdata_release::reidentify::reidentify(
+        &policy,
+        &Input::file(&hidden, ReadOptions::default()),
+        &Output::File(back.clone()),
+        &Control::default(),
+    )
+    .expect("reidentify");
+    assert_eq!((done.rows, done.values, done.columns), (2, 2, 1));
+    let restored = std::fs::read_to_string(&back).expect("back");
+    assert!(
+        restored.contains("13812345678") && restored.contains("13987654321"),
+        "{restored}"
+    );
+
+    // A value that is not a ciphertext of this format stops the run by row and column.
+    let tampered = dir.path().join("tampered.csv");
+    std::fs::write(&tampered, hidden_text.replacen("\n1", "\nx1", 1)).expect("tampered");
+    let out = dir.path().join("never.csv");
+    let err = pubdata_release::reidentify::reidentify(
+        &policy,
+        &Input::file(&tampered, ReadOptions::default()),
+        &Output::File(out.clone()),
+        &Control::default(),
+    )
+    .expect_err("not a ciphertext");
+    assert!(
+        err.to_string().contains("row 1, column \"mobile\""),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing written");
+}
