@@ -15,11 +15,19 @@ pub(crate) fn today() -> Ymd {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
         .unwrap_or(1_767_225_600);
-    civil_from_days((secs / 86_400) as i64)
+    let (y, m, d) = days_to_civil((secs / 86_400) as i64);
+    (y.clamp(0, 9999) as u32, m, d)
 }
 
-/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian), so no date crate is needed.
+#[cfg(test)]
 fn civil_from_days(z: i64) -> Ymd {
+    let (y, m, d) = days_to_civil(z);
+    (y.clamp(0, 9999) as u32, m, d)
+}
+
+/// The proleptic Gregorian (year, month, day) `z` days after 1970-01-01: Howard Hinnant's
+/// days-to-civil algorithm, the one copy the engine uses (no date crate needed).
+pub fn days_to_civil(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -29,7 +37,7 @@ fn civil_from_days(z: i64) -> Ymd {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
-    (y.clamp(0, 9999) as u32, m as u32, d as u32)
+    (y, m as u32, d as u32)
 }
 
 const NIAN: &[u8] = "年".as_bytes();

@@ -115,6 +115,27 @@ impl PiiType {
         )
     }
 
+    /// True for types whose values have a defined structure (check digits, allocated ranges,
+    /// a syntax): a value that fails it is wrong data. Names, addresses, dates and the like are
+    /// not judged.
+    pub fn has_defined_structure(self) -> bool {
+        matches!(
+            self,
+            PiiType::CnResidentId
+                | PiiType::CnMobile
+                | PiiType::CnLandline
+                | PiiType::Email
+                | PiiType::BankCard
+                | PiiType::CnUscc
+                | PiiType::CnLicensePlate
+                | PiiType::Passport
+                | PiiType::CnHkMacauPermit
+                | PiiType::CnTaiwanPermit
+                | PiiType::IpAddress
+                | PiiType::PostalCode
+        )
+    }
+
     /// True for values that identify only in combination (the inputs of k-anonymity).
     ///
     /// IP addresses are quasi-identifiers here: most are dynamically assigned or shared (NAT), so

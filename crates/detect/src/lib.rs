@@ -27,6 +27,7 @@ mod travel;
 mod util;
 mod web;
 
+pub use dates::days_to_civil;
 pub use ids::ResidentIdInfo;
 pub use kind::{PiiType, UnknownPiiType};
 pub use region::{RegionError, RegionTable};

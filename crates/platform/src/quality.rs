@@ -7,8 +7,8 @@
 
 use std::collections::{BTreeMap, HashSet};
 
+use pubdata_detect::Detector;
 use pubdata_detect::checks::is_valid_date;
-use pubdata_detect::{Detector, PiiType};
 use serde::Serialize;
 
 use crate::catalog::{DataItem, DataType};
@@ -310,26 +310,6 @@ impl QualityChecker {
     }
 }
 
-/// Personal-information classes whose values have a defined structure (check digits, allocated
-/// ranges); a value that fails it is wrong data. Names, addresses and the like are not judged.
-fn checked(kind: PiiType) -> bool {
-    matches!(
-        kind,
-        PiiType::CnResidentId
-            | PiiType::CnMobile
-            | PiiType::CnLandline
-            | PiiType::Email
-            | PiiType::BankCard
-            | PiiType::CnUscc
-            | PiiType::CnLicensePlate
-            | PiiType::Passport
-            | PiiType::CnHkMacauPermit
-            | PiiType::CnTaiwanPermit
-            | PiiType::IpAddress
-            | PiiType::PostalCode
-    )
-}
-
 fn check_cell(detector: &Detector, item: &DataItem, cell: &str) -> Option<Reason> {
     let type_ok = match item.data_type {
         DataType::Text => true,
@@ -349,7 +329,7 @@ fn check_cell(detector: &Detector, item: &DataItem, cell: &str) -> Option<Reason
         });
     }
     match item.personal_info {
-        Some(kind) if checked(kind) && !detector.is_match(kind, cell) => {
+        Some(kind) if kind.has_defined_structure() && !detector.is_match(kind, cell) => {
             Some(Reason::InvalidPersonalInfo)
         }
         _ => None,
@@ -424,6 +404,7 @@ mod tests {
 
     use super::*;
     use crate::catalog::SecurityGrade;
+    use pubdata_detect::PiiType;
 
     fn item(
         name: &str,

@@ -181,7 +181,7 @@ impl DatasetStorage {
     pub fn spool_path(&self) -> PathBuf {
         let mut bytes = [0u8; 12];
         crate::store::random(&mut bytes);
-        let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let name = data_encoding::HEXLOWER.encode(&bytes);
         self.scratch.join(format!("{name}.upload"))
     }
 

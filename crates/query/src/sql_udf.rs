@@ -93,17 +93,8 @@ fn literal_str(name: &str, v: &ColumnarValue) -> Result<String> {
 }
 
 fn fpe_format(name: &str, s: &str) -> Result<FpeFormat> {
-    Ok(match s {
-        "resident_id" => FpeFormat::ResidentId,
-        "mobile" => FpeFormat::Mobile,
-        "bank_card" => FpeFormat::BankCard,
-        "digits" => FpeFormat::Digits,
-        other => {
-            return Err(DataFusionError::Plan(format!(
-                "{name}: unknown format {other:?} (resident_id, mobile, bank_card, digits)"
-            )));
-        }
-    })
+    s.parse()
+        .map_err(|e: String| DataFusionError::Plan(format!("{name}: {e}")))
 }
 
 fn generalization(name: &str, s: &str) -> Result<Generalization> {

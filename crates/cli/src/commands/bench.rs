@@ -216,9 +216,11 @@ fn time_scan(
 }
 
 fn csv_scan(detector: &Detector, rows: u64, seed: u64) -> anyhow::Result<Throughput> {
-    let dir = std::env::temp_dir().join(format!("pubdata-bench-{}", std::process::id()));
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join("citizens.csv");
+    // Removed when dropped, an error included.
+    let dir = tempfile::Builder::new()
+        .prefix("pubdata-bench-")
+        .tempdir()?;
+    let path = dir.path().join("citizens.csv");
     let mut writer = TableWriter::create(&path, Format::Csv, pubdata_synth::citizens_schema())?;
     let mut generator = CitizenGenerator::new(seed, rows);
     while let Some(batch) = generator.next_batch(8192, None) {
@@ -235,7 +237,6 @@ fn csv_scan(detector: &Detector, rows: u64, seed: u64) -> anyhow::Result<Through
     let seconds = start.elapsed().as_secs_f64();
     let bytes = std::fs::metadata(&path)?.len();
     let rows = scanner.rows();
-    std::fs::remove_dir_all(&dir)?;
     Ok(Throughput::new(rows, bytes, seconds))
 }
 

@@ -166,18 +166,17 @@ fn generate(path: &Path, rows: u64, seed: u64) -> anyhow::Result<()> {
 
 /// Runs the benchmark.
 pub fn run(args: DeidBenchArgs) -> anyhow::Result<()> {
-    let (dir, remove) = match &args.dir {
-        Some(d) => (d.clone(), false),
-        None => (
-            std::env::temp_dir().join(format!("pubdata-bench-deid-{}", std::process::id())),
-            true,
-        ),
-    };
+    // A folder of our own that goes away when done (an error included), unless one is named.
+    let temp = tempfile::Builder::new()
+        .prefix("pubdata-bench-deid-")
+        .tempdir()?;
+    let dir = args
+        .dir
+        .clone()
+        .unwrap_or_else(|| temp.path().to_path_buf());
     std::fs::create_dir_all(&dir).with_context(|| format!("{}: cannot create", dir.display()))?;
     let result = bench(&args, &dir);
-    if remove {
-        let _ = std::fs::remove_dir_all(&dir);
-    }
+    drop(temp);
     let bench = result?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&bench)?);

@@ -279,7 +279,7 @@ pub fn admin(cmd: AdminCommand) -> anyhow::Result<()> {
     } else {
         let mut bytes = [0u8; 12];
         getrandom::fill(&mut bytes).context("the operating system's random generator")?;
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
+        data_encoding::HEXLOWER.encode(&bytes)
     };
     runtime()?.block_on(async {
         let store = args.location.open().await?;

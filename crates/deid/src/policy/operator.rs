@@ -34,6 +34,44 @@ pub enum FpeFormat {
     Digits,
 }
 
+impl FpeFormat {
+    /// Every format, with the name policies and SQL functions give it.
+    pub const ALL: [(&'static str, FpeFormat); 4] = [
+        ("resident_id", FpeFormat::ResidentId),
+        ("mobile", FpeFormat::Mobile),
+        ("bank_card", FpeFormat::BankCard),
+        ("digits", FpeFormat::Digits),
+    ];
+
+    /// Its name in policies and SQL.
+    pub fn name(self) -> &'static str {
+        FpeFormat::ALL
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map_or("digits", |(n, _)| n)
+    }
+}
+
+impl std::fmt::Display for FpeFormat {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl std::str::FromStr for FpeFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<FpeFormat, String> {
+        FpeFormat::ALL
+            .iter()
+            .find(|(n, _)| *n == s)
+            .map(|(_, f)| *f)
+            .ok_or_else(|| {
+                let names: Vec<&str> = FpeFormat::ALL.iter().map(|(n, _)| *n).collect();
+                format!("unknown format {s:?} ({})", names.join(", "))
+            })
+    }
+}
+
 /// Distribution of `noise`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoiseDistribution {
@@ -337,16 +375,7 @@ impl Operator {
                 }
             }
             "encrypt_fpe" => {
-                let format = p.choice(
-                    "format",
-                    &[
-                        ("resident_id", FpeFormat::ResidentId),
-                        ("mobile", FpeFormat::Mobile),
-                        ("bank_card", FpeFormat::BankCard),
-                        ("digits", FpeFormat::Digits),
-                    ],
-                    FpeFormat::Digits,
-                )?;
+                let format = p.choice("format", &FpeFormat::ALL, FpeFormat::Digits)?;
                 let keep_birth = match p.get("keep_birth") {
                     None => false,
                     Some(Value::Boolean(b)) => *b,

@@ -57,16 +57,8 @@ impl Date {
 
     /// The date `days` after 1970-01-01, if its year is within 1..=9999.
     pub fn from_days(days: i64) -> Option<Date> {
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let d = doy - (153 * mp + 2) / 5 + 1;
-        let m = if mp < 10 { mp + 3 } else { mp - 9 };
-        let y = yoe + era * 400 + i64::from(m <= 2);
-        Date::new(u32::try_from(y).ok()?, m as u32, d as u32)
+        let (y, m, d) = pubdata_detect::days_to_civil(days);
+        Date::new(u32::try_from(y).ok()?, m, d)
     }
 
     /// Whole years from this date to `on` (an age).
