@@ -23,7 +23,7 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::SessionContext;
 use pubdata_deid::keys::Key;
-use pubdata_deid::policy::{DateUnit, FpeFormat, Generalization, PlaceLevel, PseudonymFormat};
+use pubdata_deid::policy::{FpeFormat, Generalization, PseudonymFormat};
 use pubdata_deid::transform::Invalid;
 use pubdata_deid::transform::dates::Date;
 use pubdata_deid::transform::fpe::FpeCipher;
@@ -98,20 +98,12 @@ fn fpe_format(name: &str, s: &str) -> Result<FpeFormat> {
 }
 
 fn generalization(name: &str, s: &str) -> Result<Generalization> {
-    let date = |unit| Ok(Generalization::Date { unit, as_of: None });
-    match s {
-        "month" => date(DateUnit::Month),
-        "quarter" => date(DateUnit::Quarter),
-        "year" => date(DateUnit::Year),
-        "age_band" => date(DateUnit::AgeBand),
-        "district" => Ok(Generalization::Place(PlaceLevel::District)),
-        "city" => Ok(Generalization::Place(PlaceLevel::City)),
-        "province" => Ok(Generalization::Place(PlaceLevel::Province)),
-        "region_birth_year" => Ok(Generalization::Place(PlaceLevel::RegionBirthYear)),
-        other => Err(DataFusionError::Plan(format!(
-            "{name}: unknown level {other:?}"
-        ))),
-    }
+    Generalization::named_level(s).ok_or_else(|| {
+        DataFusionError::Plan(format!(
+            "{name}: unknown level {s:?} ({})",
+            Generalization::level_names().join(", ")
+        ))
+    })
 }
 
 impl ScalarUDFImpl for SqlUdf {

@@ -425,19 +425,48 @@ impl Operator {
     }
 }
 
+/// The date units `generalize` takes as `to`, by the names policies and SQL functions use.
+pub const DATE_UNITS: [(&str, DateUnit); 4] = [
+    ("month", DateUnit::Month),
+    ("quarter", DateUnit::Quarter),
+    ("year", DateUnit::Year),
+    ("age_band", DateUnit::AgeBand),
+];
+
+/// The place levels `generalize` takes as `to`, by the names policies and SQL functions use.
+pub const PLACE_LEVELS: [(&str, PlaceLevel); 4] = [
+    ("district", PlaceLevel::District),
+    ("city", PlaceLevel::City),
+    ("province", PlaceLevel::Province),
+    ("region_birth_year", PlaceLevel::RegionBirthYear),
+];
+
+impl Generalization {
+    /// The generalization a `to` level names (an age band without `as_of`), if any.
+    pub fn named_level(name: &str) -> Option<Generalization> {
+        if let Some((_, unit)) = DATE_UNITS.iter().find(|(n, _)| *n == name) {
+            return Some(Generalization::Date {
+                unit: *unit,
+                as_of: None,
+            });
+        }
+        PLACE_LEVELS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, level)| Generalization::Place(*level))
+    }
+
+    /// Every `to` level's name.
+    pub fn level_names() -> Vec<&'static str> {
+        DATE_UNITS
+            .iter()
+            .map(|d| d.0)
+            .chain(PLACE_LEVELS.iter().map(|p| p.0))
+            .collect()
+    }
+}
+
 fn generalization(p: &mut Params) -> Result<Generalization, String> {
-    const DATES: &[(&str, DateUnit)] = &[
-        ("month", DateUnit::Month),
-        ("quarter", DateUnit::Quarter),
-        ("year", DateUnit::Year),
-        ("age_band", DateUnit::AgeBand),
-    ];
-    const PLACES: &[(&str, PlaceLevel)] = &[
-        ("district", PlaceLevel::District),
-        ("city", PlaceLevel::City),
-        ("province", PlaceLevel::Province),
-        ("region_birth_year", PlaceLevel::RegionBirthYear),
-    ];
     let to = p.string("to")?;
     let as_of = match p.string("as_of")? {
         None => None,
@@ -459,20 +488,16 @@ fn generalization(p: &mut Params) -> Result<Generalization, String> {
     let level = p.usize("level")?;
     let mut chosen = Vec::new();
     if let Some(to) = to {
-        chosen.push(
-            if let Some((_, unit)) = DATES.iter().find(|(n, _)| *n == to) {
-                Generalization::Date { unit: *unit, as_of }
-            } else if let Some((_, level)) = PLACES.iter().find(|(n, _)| *n == to) {
-                Generalization::Place(*level)
-            } else {
-                let names: Vec<&str> = DATES
-                    .iter()
-                    .map(|d| d.0)
-                    .chain(PLACES.iter().map(|p| p.0))
-                    .collect();
-                return Err(format!("to = {to:?} is not one of {}", names.join(", ")));
-            },
-        );
+        chosen.push(match Generalization::named_level(to) {
+            Some(Generalization::Date { unit, .. }) => Generalization::Date { unit, as_of },
+            Some(level) => level,
+            None => {
+                return Err(format!(
+                    "to = {to:?} is not one of {}",
+                    Generalization::level_names().join(", ")
+                ));
+            }
+        });
     }
     if as_of.is_some()
         && !matches!(

@@ -580,6 +580,17 @@ impl Store {
         stale: std::time::Duration,
     ) -> Result<Vec<String>, StoreError> {
         let stale = time_after(-chrono::Duration::from_std(stale).unwrap_or_default());
+        // Looked for with a plain read first: the reaper runs every few seconds, and a write
+        // transaction each time would make every ingest wait its turn behind it.
+        let any = sqlx::query(
+            "SELECT id FROM jobs WHERE state = 'running' AND heartbeat_at < $1 LIMIT 1",
+        )
+        .bind(&stale)
+        .fetch_optional(&self.pool)
+        .await?;
+        if any.is_none() {
+            return Ok(Vec::new());
+        }
         let (mut tx, _turn) = self.begin_write().await?;
         let rows = sqlx::query(
             "SELECT id, submitted_by FROM jobs WHERE state = 'running' AND heartbeat_at < $1",
