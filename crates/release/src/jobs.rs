@@ -230,14 +230,7 @@ fn execute(
         .handle
         .block_on(store.policy(&job.policy_id))
         .map_err(ReleaseError::invalid)?;
-    if stored.kind != job.kind {
-        return Err(ReleaseError::invalid(format!(
-            "policy {:?} is a {} policy, not a {} one",
-            stored.name,
-            stored.kind.as_str(),
-            job.kind.as_str()
-        )));
-    }
+    stored.fits(job.kind).map_err(ReleaseError::invalid)?;
     let version = shared
         .handle
         .block_on(crate::names::resolve_version(

@@ -149,18 +149,7 @@ async fn submit(
         ));
     };
     let policy = s.store.policy(&b.policy).await?;
-    if policy.kind != b.kind {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            format!(
-                "policy: {:?} is a {} policy, not a {} one",
-                policy.name,
-                policy.kind.as_str(),
-                b.kind.as_str()
-            ),
-        ));
-    }
+    policy.fits(b.kind)?;
     let job = s
         .store
         .submit_job(

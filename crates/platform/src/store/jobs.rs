@@ -120,6 +120,21 @@ pub struct StoredPolicy {
     pub created_at: String,
 }
 
+impl StoredPolicy {
+    /// Refuses a policy stored for another kind of job, naming both.
+    pub fn fits(&self, kind: JobKind) -> Result<(), StoreError> {
+        if self.kind == kind {
+            return Ok(());
+        }
+        Err(StoreError::Invalid(format!(
+            "policy: {:?} is a {} policy, not a {} one",
+            self.name,
+            self.kind.as_str(),
+            kind.as_str()
+        )))
+    }
+}
+
 /// A job to submit.
 #[derive(Debug, Clone)]
 pub struct NewJob {
@@ -226,6 +241,25 @@ fn policy(row: &sqlx::any::AnyRow) -> Result<StoredPolicy, StoreError> {
         created_by: text(row, "created_by")?,
         created_at: text(row, "created_at")?,
     })
+}
+
+/// A job's state and submitter, read inside a write transaction.
+async fn state_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    id: &str,
+) -> Result<(JobState, String), StoreError> {
+    let row = sqlx::query("SELECT submitted_by, state FROM jobs WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound {
+            what: "job",
+            id: id.to_string(),
+        })?;
+    Ok((
+        JobState::parse(&text(&row, "state")?)?,
+        text(&row, "submitted_by")?,
+    ))
 }
 
 /// How a job ended, as its worker reports it.
@@ -454,18 +488,10 @@ impl Store {
     /// as dead meanwhile) is left as it is, and its end is not recorded: returns false.
     pub async fn finish_job(&self, id: &str, end: &JobEnd) -> Result<bool, StoreError> {
         let (mut tx, _turn) = self.begin_write().await?;
-        let row = sqlx::query("SELECT submitted_by, state FROM jobs WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "job",
-                id: id.to_string(),
-            })?;
-        if text(&row, "state")? != "running" {
+        let (state, actor) = state_in(&mut tx, id).await?;
+        if state != JobState::Running {
             return Ok(false);
         }
-        let actor = text(&row, "submitted_by")?;
         let (state, error, output, report, outcome, detail) = match end {
             JobEnd::Succeeded { output, report } => (
                 JobState::Succeeded,
@@ -521,15 +547,7 @@ impl Store {
     /// here, recorded when the worker stops). Audited. Returns the job as it now stands.
     pub async fn cancel_job(&self, actor: &str, id: &str) -> Result<Job, StoreError> {
         let (mut tx, _turn) = self.begin_write().await?;
-        let row = sqlx::query("SELECT state FROM jobs WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound {
-                what: "job",
-                id: id.to_string(),
-            })?;
-        let state = JobState::parse(&text(&row, "state")?)?;
+        let (state, _) = state_in(&mut tx, id).await?;
         if state.is_final() {
             return Err(StoreError::Conflict(format!(
                 "job {id} has already {}",
