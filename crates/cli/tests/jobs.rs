@@ -67,17 +67,7 @@ async fn wait_for(
 async fn a_job_killed_with_its_server_is_failed_on_restart() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = s(dir.path());
-    let url = Store::sqlite_url(&dir.path().join("metadata.db"));
-    let store = Store::open(&url).await.expect("store");
-    pubdata_platform::demo::seed(&store).await.expect("demo");
-    let (entries, _) = store
-        .entries(&pubdata_platform::store::EntryQuery {
-            text: Some("按街道汇总".into()),
-            ..Default::default()
-        })
-        .await
-        .expect("search");
-    let entry = entries[0].id.clone();
+    let (store, entry) = common::demo_store_with_streets(dir.path()).await;
 
     // Enough rows that the job is still running a second after it starts.
     let csv = dir.path().join("streets.csv");

@@ -297,19 +297,7 @@ async fn serve_demo_runs_the_same_on_postgres() {
 async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = s(dir.path());
-    let url = pubdata_platform::store::Store::sqlite_url(&dir.path().join("metadata.db"));
-    let store = pubdata_platform::store::Store::open(&url)
-        .await
-        .expect("store");
-    pubdata_platform::demo::seed(&store).await.expect("demo");
-    let (entries, _) = store
-        .entries(&pubdata_platform::store::EntryQuery {
-            text: Some("按街道汇总".into()),
-            ..Default::default()
-        })
-        .await
-        .expect("search");
-    let id = entries[0].id.clone();
+    let (store, id) = common::demo_store_with_streets(dir.path()).await;
     store.close().await;
     let csv = dir.path().join("streets.csv");
     std::fs::write(

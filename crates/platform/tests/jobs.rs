@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use common::{backends, entry, finish, water};
 use pubdata_platform::audit::Outcome;
-use pubdata_platform::store::{AuditFilter, JobEnd, JobKind, JobState, NewJob, StoreError};
+use pubdata_platform::store::{
+    AuditFilter, JobEnd, JobKind, JobState, NewJob, Store, StoreError, StoredEntry, StoredPolicy,
+};
 
 fn new_job(entry_id: &str, policy_id: &str) -> NewJob {
     NewJob {
@@ -20,25 +22,25 @@ fn new_job(entry_id: &str, policy_id: &str) -> NewJob {
     }
 }
 
+/// The water company, one of its entries and a stored deid policy named `name`.
+async fn water_entry_and_policy(s: &Store, name: &str) -> (StoredEntry, StoredPolicy) {
+    s.create_organization(&water(), "admin").await.expect("org");
+    let e = s
+        .create_entry(&entry("居民用水量"), "admin")
+        .await
+        .expect("entry");
+    let p = s
+        .create_policy("water", name, JobKind::Deid, "version = 1\n", "hz-water")
+        .await
+        .expect("policy");
+    (e, p)
+}
+
 #[tokio::test]
 async fn a_job_goes_from_queued_to_one_worker_to_its_recorded_end() {
     for b in backends().await {
         let s = &b.store;
-        s.create_organization(&water(), "admin").await.expect("org");
-        let e = s
-            .create_entry(&entry("居民用水量"), "admin")
-            .await
-            .expect("entry");
-        let p = s
-            .create_policy(
-                "water",
-                "mask phones",
-                JobKind::Deid,
-                "version = 1\n",
-                "hz-water",
-            )
-            .await
-            .expect("policy");
+        let (e, p) = water_entry_and_policy(s, "mask phones").await;
         assert_eq!(p.sha256.len(), 64, "{}", b.name);
         let same_name = s
             .create_policy("water", "mask phones", JobKind::Deid, "", "hz-water")
@@ -168,15 +170,7 @@ async fn a_job_goes_from_queued_to_one_worker_to_its_recorded_end() {
 async fn a_job_whose_heartbeat_stopped_is_failed_not_left_running() {
     for b in backends().await {
         let s = &b.store;
-        s.create_organization(&water(), "admin").await.expect("org");
-        let e = s
-            .create_entry(&entry("居民用水量"), "admin")
-            .await
-            .expect("entry");
-        let p = s
-            .create_policy("water", "p", JobKind::Deid, "version = 1\n", "hz-water")
-            .await
-            .expect("policy");
+        let (e, p) = water_entry_and_policy(s, "p").await;
         let job = s
             .submit_job("water", &new_job(&e.id, &p.id))
             .await

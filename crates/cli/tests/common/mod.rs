@@ -56,3 +56,22 @@ pub fn gen_citizens(dir: &Path, rows: u32, seed: u32, name: &str) -> PathBuf {
 pub fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
 }
+
+/// A SQLite store in `dir` seeded with the demo province, and the id of the water company's
+/// per-street entry (`street_code,month,usage_m3`).
+pub async fn demo_store_with_streets(dir: &Path) -> (pubdata_platform::store::Store, String) {
+    let url = pubdata_platform::store::Store::sqlite_url(&dir.join("metadata.db"));
+    let store = pubdata_platform::store::Store::open(&url)
+        .await
+        .expect("store");
+    pubdata_platform::demo::seed(&store).await.expect("demo");
+    let (entries, _) = store
+        .entries(&pubdata_platform::store::EntryQuery {
+            text: Some("按街道汇总".into()),
+            ..Default::default()
+        })
+        .await
+        .expect("search");
+    let id = entries[0].id.clone();
+    (store, id)
+}
