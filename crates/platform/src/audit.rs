@@ -17,7 +17,7 @@ use sha2::{Digest, Sha256};
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 /// How an audited action ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     /// It was allowed and done.
@@ -40,7 +40,7 @@ impl Outcome {
 }
 
 /// What happened: who did what to which target, when, and how it ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     /// When, as RFC 3339 in UTC (the store's clock, not the client's).
     pub at: String,
@@ -58,7 +58,7 @@ pub struct AuditRecord {
 }
 
 /// A record in the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Position in the log, from 1.
     pub seq: u64,
@@ -201,7 +201,7 @@ impl Verifier {
 pub const CHECKPOINT_ACTION: &str = "audit.checkpoint";
 
 /// Where a log ends: its last entry's sequence number and hash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditHead {
     /// The last entry's seq.
     pub seq: u64,

@@ -13,7 +13,19 @@ use pubdata_detect::PiiType;
 use serde::{Deserialize, Serialize};
 
 /// Security grade of a data item, from L1 (public) to L4 (core, the most sensitive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 pub enum SecurityGrade {
     /// Public once released.
     L1,
@@ -26,7 +38,7 @@ pub enum SecurityGrade {
 }
 
 /// The type of a data item's values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DataType {
     /// Free text.
@@ -44,7 +56,7 @@ pub enum DataType {
 }
 
 /// How often the holder updates an entry's data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UpdateCycle {
     /// Continuously.
@@ -64,7 +76,7 @@ pub enum UpdateCycle {
 }
 
 /// Whether other departments may obtain the data (共享属性).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SharingAttribute {
     /// 无条件共享: any department, on request.
@@ -87,7 +99,7 @@ impl SharingAttribute {
 }
 
 /// Whether the public may obtain the data (开放属性).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OpenAttribute {
     /// 无条件开放: anyone may download it.
@@ -110,7 +122,7 @@ impl OpenAttribute {
 }
 
 /// A field of a catalog entry (数据项).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DataItem {
     /// Column name in the data.
     pub name: String,
@@ -120,6 +132,7 @@ pub struct DataItem {
     pub data_type: DataType,
     /// The personal-information class `pubdata scan` reports for it, if any.
     #[serde(default)]
+    #[schema(value_type = Option<String>, example = "cn_resident_id")]
     pub personal_info: Option<PiiType>,
     /// Security grade.
     pub grade: SecurityGrade,
@@ -132,7 +145,7 @@ pub struct DataItem {
 }
 
 /// A catalog entry (目录条目) as submitted for creation or update.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CatalogEntry {
     /// Title.
     pub title: String,
@@ -158,7 +171,7 @@ pub struct CatalogEntry {
 }
 
 /// One broken rule, naming the field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Violation {
     /// The field, as a path: `title`, `items[2].name`, `open`.
     pub field: String,

@@ -25,7 +25,7 @@ use crate::storage::{DatasetStorage, StorageError};
 use crate::store::{Store, StoreError, StoredEntry, new_id};
 
 /// Whether an upload adds to the current version or replaces it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// The new version holds the previous rows and the new ones.
@@ -61,7 +61,7 @@ pub struct Upload<'a> {
 }
 
 /// A committed dataset version.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Version {
     /// The catalog entry.
     pub entry_id: String,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// What kind of body an organization is, in the regulation's terms: "public data" is what state
 /// bodies, bodies with public-affairs functions and public-service operators collect or produce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OrganizationKind {
     /// The public data authority (公共数据主管部门), which runs the platform.
@@ -82,7 +82,19 @@ impl OrganizationKind {
 }
 
 /// The administrative level of an organization.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum AdminLevel {
     /// 省级.
@@ -108,7 +120,7 @@ impl AdminLevel {
 }
 
 /// What a user may do on the platform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Staff of the public data authority: manages organizations, users and the whole catalog.

@@ -17,7 +17,7 @@ use crate::catalog::{DataItem, DataType};
 const EXAMPLES: usize = 100;
 
 /// Why a cell makes its row unacceptable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// A required item is empty.
@@ -37,7 +37,7 @@ pub enum Reason {
 }
 
 /// One rejected cell, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Rejection {
     /// Data row number, from 1 (the header is not counted).
     pub row: u64,
@@ -48,7 +48,7 @@ pub struct Rejection {
 }
 
 /// Per data item: how often it is empty.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ItemQuality {
     /// The data item.
     pub item: String,
@@ -59,7 +59,7 @@ pub struct ItemQuality {
 }
 
 /// The quality report of one upload.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct QualityReport {
     /// Data rows read.
     pub rows_read: u64,

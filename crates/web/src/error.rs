@@ -22,14 +22,22 @@ pub(crate) struct ApiError {
     pub retry_after: Option<u64>,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    error: &'a str,
-    message: &'a str,
-    #[serde(skip_serializing_if = "<[Violation]>::is_empty")]
-    fields: &'a [Violation],
+/// What every refusal or failure of the API answers with (`Error` in the OpenAPI document).
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub(crate) struct ErrorBody {
+    /// A stable code: `bad_request`, `denied`, `not_found`, `conflict`, `invalid`,
+    /// `catalog_rules`, `rejected_upload`, `throttled`, `busy`, `too_large`, `internal` ...
+    error: &'static str,
+    /// What is wrong, for a person.
+    message: String,
+    /// The catalog rules an entry broke, field by field.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    fields: Vec<Violation>,
+    /// The quality report of an upload whose every row was rejected.
     #[serde(skip_serializing_if = "Option::is_none")]
-    report: &'a Option<serde_json::Value>,
+    #[schema(value_type = Option<pubdata_platform::quality::QualityReport>)]
+    report: Option<serde_json::Value>,
 }
 
 /// Longest message an error answers with, in characters: messages quote what a caller sent
@@ -139,11 +147,11 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = Body {
+        let body = ErrorBody {
             error: self.code,
-            message: &self.message,
-            fields: &self.fields,
-            report: &self.report,
+            message: self.message,
+            fields: self.fields,
+            report: self.report,
         };
         let mut r = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {

@@ -2,13 +2,12 @@
 //! anonymization job on a dataset version, follow it, cancel it, download its output. The work
 //! runs on `pubdata_release::jobs::Workers`; these handlers only authorize, check and record.
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use object_store::ObjectStoreExt;
 use pubdata_platform::access::Action;
 use pubdata_platform::store::{Job, JobKind, NewJob, StoredPolicy};
@@ -17,15 +16,17 @@ use serde::Deserialize;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/policies", get(list_policies).post(create_policy))
-        .route("/api/v1/jobs", get(list_jobs).post(submit))
-        .route("/api/v1/jobs/{id}", get(get_job))
-        .route("/api/v1/jobs/{id}/cancel", post(cancel))
-        .route("/api/v1/jobs/{id}/output", get(output))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_policies, create_policy))
+        .routes(routes!(list_jobs, submit))
+        .routes(routes!(get_job))
+        .routes(routes!(cancel))
+        .routes(routes!(output))
 }
 
 fn json<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
@@ -34,10 +35,12 @@ fn json<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
 }
 
 /// A new stored policy.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewPolicy {
+    /// A name for people.
     name: String,
+    /// What it is a policy for.
     kind: JobKind,
     /// The TOML text.
     text: String,
@@ -53,6 +56,12 @@ fn invalid(e: ReleaseError) -> ApiError {
     ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
 }
 
+/// Store a release policy (checked first: it parses, names no file, and its key is there).
+///
+/// Who may call it: an authority administrator; a department officer for its organization.
+#[utoipa::path(post, path = "/api/v1/policies", tag = "releases", request_body = NewPolicy,
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 201, description = "Stored.", body = StoredPolicy)))]
 async fn create_policy(
     State(s): State<AppState>,
     caller: Caller,
@@ -99,6 +108,12 @@ async fn create_policy(
     Ok((StatusCode::CREATED, Json(stored)))
 }
 
+/// Stored release policies (de-identification or anonymization), which jobs name.
+///
+/// Who may call it: an authority administrator, a department officer, an auditor.
+#[utoipa::path(get, path = "/api/v1/policies", tag = "releases",
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "Every stored policy.", body = Vec<StoredPolicy>)))]
 async fn list_policies(
     State(s): State<AppState>,
     caller: Caller,
@@ -108,16 +123,30 @@ async fn list_policies(
 }
 
 /// A job to submit: a kind, an entry's version (default: the current one) and a stored policy.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SubmitJob)]
 pub(crate) struct Submit {
+    /// What to do.
     kind: JobKind,
+    /// The catalog entry whose data it releases.
     entry: String,
+    /// The version (default: the current one).
     #[serde(default)]
     version: Option<i64>,
+    /// A stored policy's id, of the same kind.
     policy: String,
 }
 
+/// Queue a de-identification or anonymization job over a dataset version with a stored policy.
+///
+/// Who may call it: an authority administrator; a department officer of the owner.
+#[utoipa::path(post, path = "/api/v1/jobs", tag = "releases", request_body = Submit,
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 202, description = "Queued.", body = Job),
+        (status = 404, description = "No such entry or policy.", body = ErrorBody),
+    ))]
 async fn submit(
     State(s): State<AppState>,
     caller: Caller,
@@ -184,6 +213,13 @@ async fn readable_job(s: &AppState, caller: &Caller, id: &str) -> Result<Job, Ap
     Ok(job)
 }
 
+/// A job: its state, progress, error or report.
+///
+/// Who may call it: whoever may read the owner's data.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "releases",
+    params(("id" = String, Path, description = "The job's id.")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "The job.", body = Job)))]
 async fn get_job(
     State(s): State<AppState>,
     caller: Caller,
@@ -192,12 +228,21 @@ async fn get_job(
     Ok(Json(readable_job(&s, &caller, &id).await?))
 }
 
-#[derive(Deserialize, Default)]
+/// How many jobs to list.
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct JobsQuery {
+    /// Jobs at most (default 100).
     limit: Option<i64>,
 }
 
+/// Release jobs, newest first; an officer sees its organization's.
+///
+/// Who may call it: an authority administrator, an auditor; a department officer.
+#[utoipa::path(get, path = "/api/v1/jobs", tag = "releases", params(JobsQuery),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "The jobs.", body = Vec<Job>)))]
 async fn list_jobs(
     State(s): State<AppState>,
     caller: Caller,
@@ -225,6 +270,16 @@ async fn list_jobs(
     Ok(Json(s.store.jobs(Some(&org), limit).await?))
 }
 
+/// Cancel a job: a queued one at once, a running one at its next batch.
+///
+/// Who may call it: an authority administrator; a department officer of the owner.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "releases",
+    params(("id" = String, Path, description = "The job's id.")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The job, cancelled or to be.", body = Job),
+        (status = 409, description = "The job has ended.", body = ErrorBody),
+    ))]
 async fn cancel(
     State(s): State<AppState>,
     caller: Caller,
@@ -245,7 +300,16 @@ async fn cancel(
     Ok(Json(s.store.cancel_job(caller.actor(), &id).await?))
 }
 
-/// The output of a succeeded job, as the Parquet file it is.
+/// The release a succeeded job wrote, as the Parquet file it is.
+///
+/// Who may call it: whoever may read the owner's data; every download is audited.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}/output", tag = "releases",
+    params(("id" = String, Path, description = "The job's id.")),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The release.", body = Vec<u8>, content_type = "application/vnd.apache.parquet"),
+        (status = 409, description = "The job has no output (yet).", body = ErrorBody),
+    ))]
 async fn output(
     State(s): State<AppState>,
     caller: Caller,

@@ -158,10 +158,7 @@ pub fn app(state: AppState) -> Router {
     let limiter = limits::Limiter::new(state.anonymous_rate);
     let state_for_limits = state.clone();
     Router::new()
-        .merge(api::routes())
-        .merge(uploads::routes())
-        .merge(sql::routes())
-        .merge(jobs::routes())
+        .merge(axum::Router::from(openapi::router()))
         .merge(pages::routes())
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -2,10 +2,10 @@
 //! `_`) is the entry's current version and `e_…_vN` its version N; every query is audited with its
 //! text and the versions it read.
 
+use axum::Json;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, StatusCode};
-use axum::{Json, Router};
 use pubdata_platform::access::Action;
 use pubdata_platform::audit::Outcome;
 use pubdata_platform::storage::DatasetStorage;
@@ -17,18 +17,47 @@ use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/sql", axum::routing::post(run))
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(run))
 }
 
-#[derive(Deserialize)]
+/// A read-only SQL query.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SqlQuery)]
 struct Query {
+    /// One SELECT; each dataset is the table `e_<entry id without 'e-'>` (its current version)
+    /// or `e_<id>_vN` (version N).
     sql: String,
+    /// Rows returned at most (default 1,000; the server's limit caps it).
     #[serde(default)]
+    #[schema(minimum = 0)]
     limit: Option<usize>,
+}
+
+/// A query's answer.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct SqlAnswer {
+    /// Column names.
+    columns: Vec<String>,
+    /// Rows, each value as text (`null` when the value is null).
+    rows: Vec<Vec<Option<String>>>,
+    /// Whether more rows existed than were returned.
+    truncated: bool,
+}
+
+impl From<QueryResult> for SqlAnswer {
+    fn from(r: QueryResult) -> Self {
+        SqlAnswer {
+            columns: r.columns,
+            rows: r.rows,
+            truncated: r.truncated,
+        }
+    }
 }
 
 /// The dataset version a table name stands for, if any: `e_…` is the entry's current version,
@@ -71,12 +100,21 @@ async fn dataset_table(s: &AppState, name: &str) -> Result<Option<(DatasetTable,
     Ok(Some((table, v.version)))
 }
 
+/// Read-only SQL over the dataset versions; every query is audited.
+///
+/// Who may call it: an authority administrator.
+#[utoipa::path(post, path = "/api/v1/sql", tag = "data", request_body = Query,
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "The rows.", body = SqlAnswer),
+        (status = 503, description = "Too many queries are running, or the query was cancelled.", body = ErrorBody),
+    ))]
 async fn run(
     State(s): State<AppState>,
     caller: Caller,
     headers: HeaderMap,
     body: Result<Json<Query>, JsonRejection>,
-) -> Result<Json<QueryResult>, ApiError> {
+) -> Result<Json<SqlAnswer>, ApiError> {
     caller.check_csrf_header(&headers)?;
     let q = body
         .map(|Json(q)| q)
@@ -220,9 +258,9 @@ async fn audit_outcome(s: &AppState, actor: &str, detail: &str, ran: &Ran) -> Re
 }
 
 /// The answer for how a query ended.
-fn answer(s: &AppState, ran: Ran) -> Result<Json<QueryResult>, ApiError> {
+fn answer(s: &AppState, ran: Ran) -> Result<Json<SqlAnswer>, ApiError> {
     match ran {
-        Ran::Done(r) => Ok(Json(r)),
+        Ran::Done(r) => Ok(Json(r.into())),
         Ran::Failed(message) => {
             tracing::warn!(%message, "query failed");
             Err(ApiError::new(

@@ -2,11 +2,11 @@
 //! memory, cut off at the size limit), then goes through [`pubdata_platform::ingest`]. The
 //! uploader's file name is only recorded; files on the server get names of their own.
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::{Json, Router};
 use http_body_util::BodyExt;
 use pubdata_platform::access::Action;
 use pubdata_platform::ingest::{Mode, Upload, Version, ingest};
@@ -17,20 +17,24 @@ use tokio::io::AsyncWriteExt;
 
 use crate::AppState;
 use crate::auth::Caller;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorBody};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(crate) fn routes() -> Router<AppState> {
-    Router::new().route(
-        "/api/v1/catalog/{id}/versions",
-        axum::routing::get(list_versions).post(upload),
-    )
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list_versions, upload))
 }
 
-#[derive(Deserialize, Default)]
+/// How to read an upload.
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 struct UploadQuery {
+    /// `append` to the current version, or `replace` it (default: append).
     mode: Option<Mode>,
+    /// `csv`, `tsv`, `xlsx`, `jsonl` or `parquet` (default: from the name's extension).
     format: Option<String>,
+    /// The file's name, recorded with the version.
     name: Option<String>,
 }
 
@@ -136,6 +140,18 @@ async fn spool(state: &AppState, mut body: Body) -> Result<Spool, ApiError> {
     Ok(spool)
 }
 
+/// Upload a file as the raw body to aggregate it into a new version; its rows are checked
+/// against the entry's data items and the quality report says what was rejected.
+///
+/// Who may call it: a department officer of the owner.
+#[utoipa::path(post, path = "/api/v1/catalog/{id}/versions", tag = "data",
+    params(("id" = String, Path, description = "The entry's id."), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 201, description = "The new version.", body = Version),
+        (status = 409, description = "Another version was written meanwhile.", body = ErrorBody),
+    ))]
 async fn upload(
     State(s): State<AppState>,
     caller: Caller,
@@ -176,6 +192,13 @@ async fn upload(
     }
 }
 
+/// The entry's dataset versions, newest first, with their quality reports.
+///
+/// Who may call it: an authority administrator, an auditor; a department officer of the owner.
+#[utoipa::path(get, path = "/api/v1/catalog/{id}/versions", tag = "data",
+    params(("id" = String, Path, description = "The entry's id.")),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "The versions.", body = Vec<VersionInfo>)))]
 async fn list_versions(
     State(s): State<AppState>,
     caller: Caller,

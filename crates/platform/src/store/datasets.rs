@@ -7,7 +7,7 @@ use super::{Store, StoreError, int, now, text};
 use crate::audit::{AuditHead, Outcome};
 
 /// A committed version as listed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VersionInfo {
     /// The catalog entry.
     pub entry_id: String,
@@ -26,6 +26,7 @@ pub struct VersionInfo {
     /// When it was committed.
     pub created_at: String,
     /// The upload's quality report, as JSON.
+    #[schema(value_type = crate::quality::QualityReport)]
     pub report: serde_json::Value,
     /// The audit entry that committed it (none for versions from before it was recorded): the
     /// chain must still hold it, which `audit verify` checks.

@@ -11,7 +11,7 @@ use crate::audit::Outcome;
 use crate::catalog::CatalogEntry;
 
 /// A stored entry with its id and revision.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredEntry {
     /// Id, `e-` and 20 characters.
     pub id: String,

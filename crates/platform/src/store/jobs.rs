@@ -14,7 +14,7 @@ use crate::audit::Outcome;
 pub const HEARTBEAT_STALE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What a job does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobKind {
     /// De-identify a dataset version with a stored policy.
@@ -47,7 +47,7 @@ impl std::str::FromStr for JobKind {
 }
 
 /// Where a job is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     /// Waiting for a worker.
@@ -100,7 +100,7 @@ impl JobState {
 }
 
 /// A policy stored on the platform, which jobs name.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StoredPolicy {
     /// Id, `p-` and 20 characters.
     pub id: String,
@@ -151,7 +151,7 @@ pub struct NewJob {
 }
 
 /// A job as recorded.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Job {
     /// Id, `j-` and 20 characters.
     pub id: String,
@@ -176,6 +176,7 @@ pub struct Job {
     pub error: Option<String>,
     /// The pipeline's report, once succeeded.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
     pub report: Option<serde_json::Value>,
     /// The output object, once succeeded.
     #[serde(skip_serializing_if = "Option::is_none")]

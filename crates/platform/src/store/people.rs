@@ -27,7 +27,7 @@ const VERIFY_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
 pub const MIN_PASSWORD: usize = 10;
 
 /// An organization that holds or governs public data.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Organization {
     /// Short code, unique: used in URLs and as the owner of catalog entries.
     pub code: String,
@@ -42,7 +42,7 @@ pub struct Organization {
 }
 
 /// A user as shown (never with the password hash).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct User {
     /// Sign-in name.
     pub username: String,
@@ -55,7 +55,7 @@ pub struct User {
 }
 
 /// A user to create.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 pub struct NewUser {
     /// Sign-in name: 3 to 64 of `a-z 0-9 . _ -`.
     pub username: String,

@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::{Store, StoreError, int};
 
 /// The headline statistics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     /// Catalog entries (目录数).
     pub catalog_entries: i64,
