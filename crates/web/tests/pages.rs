@@ -236,11 +236,11 @@ async fn the_owners_officer_uploads_on_the_entry_page_and_others_see_what_they_m
     let (_, _, page) = p
         .send("GET", &page_of(&p.entry_id), &cookie(&water.token), None)
         .await;
-    assert!(page.contains("enctype=multipart/form-data") && page.contains("id=versions"));
+    assert!(page.contains("enctype=\"multipart/form-data\"") && page.contains("id=\"versions\""));
     let (_, _, page) = p
         .send("GET", &page_of(&p.entry_id), &cookie(&auditor.token), None)
         .await;
-    assert!(!page.contains("enctype=multipart/form-data") && page.contains("id=versions"));
+    assert!(!page.contains("enctype=\"multipart/form-data\"") && page.contains("id=\"versions\""));
     let (_, _, page) = p
         .send(
             "GET",
@@ -249,7 +249,7 @@ async fn the_owners_officer_uploads_on_the_entry_page_and_others_see_what_they_m
             None,
         )
         .await;
-    assert!(!page.contains("enctype") && !page.contains("id=versions"));
+    assert!(!page.contains("enctype") && !page.contains("id=\"versions\""));
 
     let (status, _, _) = p
         .send(
@@ -279,7 +279,7 @@ async fn the_owners_officer_uploads_on_the_entry_page_and_others_see_what_they_m
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        page.contains("id=message") && page.contains("usage_m3"),
+        page.contains("id=\"message\"") && page.contains("usage_m3"),
         "{page}"
     );
     assert!(
@@ -332,7 +332,7 @@ async fn the_owners_officer_edits_an_entry_on_its_page_and_a_stale_form_is_refus
             None,
         )
         .await;
-    assert!(page.contains("id=edit"));
+    assert!(page.contains("id=\"edit\""));
     let (_, _, page) = p
         .send(
             "GET",
@@ -341,7 +341,7 @@ async fn the_owners_officer_edits_an_entry_on_its_page_and_a_stale_form_is_refus
             None,
         )
         .await;
-    assert!(!page.contains("id=edit"));
+    assert!(!page.contains("id=\"edit\""));
     let (status, _, _) = p.send("GET", &edit, &cookie(&power.token), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _, form_page) = p.send("GET", &edit, &cookie(&water.token), None).await;
@@ -552,7 +552,7 @@ async fn every_page_route_against_every_role() {
             }
             if status == StatusCode::FORBIDDEN {
                 assert!(
-                    !page.contains("usage_m3 |") && !page.contains("name=csrf"),
+                    !page.contains("usage_m3 |") && !page.contains("name=\"csrf\""),
                     "a refusal shows no form: {caller} {method} {path}"
                 );
             }
@@ -746,7 +746,7 @@ async fn the_entry_page_shows_the_quality_report_without_the_rejected_values() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        page.contains("被拒上传 Rejected upload") && page.contains("id=examples"),
+        page.contains("被拒上传 Rejected upload") && page.contains("id=\"examples\""),
         "{page}"
     );
     assert!(page.contains("不是数字 not_decimal") && page.contains("必填项为空 missing"));
@@ -797,5 +797,5 @@ async fn the_entry_page_shows_the_quality_report_without_the_rejected_values() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("usage_m3") && !page.contains("id=report"));
+    assert!(page.contains("usage_m3") && !page.contains("id=\"report\""));
 }
