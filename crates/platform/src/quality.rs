@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use pubdata_detect::Detector;
 use pubdata_detect::checks::is_valid_date;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::catalog::{DataItem, DataType};
 
@@ -17,7 +17,19 @@ use crate::catalog::{DataItem, DataType};
 const EXAMPLES: usize = 100;
 
 /// Why a cell makes its row unacceptable.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, utoipa::ToSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// A required item is empty.
@@ -36,8 +48,23 @@ pub enum Reason {
     InvalidPersonalInfo,
 }
 
+impl Reason {
+    /// The snake_case name the JSON report uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Reason::Missing => "missing",
+            Reason::NotInteger => "not_integer",
+            Reason::NotDecimal => "not_decimal",
+            Reason::NotDate => "not_date",
+            Reason::NotTimestamp => "not_timestamp",
+            Reason::NotBoolean => "not_boolean",
+            Reason::InvalidPersonalInfo => "invalid_personal_info",
+        }
+    }
+}
+
 /// One rejected cell, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Rejection {
     /// Data row number, from 1 (the header is not counted).
     pub row: u64,
@@ -48,7 +75,7 @@ pub struct Rejection {
 }
 
 /// Per data item: how often it is empty.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ItemQuality {
     /// The data item.
     pub item: String,
@@ -59,7 +86,11 @@ pub struct ItemQuality {
 }
 
 /// The quality report of one upload.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+///
+/// Stored with its version as JSON and read back typed ([`crate::store::VersionInfo::quality_report`]);
+/// a field missing from a stored report (one written before the field existed) reads as empty.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
 pub struct QualityReport {
     /// Data rows read.
     pub rows_read: u64,
@@ -476,6 +507,27 @@ mod tests {
         assert_eq!(r.duplicate_examples, vec![5]);
         assert_eq!(r.items[1].nulls, 3);
         assert!((r.items[1].null_rate - 0.6).abs() < 1e-12);
+    }
+
+    #[test]
+    fn a_report_reads_back_as_written_and_names_its_reasons_as_the_json_does() {
+        let mut c = QualityChecker::new(&items());
+        c.check_row(&[Some("A3"), None, Some("twelve"), Some("2026-02-30")]);
+        c.check_row(&[None, Some("1"), None, Some("x")]);
+        let r = c.finish();
+        let json = serde_json::to_value(&r).expect("json");
+        assert_eq!(
+            serde_json::from_value::<QualityReport>(json.clone()).expect("read"),
+            r
+        );
+        for reason in r.rejections.keys() {
+            assert_eq!(serde_json::to_value(reason).expect("name"), reason.name());
+        }
+        // A report stored before a field existed still reads.
+        let old: QualityReport =
+            serde_json::from_str(r#"{"rows_read":3,"rows_accepted":3,"rows_rejected":0}"#)
+                .expect("old report");
+        assert_eq!((old.rows_read, old.duplicate_keys), (3, 0));
     }
 
     #[test]

@@ -9,14 +9,10 @@ mod api;
 mod auth;
 mod error;
 mod guard;
-mod html;
 mod jobs;
 mod limits;
 pub mod openapi;
 mod pages;
-mod pages_entry;
-mod pages_jobs;
-mod quality_html;
 mod sql;
 mod uploads;
 

@@ -236,11 +236,11 @@ async fn the_owners_officer_uploads_on_the_entry_page_and_others_see_what_they_m
     let (_, _, page) = p
         .send("GET", &page_of(&p.entry_id), &cookie(&water.token), None)
         .await;
-    assert!(page.contains("enctype=multipart/form-data") && page.contains("id=versions"));
+    assert!(page.contains("enctype=\"multipart/form-data\"") && page.contains("id=\"versions\""));
     let (_, _, page) = p
         .send("GET", &page_of(&p.entry_id), &cookie(&auditor.token), None)
         .await;
-    assert!(!page.contains("enctype=multipart/form-data") && page.contains("id=versions"));
+    assert!(!page.contains("enctype=\"multipart/form-data\"") && page.contains("id=\"versions\""));
     let (_, _, page) = p
         .send(
             "GET",
@@ -249,7 +249,7 @@ async fn the_owners_officer_uploads_on_the_entry_page_and_others_see_what_they_m
             None,
         )
         .await;
-    assert!(!page.contains("enctype") && !page.contains("id=versions"));
+    assert!(!page.contains("enctype") && !page.contains("id=\"versions\""));
 
     let (status, _, _) = p
         .send(
@@ -279,7 +279,7 @@ async fn the_owners_officer_uploads_on_the_entry_page_and_others_see_what_they_m
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        page.contains("id=message") && page.contains("usage_m3"),
+        page.contains("id=\"message\"") && page.contains("usage_m3"),
         "{page}"
     );
     assert!(
@@ -332,7 +332,7 @@ async fn the_owners_officer_edits_an_entry_on_its_page_and_a_stale_form_is_refus
             None,
         )
         .await;
-    assert!(page.contains("id=edit"));
+    assert!(page.contains("id=\"edit\""));
     let (_, _, page) = p
         .send(
             "GET",
@@ -341,7 +341,7 @@ async fn the_owners_officer_edits_an_entry_on_its_page_and_a_stale_form_is_refus
             None,
         )
         .await;
-    assert!(!page.contains("id=edit"));
+    assert!(!page.contains("id=\"edit\""));
     let (status, _, _) = p.send("GET", &edit, &cookie(&power.token), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _, form_page) = p.send("GET", &edit, &cookie(&water.token), None).await;
@@ -552,7 +552,7 @@ async fn every_page_route_against_every_role() {
             }
             if status == StatusCode::FORBIDDEN {
                 assert!(
-                    !page.contains("usage_m3 |") && !page.contains("name=csrf"),
+                    !page.contains("usage_m3 |") && !page.contains("name=\"csrf\""),
                     "a refusal shows no form: {caller} {method} {path}"
                 );
             }
@@ -746,7 +746,7 @@ async fn the_entry_page_shows_the_quality_report_without_the_rejected_values() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        page.contains("被拒上传 Rejected upload") && page.contains("id=examples"),
+        page.contains("被拒上传 Rejected upload") && page.contains("id=\"examples\""),
         "{page}"
     );
     assert!(page.contains("不是数字 not_decimal") && page.contains("必填项为空 missing"));
@@ -797,5 +797,130 @@ async fn the_entry_page_shows_the_quality_report_without_the_rejected_values() {
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(page.contains("usage_m3") && !page.contains("id=report"));
+    assert!(page.contains("usage_m3") && !page.contains("id=\"report\""));
+}
+
+#[tokio::test]
+async fn markup_in_an_entry_is_shown_as_text_on_the_catalog_entry_and_edit_pages() {
+    let p = platform().await;
+    let mut hostile = common::entry("hz-water", "<script>alert(1)</script>\"'&标题");
+    hostile.description = "\"'&<img src=x onerror=alert(2)>".into();
+    hostile.items[0].name = "<b>\"'&x".into();
+    hostile.items[0].label = "<script>alert(3)</script>\"'&".into();
+    let stored = p
+        .store
+        .create_entry(&hostile, "setup")
+        .await
+        .expect("entry");
+    let water = p.session("water").await;
+    let pages = [
+        format!("/catalog?q={}", urlencode("标题")),
+        format!("/catalog/{}", stored.id),
+        format!("/catalog/{}/edit", stored.id),
+    ];
+    for path in &pages {
+        let (status, _, page) = p.send("GET", path, &cookie(&water.token), None).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        for raw in ["<script>alert", "<img", "<b>\"", "\"'&"] {
+            assert!(!page.contains(raw), "{path} shows {raw} raw: {page}");
+        }
+        assert!(
+            page.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;'&amp;标题"),
+            "{path}: {page}"
+        );
+    }
+    let (_, _, page) = p.send("GET", &pages[1], &cookie(&water.token), None).await;
+    assert!(
+        page.contains("&lt;b&gt;&quot;'&amp;x")
+            && page.contains("&lt;script&gt;alert(3)&lt;/script&gt;")
+            && page.contains("&quot;'&amp;&lt;img src=x onerror=alert(2)&gt;"),
+        "{page}"
+    );
+    // In the edit form the values sit in attributes and the text area, escaped the same way.
+    let (_, _, page) = p.send("GET", &pages[2], &cookie(&water.token), None).await;
+    assert!(
+        page.contains("value=\"&quot;'&amp;&lt;img src=x onerror=alert(2)&gt;\"")
+            && page.contains("&lt;b&gt;&quot;'&amp;x | &lt;script&gt;alert(3)&lt;/script&gt;"),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn a_form_that_does_not_read_gets_the_error_page_not_a_plain_text_rejection() {
+    let p = platform().await;
+    let water = p.session("water").await;
+    let edit = format!("/catalog/{}/edit", p.entry_id);
+    let cases = [
+        // The revision the page writes is a number; a hand-made one that is not is refused.
+        (
+            "POST",
+            edit.clone(),
+            form(&[("csrf", &water.csrf), ("revision", "first"), ("title", "x")]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "revision",
+        ),
+        // A form posted as something other than a form.
+        (
+            "POST",
+            "/catalog/new".to_string(),
+            Some(("text/plain", "title=x".to_string())),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type",
+        ),
+        (
+            "POST",
+            "/login".to_string(),
+            Some(("application/json", "{}".to_string())),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type",
+        ),
+        (
+            "GET",
+            "/audit?outcome=maybe".to_string(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "maybe",
+        ),
+        (
+            "GET",
+            "/audit?after=last".to_string(),
+            None,
+            StatusCode::BAD_REQUEST,
+            "after",
+        ),
+    ];
+    let auditor = p.session("auditor").await;
+    for (method, path, body, status, names) in cases {
+        let who = if path.starts_with("/audit") {
+            &auditor
+        } else {
+            &water
+        };
+        let (got, headers, page) = p.send(method, &path, &cookie(&who.token), body).await;
+        assert_eq!(got, status, "{method} {path}: {page}");
+        assert!(
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .is_ok_and(|t| t.starts_with("text/html")),
+            "{method} {path}: {headers:?}"
+        );
+        assert!(
+            page.contains("<p class=\"error\">") && page.contains(names),
+            "{method} {path}: {page}"
+        );
+    }
+    // Fields left out of an entry form are named in the form, which comes back filled in.
+    let (status, _, page) = p
+        .send(
+            "POST",
+            "/catalog/new",
+            &cookie(&water.token),
+            form(&[("csrf", &water.csrf), ("title", "只有标题")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
+    assert!(
+        page.contains("id=\"errors\"") && page.contains("value=\"只有标题\""),
+        "{page}"
+    );
 }

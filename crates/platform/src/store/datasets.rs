@@ -33,6 +33,17 @@ pub struct VersionInfo {
     pub audit_head: Option<AuditHead>,
 }
 
+impl VersionInfo {
+    /// The upload's quality report, typed: read once here so no reader picks fields out of the
+    /// JSON by name.
+    pub fn quality_report(&self) -> Result<crate::quality::QualityReport, StoreError> {
+        serde_json::from_value(self.report.clone()).map_err(|e| StoreError::Corrupt {
+            what: "quality report",
+            message: e.to_string(),
+        })
+    }
+}
+
 fn parts_of(row: &sqlx::any::AnyRow) -> Result<Vec<String>, StoreError> {
     serde_json::from_str(&text(row, "path")?).map_err(|e| StoreError::Corrupt {
         what: "dataset parts",

@@ -1,0 +1,81 @@
+//! The shell every page shares: head, the navigation bar (Chinese first, then English) and the
+//! signed-in user's sign-out form. Plain HTML and CSS, no scripts.
+
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+use pubdata_platform::access::{Action, Principal, permits};
+
+const STYLE: &str = "
+body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:0;color:#1d2733;background:#f6f7f9}
+header{background:#0b4f8a;color:#fff;padding:.6rem 1.5rem;display:flex;gap:1.5rem;align-items:center}
+header a{color:#fff;text-decoration:none}header .who{margin-left:auto;display:flex;gap:.8rem;align-items:center}
+main{max-width:64rem;margin:1.5rem auto;padding:0 1.5rem}
+.cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.8rem}
+.card{background:#fff;border:1px solid #d8dde3;border-radius:6px;padding:.8rem}
+.card b{display:block;font-size:1.6rem}
+table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid #d8dde3;padding:.35rem .5rem;text-align:left;vertical-align:top}
+form.inline{display:inline}label{display:block;margin:.5rem 0 .2rem;font-weight:600}
+input[type=text],input[type=password],input[type=search],select,textarea{width:100%;padding:.4rem;box-sizing:border-box;font:inherit}
+textarea{min-height:8rem;font-family:monospace}button{padding:.4rem 1rem;font:inherit;cursor:pointer}
+.error{background:#fdecea;border:1px solid #f5c2bd;padding:.6rem;border-radius:6px}
+.muted{color:#5b6774;font-size:.9rem}
+";
+
+/// The signed-in user with the session's CSRF token (for the sign-out form), if any.
+pub(super) type Who<'a> = Option<(&'a Principal, &'a str)>;
+
+/// A whole page: `title`, the signed-in user and `body`.
+pub(super) fn page(title: &str, who: Who<'_>, body: Markup) -> Markup {
+    shell(title, who, body, None)
+}
+
+/// A page that reloads itself every `seconds` (a running job's): a meta refresh, no script.
+pub(super) fn refreshing_page(title: &str, who: Who<'_>, body: Markup, seconds: u32) -> Markup {
+    shell(title, who, body, Some(seconds))
+}
+
+fn shell(title: &str, who: Who<'_>, body: Markup, refresh: Option<u32>) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="zh-CN" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                @if let Some(seconds) = refresh {
+                    meta http-equiv="refresh" content=(seconds);
+                }
+                title { (title) " · pubdata" }
+                // The style sheet is this file's constant, not input.
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    a href="/" { b { "pubdata 公共数据平台" } }
+                    a href="/catalog" { "目录 Catalog" }
+                    a href="/catalog/new" { "新建 New entry" }
+                    span.who { (nav(who)) }
+                }
+                main { (body) }
+            }
+        }
+    }
+}
+
+/// The right of the header: the audit link for those who may read it, who is signed in and the
+/// sign-out form; or the sign-in link.
+fn nav(who: Who<'_>) -> Markup {
+    html! {
+        @match who {
+            Some((p, csrf)) => {
+                @if permits(Some(p), &Action::ReadAudit) {
+                    a href="/audit" { "审计 Audit" }
+                }
+                span { (p.user) " · " (p.role.name()) }
+                form.inline method="post" action="/logout" {
+                    input type="hidden" name="csrf" value=(csrf);
+                    button { "退出 Sign out" }
+                }
+            }
+            None => a href="/login" { "登录 Sign in" },
+        }
+    }
+}
