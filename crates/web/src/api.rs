@@ -85,7 +85,10 @@ struct Issued {
 ///
 /// Who may call it: anyone. Repeated failures hold the account and the address for a while.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "access", request_body = SignIn,
-    responses((status = 201, description = "Signed in.", body = Issued)))]
+    responses(
+        (status = 201, description = "Signed in.", body = Issued),
+        (status = 503, description = "Too many sign-ins are being checked; see Retry-After.", body = ErrorBody),
+    ))]
 async fn create_token(
     State(s): State<AppState>,
     client: crate::auth::ClientAddr,

@@ -61,7 +61,10 @@ fn invalid(e: ReleaseError) -> ApiError {
 /// Who may call it: an authority administrator; a department officer for its organization.
 #[utoipa::path(post, path = "/api/v1/policies", tag = "releases", request_body = NewPolicy,
     security(("bearer" = []), ("session" = [])),
-    responses((status = 201, description = "Stored.", body = StoredPolicy)))]
+    responses(
+        (status = 201, description = "Stored.", body = StoredPolicy),
+        (status = 409, description = "A policy has that name already.", body = ErrorBody),
+    ))]
 async fn create_policy(
     State(s): State<AppState>,
     caller: Caller,

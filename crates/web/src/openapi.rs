@@ -66,8 +66,8 @@ impl Modify for Security {
 
 /// The refusals any operation can answer with, added to each so that the document lists every
 /// status the server sends: a malformed request, a missing or expired credential, a role that may
-/// not, the anonymous rate limit; 404 where the path names something; and the body's own
-/// refusals (too large, not JSON, not the schema) where there is a body.
+/// not, the anonymous rate limit; 404 where the path or the body names something; and the body's
+/// own refusals (too large, not JSON, not the schema) where there is a body.
 struct Refusals;
 
 impl Refusals {
@@ -87,8 +87,11 @@ impl Refusals {
                 "Too many requests or sign-in attempts; see Retry-After.",
             ),
         ];
-        if has_id {
-            codes.push(("404", "Nothing has that id."));
+        if has_id || operation.request_body.is_some() {
+            codes.push((
+                "404",
+                "Nothing has that id, or the body names something that does not exist.",
+            ));
         }
         if operation.request_body.is_some() {
             codes.push(("413", "The body is larger than this operation takes."));
