@@ -74,12 +74,20 @@ pub fn is_scratch_leftover(name: &str) -> bool {
         return true;
     }
     if let Some(rest) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")) {
-        // `part-<id>.parquet.<pid>.<n>`: the two counters are digits.
-        let mut tail = rest.rsplitn(3, '.');
-        let (n, pid, file) = (tail.next(), tail.next(), tail.next());
+        // A table writer's `part-<id>.parquet.<6 random letters or digits>`, or, from builds
+        // before it used `tempfile`, `part-<id>.parquet.<pid>.<n>`.
         let digits = |s: Option<&str>| {
             s.is_some_and(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
         };
+        if let Some((file, random)) = rest.rsplit_once('.')
+            && random.len() == 6
+            && random.bytes().all(|b| b.is_ascii_alphanumeric())
+            && part(file)
+        {
+            return true;
+        }
+        let mut tail = rest.rsplitn(3, '.');
+        let (n, pid, file) = (tail.next(), tail.next(), tail.next());
         return digits(n) && digits(pid) && file.is_some_and(part);
     }
     name.strip_prefix(".tmp")
@@ -419,11 +427,33 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_table_writers_temporary_part_is_a_scratch_leftover() {
+        let dir = tempfile::tempdir().expect("dir");
+        let schema =
+            std::sync::Arc::new(arrow_schema::Schema::new(vec![arrow_schema::Field::new(
+                "a",
+                arrow_schema::DataType::Utf8,
+                true,
+            )]));
+        let path = dir.path().join("part-5padiamr7o6pi6mj7txe.parquet");
+        let _writer =
+            pubdata_tables::TableWriter::create(&path, pubdata_tables::Format::Parquet, schema)
+                .expect("writer");
+        let names: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("list")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert!(is_scratch_leftover(&names[0]), "{names:?}");
+    }
+
+    #[test]
     fn only_names_the_platform_writes_are_scratch_leftovers() {
         for ours in [
             "0123456789abcdef01234567.upload",
             "part-5padiamr7o6pi6mj7txe.parquet",
             ".part-5padiamr7o6pi6mj7txe.parquet.4242.0.tmp",
+            ".part-5padiamr7o6pi6mj7txe.parquet.Ab3xYz.tmp",
             ".tmpA1b2C3",
         ] {
             assert!(is_scratch_leftover(ours), "{ours}");
@@ -438,6 +468,8 @@ mod tests {
             ".part-abc.parquet.tmp",
             ".part-abc.parquet.x.0.tmp",
             ".notes.txt.1.0.tmp",
+            ".notes.txt.Ab3xYz.tmp",
+            ".part-abc.parquet.Ab3xY.tmp",
             ".tmp",
             ".tmpabc",
             "e-x/part-y.parquet",

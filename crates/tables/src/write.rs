@@ -4,10 +4,10 @@
 //! onto it only by [`TableWriter::finish`]; a rename within one directory is
 //! atomic, so readers never see a half-written table.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::File;
 use std::io::BufWriter;
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use arrow_array::builder::StringBuilder;
 use arrow_array::{Array, ArrayRef, RecordBatch, StringArray};
@@ -20,9 +20,6 @@ use parquet::file::properties::WriterProperties;
 use crate::Format;
 use crate::error::{TableError, file_label, one_line};
 
-/// Distinguishes temp files of several writers in one process.
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
 enum Sink {
     Text(Box<csv::Writer<BufWriter<File>>>),
     Parquet(Box<ArrowWriter<File>>),
@@ -34,7 +31,8 @@ enum Sink {
 /// removes the temporary file and leaves `path` untouched.
 pub struct TableWriter {
     path: PathBuf,
-    tmp: PathBuf,
+    /// Removes the temporary file when dropped; taken by a successful finish.
+    tmp: Option<tempfile::TempPath>,
     file: String,
     sink: Option<Sink>,
     columns: usize,
@@ -42,7 +40,7 @@ pub struct TableWriter {
 }
 
 impl TableWriter {
-    /// Creates the temporary file `.{name}.{pid}.{n}.tmp` beside `path` and
+    /// Creates the temporary file `.{name}.XXXXXX.tmp` beside `path` and
     /// writes the header (CSV/TSV). Xlsx and JSON Lines are not writable.
     pub fn create(
         path: &Path,
@@ -67,23 +65,20 @@ impl TableWriter {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let tmp = dir.join(format!(
-            ".{}.{}.{n}.tmp",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
-        let out = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
+        // Readable as any file the user writes (the umask applies), not tempfile's 0600.
+        let (out, tmp) = tempfile::Builder::new()
+            .prefix(&format!(".{}.", name.to_string_lossy()))
+            .suffix(".tmp")
+            .permissions(std::fs::Permissions::from_mode(0o666))
+            .tempfile_in(&dir)
             .map_err(|e| TableError::Open {
-                file: file_label(&tmp),
+                file: file_label(&dir),
                 source: e,
-            })?;
+            })?
+            .into_parts();
         let mut writer = TableWriter {
             path: path.to_path_buf(),
-            tmp,
+            tmp: Some(tmp),
             file: label.clone(),
             sink: None,
             columns: schema.fields().len(),
@@ -215,14 +210,19 @@ impl TableWriter {
         // Durable before visible: a crash must not leave a renamed-but-empty file.
         file.sync_all().map_err(|e| io_err(&self.file, e))?;
         drop(file);
-        fs::rename(&self.tmp, &self.path).map_err(|e| io_err(&self.file, e))?;
+        let tmp = self
+            .tmp
+            .take()
+            .ok_or_else(|| self.write_error("writer already finished".into()))?;
+        tmp.persist(&self.path)
+            .map_err(|e| io_err(&self.file, e.error))?;
         Ok(self.rows)
     }
 
     /// Drops the output and deletes the temporary file.
     fn abort(&mut self) {
         self.sink = None;
-        let _ = fs::remove_file(&self.tmp);
+        self.tmp = None;
     }
 }
 
@@ -230,7 +230,7 @@ impl std::fmt::Debug for TableWriter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TableWriter")
             .field("path", &self.path)
-            .field("tmp", &self.tmp)
+            .field("tmp", &self.tmp.as_deref())
             .field("rows", &self.rows)
             .finish_non_exhaustive()
     }
@@ -238,11 +238,8 @@ impl std::fmt::Debug for TableWriter {
 
 impl Drop for TableWriter {
     fn drop(&mut self) {
-        // After a successful finish the temp path no longer exists; the
-        // failed remove is harmless.
-        if self.sink.is_some() || self.tmp.exists() {
-            self.abort();
-        }
+        // After a successful finish there is nothing left to remove.
+        self.abort();
     }
 }
 
