@@ -43,6 +43,13 @@ pub struct AnonymizeArgs {
 
 /// Runs `pubdata anonymize`.
 pub fn run(args: AnonymizeArgs) -> anyhow::Result<()> {
+    super::refuse_overwriting(
+        &[("--in", &args.input), ("--policy", &args.policy)],
+        &[
+            ("--out", Some(&args.out)),
+            ("--report", args.report.as_deref()),
+        ],
+    )?;
     let policy = PolicySource::read(&args.policy)?;
     let options = ReadOptions {
         encoding: args.encoding,

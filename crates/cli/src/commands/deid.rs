@@ -39,6 +39,13 @@ pub struct DeidArgs {
 
 /// Runs `pubdata deid`.
 pub fn run(args: DeidArgs) -> anyhow::Result<()> {
+    super::refuse_overwriting(
+        &[("--in", &args.input), ("--policy", &args.policy)],
+        &[
+            ("--out", Some(&args.out)),
+            ("--report", args.report.as_deref()),
+        ],
+    )?;
     let options = ReadOptions {
         encoding: args.encoding,
         batch_size: args.batch_size.max(1),

@@ -56,6 +56,13 @@ pub fn run(cmd: GenCommand) -> anyhow::Result<()> {
 }
 
 fn citizens(args: CitizensArgs) -> anyhow::Result<()> {
+    super::refuse_overwriting(
+        &[],
+        &[
+            ("--out", Some(&args.out)),
+            ("--truth", args.truth.as_deref()),
+        ],
+    )?;
     let start = Instant::now();
     let format = Format::from_path(&args.out)?;
     let mut writer = TableWriter::create(&args.out, format, citizens_schema())?;

@@ -25,6 +25,10 @@ pub struct ReidentifyArgs {
 
 /// Runs `pubdata reidentify`.
 pub fn run(args: ReidentifyArgs) -> anyhow::Result<()> {
+    super::refuse_overwriting(
+        &[("--in", &args.input), ("--policy", &args.policy)],
+        &[("--out", Some(&args.out))],
+    )?;
     let policy = PolicySource::read(&args.policy)?;
     let input = Input::file(&args.input, ReadOptions::default());
     let bar = rows_bar(None, "");

@@ -77,6 +77,11 @@ pub struct ScanReport {
 
 /// Runs the scan and prints the report.
 pub fn run(args: ScanArgs) -> anyhow::Result<()> {
+    let mut inputs = vec![("the scanned file", args.file.as_path())];
+    if let Some(regions) = &args.regions {
+        inputs.push(("--regions", regions.as_path()));
+    }
+    super::refuse_overwriting(&inputs, &[("--policy-out", args.policy_out.as_deref())])?;
     let detector = match &args.regions {
         Some(path) => Detector::with_regions(
             RegionTable::from_csv_path(path)
