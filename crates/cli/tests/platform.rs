@@ -370,7 +370,7 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
         "a short grace period needs --force: {err}"
     );
     let err = fails(&["datasets", "sweep", "--data-dir", &format!("{d}/nowhere")]);
-    assert!(err.contains("no metadata store here"), "{err}");
+    assert!(err.contains("no platform here"), "{err}");
     ok(&[
         "datasets",
         "sweep",
@@ -434,4 +434,41 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
     let json: serde_json::Value =
         serde_json::from_str(&ok(&["audit", "verify", "--data-dir", d, "--json"])).expect("json");
     assert_eq!(json["intact"], true);
+}
+
+#[test]
+fn a_folder_or_database_that_holds_no_platform_is_refused_and_nothing_is_created() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // An auditor's typo must not pass as "intact: 0 entries".
+    let typo = dir.path().join("pubdata-typo");
+    let err = fails(&["audit", "verify", "--data-dir", s(&typo)]);
+    assert!(
+        err.contains("no platform here") && err.contains("pubdata-typo"),
+        "{err}"
+    );
+    assert!(!typo.exists(), "the mistyped folder was created");
+    // Forgetting --data-dir: the default ./pubdata-data is not made up either.
+    let csv = dir.path().join("water.csv");
+    std::fs::write(
+        &csv,
+        "street_code,month,usage_m3\n330106001,2026-01-01,1.0\n",
+    )
+    .expect("csv");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pubdata"))
+        .args(["ingest", "e-anything", s(&csv), "--user", "water"])
+        .current_dir(dir.path())
+        .output()
+        .expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("no platform here"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("pubdata-data").exists(),
+        "./pubdata-data was created"
+    );
+    let err = fails(&["datasets", "sweep", "--data-dir", s(&typo)]);
+    assert!(err.contains("no platform here"), "{err}");
+    assert!(!typo.exists());
 }

@@ -357,3 +357,25 @@ async fn concurrent_changes_all_commit_and_keep_one_audit_chain() {
         finish(b).await;
     }
 }
+
+#[tokio::test]
+async fn a_location_holds_a_platform_only_once_its_schema_is_made() {
+    let dir = tempfile::tempdir().expect("dir");
+    let file = dir.path().join("meta.db");
+    let url = Store::sqlite_url(&file);
+    assert!(!Store::holds_platform(&url).await.expect("sqlite"));
+    assert!(!file.exists(), "looking created the file");
+    Store::open(&url).await.expect("open").close().await;
+    assert!(Store::holds_platform(&url).await.expect("sqlite"));
+    if let Some((url, base, name)) = common::postgres().await {
+        assert!(
+            !Store::holds_platform(&url)
+                .await
+                .expect("an empty database")
+        );
+        let store = Store::open(&url).await.expect("open");
+        assert!(Store::holds_platform(&url).await.expect("postgres"));
+        store.close().await;
+        common::drop_database(&base, &name).await;
+    }
+}

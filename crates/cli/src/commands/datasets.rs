@@ -44,14 +44,9 @@ pub fn run(cmd: DatasetsCommand) -> anyhow::Result<()> {
          (--force to sweep anyway)",
         args.grace_minutes
     );
-    // Sweeping against a new, empty store would find every part unlisted.
-    let db = args.location.data_dir.join("metadata.db");
-    anyhow::ensure!(
-        args.location.database_url.is_some() || db.is_file(),
-        "{}: no metadata store here; name the platform's --data-dir or --database-url",
-        db.display()
-    );
     runtime()?.block_on(async {
+        // Sweeping against a new, empty store would find every part unlisted.
+        args.location.require_platform().await?;
         let store = args.location.open().await?;
         let done = async {
             let datasets = args.location.datasets()?;

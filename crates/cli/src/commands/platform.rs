@@ -45,6 +45,27 @@ impl Location {
         })
     }
 
+    /// Refuses a location that holds no platform, creating nothing: only `serve` and
+    /// `admin create` start one, so a mistyped `--data-dir` (or a forgotten one) is an error
+    /// naming what was looked for, not a new, empty platform that answers "0 entries".
+    pub(crate) async fn require_platform(&self) -> anyhow::Result<()> {
+        let url = match &self.database_url {
+            Some(url) => url.clone(),
+            None => Store::sqlite_url(&self.data_dir.join("metadata.db")),
+        };
+        let held = Store::holds_platform(&url)
+            .await
+            .with_context(|| format!("metadata store {}", self.describe()))?;
+        if !held {
+            bail!(
+                "{}: no platform here; name the platform's --data-dir or --database-url \
+                 (only `pubdata serve` and `pubdata admin create` start a new one)",
+                self.describe()
+            );
+        }
+        Ok(())
+    }
+
     /// Opens the store and keeps the audit chain's head checkpointed in the data folder while
     /// the command runs; end the command with [`finish`].
     pub(crate) async fn open(&self) -> anyhow::Result<Store> {
@@ -340,6 +361,7 @@ pub fn admin(cmd: AdminCommand) -> anyhow::Result<()> {
 pub fn audit(cmd: AuditCommand) -> anyhow::Result<()> {
     let AuditCommand::Verify(args) = cmd;
     runtime()?.block_on(async {
+        args.location.require_platform().await?;
         let store = args.location.open_unanchored().await?;
         let dir = &args.location.data_dir;
         let v = match store.verify_audit_anchored(dir).await {
@@ -457,6 +479,7 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<()> {
     use pubdata_platform::access::{Action, Principal};
     use pubdata_platform::ingest::{Mode, Upload};
     runtime()?.block_on(async {
+        args.location.require_platform().await?;
         let store = args.location.open().await?;
         let done = async {
             let entry = store.entry(&args.entry).await?;

@@ -207,6 +207,36 @@ impl Store {
         Ok(store)
     }
 
+    /// Whether the database at `url` holds a platform (its schema has been created), found
+    /// without creating anything: a missing SQLite file or an empty PostgreSQL database holds
+    /// none. Every command but the ones that start a platform refuses such a location, so that a
+    /// mistyped folder is an error rather than a new, empty platform.
+    pub async fn holds_platform(url: &str) -> Result<bool, StoreError> {
+        install_default_drivers();
+        let (url, query) = if let Some(rest) = url.strip_prefix("sqlite://") {
+            let path = rest.split('?').next().unwrap_or(rest);
+            if !Path::new(path).is_file() {
+                return Ok(false);
+            }
+            (
+                format!("sqlite://{path}?mode=ro"),
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+            )
+        } else {
+            (
+                url.to_string(),
+                "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'schema_migrations' AND table_schema = current_schema()",
+            )
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(1)
+            .connect(&url)
+            .await?;
+        let found: Result<i64, _> = sqlx::query_scalar(query).fetch_one(&pool).await;
+        pool.close().await;
+        Ok(found? > 0)
+    }
+
     /// The URL of an SQLite database file, created if missing.
     pub fn sqlite_url(path: &Path) -> String {
         format!("sqlite://{}?mode=rwc", path.display())

@@ -19,7 +19,9 @@ pub struct Backend {
     drop_db: Option<(String, String)>,
 }
 
-async fn postgres() -> Option<(String, String, String)> {
+/// A new, empty PostgreSQL database: its URL, the server's base URL and its name (`None` where
+/// no server answers, outside CI).
+pub async fn postgres() -> Option<(String, String, String)> {
     sqlx::any::install_default_drivers();
     let base = std::env::var("PUBDATA_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
@@ -85,15 +87,20 @@ pub async fn backends() -> Vec<Backend> {
 pub async fn finish(b: Backend) {
     b.store.close().await;
     if let Some((base, name)) = b.drop_db {
-        let admin = sqlx::AnyPool::connect(&base).await.expect("admin");
-        sqlx::raw_sql(AssertSqlSafe(format!(
-            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-        )))
-        .execute(&admin)
-        .await
-        .expect("drop test database");
-        admin.close().await;
+        drop_database(&base, &name).await;
     }
+}
+
+/// Drops a database [`postgres`] made.
+pub async fn drop_database(base: &str, name: &str) {
+    let admin = sqlx::AnyPool::connect(base).await.expect("admin");
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+    )))
+    .execute(&admin)
+    .await
+    .expect("drop test database");
+    admin.close().await;
 }
 
 pub fn water() -> Organization {
