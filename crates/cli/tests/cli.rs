@@ -116,6 +116,12 @@ fn suggested_policy_passes_policy_check_and_broken_ones_fail_with_lines() {
     let csv = gen_citizens(dir.path(), 200, 6, "c.csv");
     let policy = dir.path().join("policy.toml");
     ok(&["scan", s(&csv), "--policy-out", s(&policy)]);
+    // As the README's walk-through does: a key file beside the policy (the check loads it).
+    ok(&["key", "new", "--out", s(&dir.path().join("release.key"))]);
+    let keyed = std::fs::read_to_string(&policy)
+        .expect("policy")
+        .replace("key_env = \"PUBDATA_KEY\"", "key_file = \"release.key\"");
+    std::fs::write(&policy, keyed).expect("write");
     let report: Value = serde_json::from_str(&ok(&[
         "policy",
         "check",
@@ -343,4 +349,67 @@ fn bench_scan_reports_throughput_and_accuracy() {
         .as_f64()
         .expect("recall");
     assert!(recall > 0.99, "{recall}");
+}
+
+/// `policy check` resolves what `deid` will load (issue 15): a check that passes means `deid`
+/// starts. Without the key, with a key a digit short, or with a missing hierarchy file, it fails
+/// naming what is wrong; with the key, it passes.
+#[test]
+fn policy_check_loads_the_key_and_the_files_the_policy_names() {
+    let dir = tempfile::tempdir().expect("dir");
+    let input = common::gen_citizens(dir.path(), 30, 11, "c.csv");
+    let policy = dir.path().join("p.toml");
+    common::ok(&[
+        "scan",
+        common::s(&input),
+        "--policy-out",
+        common::s(&policy),
+    ]);
+    let text = std::fs::read_to_string(&policy).expect("policy");
+    assert!(text.contains("key_env = \"PUBDATA_KEY\""), "{text}");
+    let check = |key: Option<&str>| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pubdata"));
+        cmd.args([
+            "policy",
+            "check",
+            common::s(&policy),
+            "--in",
+            common::s(&input),
+        ]);
+        cmd.env_remove("PUBDATA_KEY");
+        if let Some(k) = key {
+            cmd.env("PUBDATA_KEY", k);
+        }
+        let out = cmd.output().expect("runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), text)
+    };
+    let (passed, text) = check(None);
+    assert!(!passed && text.contains("PUBDATA_KEY"), "{text}");
+    let (passed, text) = check(Some(&"ab".repeat(16)[1..]));
+    assert!(
+        !passed && text.contains("odd number of hex digits"),
+        "{text}"
+    );
+    let (passed, text) = check(Some(&"ab".repeat(16)));
+    assert!(passed, "{text}");
+    // A hierarchy file that is not there.
+    let with_hierarchy = text_with_hierarchy(&std::fs::read_to_string(&policy).expect("policy"));
+    std::fs::write(&policy, with_hierarchy).expect("write");
+    let (passed, text) = check(Some(&"ab".repeat(16)));
+    assert!(!passed && text.contains("no-such-hierarchy.csv"), "{text}");
+}
+
+/// The policy with its `gender` rule generalized through a hierarchy file that does not exist.
+fn text_with_hierarchy(policy: &str) -> String {
+    let kept = "[columns.\"gender\"]\nop = \"keep\"";
+    assert!(policy.contains(kept), "{policy}");
+    policy.replace(
+        kept,
+        "[columns.\"gender\"]\nop = \"generalize\"\nhierarchy = \"no-such-hierarchy.csv\"\nlevel = 1",
+    )
 }

@@ -28,6 +28,11 @@ pub enum KeyError {
     /// The key is not hex text.
     #[error("key from {0} is not hex text (pubdata key new writes one)")]
     NotHex(String),
+    /// The key is hex digits, but an odd number of them: a digit is missing or extra.
+    #[error(
+        "key from {from} has an odd number of hex digits ({digits}); each byte is two digits (pubdata key new writes one)"
+    )]
+    OddLength { from: String, digits: usize },
     /// The key is too short.
     #[error("key from {from} has {bits} bits; at least {} are required", MIN_KEY_BYTES * 8)]
     TooShort { from: String, bits: usize },
@@ -56,9 +61,19 @@ impl Key {
 
     /// Parses hex key text (surrounding white space ignored); `from` names the source in errors.
     pub fn from_hex(text: &str, from: &str) -> Result<Key, KeyError> {
+        let text = text.trim();
         let bytes = data_encoding::HEXLOWER_PERMISSIVE
-            .decode(text.trim().as_bytes())
-            .map_err(|_| KeyError::NotHex(from.to_string()))?;
+            .decode(text.as_bytes())
+            .map_err(|_| {
+                if text.len() % 2 == 1 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    KeyError::OddLength {
+                        from: from.to_string(),
+                        digits: text.len(),
+                    }
+                } else {
+                    KeyError::NotHex(from.to_string())
+                }
+            })?;
         if bytes.len() < MIN_KEY_BYTES {
             return Err(KeyError::TooShort {
                 from: from.to_string(),
@@ -120,6 +135,12 @@ mod tests {
             Key::from_hex("not hex at all!", "k.key"),
             Err(KeyError::NotHex(_))
         ));
+        // A digit short is said as such, not as "not hex".
+        let err = Key::from_hex(&"ab".repeat(16)[1..], "$PUBDATA_KEY").expect_err("odd");
+        assert!(
+            err.to_string().contains("odd number of hex digits (31)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
 use clap::{Args, Subcommand};
 use pubdata_deid::policy::{Policy, PolicyError};
 use pubdata_tables::ReadOptions;
@@ -12,7 +11,8 @@ use serde::Serialize;
 /// Work with de-identification policies.
 #[derive(Subcommand)]
 pub enum PolicyCommand {
-    /// Check a policy against a table's columns: every column has one rule, every rule is valid.
+    /// Check a policy against a table's columns: every column has one rule, every rule is valid,
+    /// and what it names (the key, hierarchy files) loads, as `deid` will load it.
     Check(CheckArgs),
 }
 
@@ -46,8 +46,8 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<()> {
 }
 
 fn check(args: CheckArgs) -> anyhow::Result<()> {
-    let text = std::fs::read_to_string(&args.policy)
-        .with_context(|| format!("{}: cannot read", args.policy.display()))?;
+    let source = pubdata_release::PolicySource::read(&args.policy)?;
+    let text = &source.text;
     let reader = pubdata_tables::open(&args.input, &ReadOptions::default())?;
     let table_columns: Vec<String> = reader
         .schema()
@@ -55,10 +55,20 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let errors = match Policy::parse(&text) {
+    let mut errors = match Policy::parse(text) {
         Ok(policy) => policy.check_columns(&table_columns),
         Err(errors) => errors,
     };
+    // Then what `deid` loads before it reads a row: the key (its variable or file, its length
+    // and format) and the hierarchy files. A check that passes means `deid` will start.
+    if errors.is_empty()
+        && let Err(e) = pubdata_release::deid::load_policy(&source, &table_columns)
+    {
+        errors.push(PolicyError {
+            line: 0,
+            message: e.to_string(),
+        });
+    }
     let report = CheckReport {
         policy: args.policy.display().to_string(),
         table: args.input.display().to_string(),
