@@ -96,8 +96,18 @@ fn main() -> std::process::ExitCode {
             // One line: the outermost context first, then the causes, as a data officer reads it.
             let mut line = err.to_string();
             for cause in err.chain().skip(1) {
+                let text = cause.to_string();
+                // Libraries quote their cause in their own message (an OS error without its
+                // "(os error N)"): say it once.
+                let bare = match text.rfind(" (os error ") {
+                    Some(at) if text.ends_with(')') => &text[..at],
+                    _ => &text,
+                };
+                if line.contains(bare) {
+                    continue;
+                }
                 line.push_str(": ");
-                line.push_str(&cause.to_string());
+                line.push_str(&text);
             }
             eprintln!("error: {line}");
             std::process::ExitCode::FAILURE

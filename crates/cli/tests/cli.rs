@@ -273,7 +273,10 @@ fn regions_table_is_checked_when_given() {
 fn bad_input_gets_one_clear_line_and_a_failure_exit() {
     let dir = tempfile::tempdir().expect("tempdir");
     let missing = dir.path().join("missing.csv");
-    assert!(fails(&["scan", s(&missing)]).contains("missing.csv"));
+    let err = fails(&["scan", s(&missing)]);
+    assert!(err.contains("missing.csv"), "{err}");
+    // The operating system's reason once, not once from the library and again as its cause.
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
 
     let empty = dir.path().join("empty.csv");
     std::fs::write(&empty, "").expect("write");

@@ -386,6 +386,14 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
         "{part} is listed"
     );
 
+    // Read by a person: what is wrong in words, and where (row and item, never the value).
+    let human = ok(&["ingest", &id, s(&csv), "--user", "water", "--data-dir", d]);
+    assert!(
+        human.contains("1 rejected: not a number [not_decimal]; first at row 2 (usage_m3)"),
+        "{human}"
+    );
+    assert!(!human.contains("oops"), "{human}");
+
     // Another dataset location, named by URL: the part goes there.
     let lake = dir.path().join("lake");
     let lake_url = format!("file://{}", lake.display());

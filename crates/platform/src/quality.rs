@@ -61,6 +61,19 @@ impl Reason {
             Reason::InvalidPersonalInfo => "invalid_personal_info",
         }
     }
+
+    /// What is wrong with the cell, for a person reading a report.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Reason::Missing => "a required item is empty",
+            Reason::NotInteger => "not a whole number",
+            Reason::NotDecimal => "not a number",
+            Reason::NotDate => "not a date (YYYY-MM-DD)",
+            Reason::NotTimestamp => "not a date and time",
+            Reason::NotBoolean => "not true or false",
+            Reason::InvalidPersonalInfo => "fails its personal-information check",
+        }
+    }
 }
 
 /// One rejected cell, with where it is.

@@ -156,6 +156,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(axum::Router::from(openapi::router()))
         .merge(pages::routes())
+        .fallback(pages::no_route)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::catch_panics,

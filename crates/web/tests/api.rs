@@ -844,3 +844,41 @@ async fn the_authority_queries_current_versions_read_only_and_every_query_is_aud
     );
     assert!(audit.iter().any(|e| e["outcome"] == "failed"));
 }
+
+#[tokio::test]
+async fn an_address_nothing_serves_says_so_instead_of_an_empty_404() {
+    let p = platform().await;
+    let (status, body) = p
+        .json("GET", "/api/v1/no-such-thing", &Auth::None, None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["error"], "no_route", "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("/api/v1/no-such-thing")),
+        "{body}"
+    );
+    let (status, headers, page) = p.send("GET", "/no/such/page", &Auth::None, None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        headers[axum::http::header::CONTENT_TYPE]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/html")),
+        "{headers:?}"
+    );
+    assert!(
+        page.contains("找不到这个页面") && page.contains("href=\"/\""),
+        "{page}"
+    );
+    // A path that tries markup is shown as text.
+    let (_, _, page) = p
+        .send(
+            "GET",
+            "/%3Cscript%3Ealert(1)%3C/script%3E",
+            &Auth::None,
+            None,
+        )
+        .await;
+    assert!(!page.contains("<script>alert"), "{page}");
+}

@@ -548,7 +548,24 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<()> {
                     name, r.rows_read, r.rows_accepted, r.rows_rejected
                 );
                 for (reason, n) in &r.rejections {
-                    println!("  {n} rejected: {reason:?}");
+                    // Where to look: the first rows with the item, never the value.
+                    let rows: Vec<String> = r
+                        .examples
+                        .iter()
+                        .filter(|e| e.reason == *reason)
+                        .take(5)
+                        .map(|e| format!("row {} ({})", e.row, e.item))
+                        .collect();
+                    println!(
+                        "  {n} rejected: {} [{}]{}",
+                        reason.describe(),
+                        reason.name(),
+                        if rows.is_empty() {
+                            String::new()
+                        } else {
+                            format!("; first at {}", rows.join(", "))
+                        }
+                    );
                 }
                 if r.duplicate_keys > 0 {
                     println!("  {} duplicate keys (kept)", r.duplicate_keys);

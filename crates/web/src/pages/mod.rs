@@ -76,6 +76,26 @@ pub(crate) fn routes() -> Router<AppState> {
         )
 }
 
+/// What an address nothing serves answers: under `/api/` our JSON error (`no_route`, apart from
+/// `not_found`, which a served route answers for a missing thing), elsewhere a page saying so
+/// with a way back, never an empty body.
+pub(crate) async fn no_route(uri: axum::http::Uri) -> Response {
+    let message = format!("nothing is served at {}", uri.path());
+    if uri.path().starts_with("/api/") {
+        return ApiError::new(StatusCode::NOT_FOUND, "no_route", message).into_response();
+    }
+    let body = html! {
+        h1 { "找不到这个页面 · Page not found" }
+        p.error { (message) }
+        p { a href="/" { "返回首页 · Back to the home page" } " · " a href="/catalog" { "目录 · Catalog" } }
+    };
+    (
+        StatusCode::NOT_FOUND,
+        page(layout::page("找不到这个页面 · Not found", None, body)),
+    )
+        .into_response()
+}
+
 /// A page-flavoured error: the same status, shown as a page (or, when the caller must sign in,
 /// a redirect to the sign-in page).
 pub(crate) struct PageError(pub(crate) ApiError);
