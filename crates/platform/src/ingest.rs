@@ -334,8 +334,17 @@ fn write_part(
                 .map_err(|_| failed("the accepted rows could not be selected"))?;
             let target = arrow_type(item.data_type);
             // The checks read values trimmed; so must the cast, or " 12" passes and then fails.
+            // A date passed in any form records use (2025-01, 2025年1月5日) is cast as the day
+            // it names.
             let kept: ArrayRef = if target == ArrowType::Utf8 {
                 kept
+            } else if item.data_type == DataType::Date {
+                Arc::new(
+                    kept.as_string::<i32>()
+                        .iter()
+                        .map(|v| v.and_then(crate::quality::normalize_date))
+                        .collect::<StringArray>(),
+                )
             } else {
                 Arc::new(
                     kept.as_string::<i32>()

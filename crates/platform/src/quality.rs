@@ -205,14 +205,23 @@ fn describe_column(detector: &Detector, index: usize, header: &str) -> (String, 
     (format!("column {n} {:?}", clip(header)), false)
 }
 
-/// Maps a file's header to the entry's items: `result[i]` is the column holding item `i`.
+/// An item's label as a header may spell it, if it has one.
+fn label(item: &DataItem) -> Option<&str> {
+    Some(item.label.trim()).filter(|l| !l.is_empty())
+}
+
+/// Maps a file's header to the entry's items: `result[i]` is the column holding item `i`. A
+/// column is headed by the item's name or by its label: departments' files carry the Chinese
+/// labels (街道代码, 月份) as often as the names.
 pub fn match_header(items: &[DataItem], columns: &[&str]) -> Result<Vec<usize>, HeaderMismatch> {
     let trimmed: Vec<&str> = columns.iter().map(|c| c.trim()).collect();
     let mut missing = Vec::new();
     let mut missing_count = 0;
     let mut map = Vec::with_capacity(items.len());
     for item in items {
-        match trimmed.iter().position(|c| *c == item.name) {
+        let by_name = trimmed.iter().position(|c| *c == item.name);
+        let by_label = || label(item).and_then(|l| trimmed.iter().position(|c| *c == l));
+        match by_name.or_else(by_label) {
             Some(i) => map.push(i),
             None => {
                 missing_count += 1;
@@ -222,7 +231,10 @@ pub fn match_header(items: &[DataItem], columns: &[&str]) -> Result<Vec<usize>, 
             }
         }
     }
-    let known: HashSet<&str> = items.iter().map(|i| i.name.as_str()).collect();
+    let known: HashSet<&str> = items
+        .iter()
+        .flat_map(|i| std::iter::once(i.name.as_str()).chain(label(i)))
+        .collect();
     let unknown_at: Vec<usize> = (0..trimmed.len())
         .filter(|&i| !known.contains(trimmed[i]))
         .collect();
@@ -388,16 +400,60 @@ fn is_decimal(s: &str) -> bool {
 }
 
 fn is_date(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
-        return false;
-    }
-    let num = |r: std::ops::Range<usize>| {
-        s.get(r)
-            .filter(|p| p.bytes().all(|c| c.is_ascii_digit()))
-            .and_then(|p| p.parse::<u32>().ok())
+    normalize_date(s).is_some()
+}
+
+/// A date item's value in a form records use, as `YYYY-MM-DD`: a day (`2025-01-05`, `2025-1-5`,
+/// `2025/01/05`, `2025.01.05`, `20250105`, `2025年1月5日`), or a month (`2025-01`, `2025/1`,
+/// `202501`, `2025年1月`), a quarter (`2025Q1`, `2025-Q1`, `2025年第1季度`) or a year (`2025`,
+/// `2025年`) as its first day: departments report by month or quarter as often as by day.
+pub fn normalize_date(s: &str) -> Option<String> {
+    let s = s.trim();
+    let num = |p: &str, width: std::ops::RangeInclusive<usize>| {
+        (width.contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| p.parse::<u32>().ok())
+            .flatten()
     };
-    matches!((num(0..4), num(5..7), num(8..10)), (Some(y), Some(m), Some(d)) if is_valid_date(y, m, d))
+    let year = |p: &str| num(p, 4..=4);
+    let ymd =
+        |y: u32, m: u32, d: u32| is_valid_date(y, m, d).then(|| format!("{y:04}-{m:02}-{d:02}"));
+    let quarter = |y: u32, q: &str| match num(q, 1..=1)? {
+        q @ 1..=4 => ymd(y, q * 3 - 2, 1),
+        _ => None,
+    };
+    if let Some((y, rest)) = s.split_once('年') {
+        let y = year(y)?;
+        if rest.is_empty() {
+            return ymd(y, 1, 1);
+        }
+        if let Some(q) = rest.strip_prefix('第').and_then(|r| r.strip_suffix("季度")) {
+            return quarter(y, q);
+        }
+        let (m, rest) = rest.split_once('月')?;
+        let m = num(m, 1..=2)?;
+        if rest.is_empty() {
+            return ymd(y, m, 1);
+        }
+        return ymd(y, m, num(rest.strip_suffix('日')?, 1..=2)?);
+    }
+    if let Some((y, q)) = s.split_once(['Q', 'q']) {
+        return quarter(year(y.strip_suffix('-').unwrap_or(y))?, q);
+    }
+    if s.bytes().all(|b| b.is_ascii_digit()) {
+        return match s.len() {
+            4 => ymd(year(s)?, 1, 1),
+            6 => ymd(year(&s[..4])?, num(&s[4..], 2..=2)?, 1),
+            8 => ymd(year(&s[..4])?, num(&s[4..6], 2..=2)?, num(&s[6..], 2..=2)?),
+            _ => None,
+        };
+    }
+    let sep = s.chars().find(|c| matches!(c, '-' | '/' | '.'))?;
+    let parts: Vec<&str> = s.split(sep).collect();
+    match parts[..] {
+        [y, m] => ymd(year(y)?, num(m, 1..=2)?, 1),
+        [y, m, d] => ymd(year(y)?, num(m, 1..=2)?, num(d, 1..=2)?),
+        _ => None,
+    }
 }
 
 fn is_timestamp(s: &str) -> bool {
@@ -559,6 +615,30 @@ mod tests {
     }
 
     #[test]
+    fn a_column_headed_by_the_items_label_is_that_item() {
+        let mut it = items();
+        for (item, label) in it
+            .iter_mut()
+            .zip(["户号", "户主身份证号", "用水量", "抄表日期"])
+        {
+            item.label = label.into();
+        }
+        // All labels, in another order; and labels mixed with names.
+        assert_eq!(
+            match_header(&it, &["抄表日期", "户号", " 用水量 ", "户主身份证号"]),
+            Ok(vec![1, 3, 2, 0])
+        );
+        assert_eq!(
+            match_header(&it, &["account", "户主身份证号", "usage_m3", "抄表日期"]),
+            Ok(vec![0, 1, 2, 3])
+        );
+        // A header that is neither still names what is missing, by name.
+        let err =
+            match_header(&it, &["户号", "户主身份证号", "用水量", "日期"]).expect_err("mismatch");
+        assert_eq!(err.missing, vec!["read_on"]);
+    }
+
+    #[test]
     fn a_first_row_of_data_shows_no_header_even_where_no_recognizer_names_it() {
         let err = match_header(&items(), &["高血压", "11010519491231002X"]).expect_err("no header");
         let text = err.to_string();
@@ -627,7 +707,8 @@ mod tests {
         for bad in ["", ".", "1e5", "1,000", "-", "12.3.4", "NaN"] {
             assert!(!is_decimal(bad), "{bad}");
         }
-        assert!(is_date("2024-02-29") && !is_date("2023-02-29") && !is_date("2024-2-29"));
+        // Single-digit months and days are a form records use (see `normalize_date`).
+        assert!(is_date("2024-02-29") && !is_date("2023-02-29") && is_date("2024-2-29"));
         for ok in [
             "2026-11-27 10:20:30",
             "2026-11-27T23:59:59Z",
@@ -647,7 +728,77 @@ mod tests {
         assert!(is_boolean("TRUE") && is_boolean("否") && !is_boolean("maybe"));
     }
 
+    #[test]
+    fn date_items_take_the_forms_records_use() {
+        for (text, date) in [
+            ("2025-01-05", "2025-01-05"),
+            ("2025-1-5", "2025-01-05"),
+            ("2025/01/05", "2025-01-05"),
+            ("2025.1.5", "2025-01-05"),
+            ("20250105", "2025-01-05"),
+            ("2025年1月5日", "2025-01-05"),
+            ("2025-01", "2025-01-01"),
+            ("2025/1", "2025-01-01"),
+            ("202511", "2025-11-01"),
+            ("2025年11月", "2025-11-01"),
+            ("2025Q3", "2025-07-01"),
+            ("2025-q4", "2025-10-01"),
+            ("2025年第2季度", "2025-04-01"),
+            ("2025", "2025-01-01"),
+            ("2025年", "2025-01-01"),
+            (" 2024-02-29 ", "2024-02-29"),
+        ] {
+            assert_eq!(normalize_date(text).as_deref(), Some(date), "{text}");
+        }
+        for text in [
+            "2025-02-30",
+            "2025-13",
+            "2025Q5",
+            "2025Q",
+            "25-01-05",
+            "2025-01-05-01",
+            "2025年13月",
+            "2025年1月5",
+            "202513",
+            "2025010",
+            "january",
+            "",
+            "2025-",
+            "-01",
+        ] {
+            assert_eq!(normalize_date(text), None, "{text}");
+        }
+    }
+
     proptest! {
+        /// Every form of a day reads as that day, and whatever reads is a date Arrow casts.
+        #[test]
+        fn a_day_reads_the_same_in_every_form(y in 1900u32..2100, m in 1u32..=12, d in 1u32..=28) {
+            let iso = format!("{y:04}-{m:02}-{d:02}");
+            for form in [
+                iso.clone(),
+                format!("{y}-{m}-{d}"),
+                format!("{y}/{m:02}/{d:02}"),
+                format!("{y}.{m}.{d}"),
+                format!("{y:04}{m:02}{d:02}"),
+                format!("{y}年{m}月{d}日"),
+            ] {
+                prop_assert_eq!(normalize_date(&form), Some(iso.clone()), "{}", form);
+            }
+            prop_assert_eq!(normalize_date(&format!("{y}年{m}月")), Some(format!("{y:04}-{m:02}-01")));
+        }
+
+        /// Whatever text normalizes, normalizes to YYYY-MM-DD of a real day.
+        #[test]
+        fn what_normalizes_is_a_real_day(s in "[0-9年月日第季度Qq./-]{0,12}") {
+            if let Some(iso) = normalize_date(&s) {
+                let b = iso.as_bytes();
+                prop_assert!(b.len() == 10 && b[4] == b'-' && b[7] == b'-', "{} -> {}", s, iso);
+                let (y, m, d) = (iso[..4].parse().unwrap_or(0), iso[5..7].parse().unwrap_or(0), iso[8..].parse().unwrap_or(0));
+                prop_assert!(is_valid_date(y, m, d), "{} -> {}", s, iso);
+            }
+        }
+
         /// No text makes a type check panic, whatever its characters.
         #[test]
         fn type_checks_take_any_text(s in "\\PC{0,30}") {

@@ -561,6 +561,44 @@ async fn a_file_without_its_header_row_is_refused_without_its_values() {
 }
 
 #[tokio::test]
+async fn a_file_headed_by_the_labels_with_monthly_dates_is_read_as_the_items() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = Store::open(&Store::sqlite_url(&dir.path().join("m.db")))
+        .await
+        .expect("store");
+    let e = readings_entry(&s).await;
+    let datasets = local_storage(dir.path()).expect("storage");
+    // As a department's office exports it: the Chinese labels, in another order, and dates by
+    // month, quarter or in the Chinese form.
+    let f = write(
+        dir.path(),
+        "labels.csv",
+        "抄表日期,户号,用水量,户主身份证号\n2026-10,A1,12.5,\n2026年10月5日,A2,3,\n2026Q4,A3,1,\n"
+            .as_bytes(),
+    );
+    let v = ingest(&s, &datasets, &e, &upload(&f, Mode::Append))
+        .await
+        .expect("labels and monthly dates are accepted");
+    assert_eq!((v.rows, v.report.rows_rejected), (3, 0), "{:?}", v.report);
+    let part = dir.path().join("datasets").join(&v.parts[0]);
+    let mut dates = Vec::new();
+    for batch in pubdata_tables::open(&part, &Default::default()).expect("part") {
+        let batch = batch.expect("batch");
+        assert_eq!(
+            batch.schema().field(2).data_type(),
+            &arrow_schema::DataType::Date32
+        );
+        let text = pubdata_tables::cast_to_utf8(batch.column(2)).expect("text");
+        dates.extend(text.iter().map(|d| d.map(str::to_string)));
+    }
+    assert_eq!(
+        dates,
+        ["2026-10-01", "2026-10-05", "2026-10-01"].map(|d| Some(d.to_string()))
+    );
+    s.close().await;
+}
+
+#[tokio::test]
 async fn values_padded_with_spaces_convert_as_they_were_checked() {
     let dir = tempfile::tempdir().expect("tmp");
     let s = Store::open(&Store::sqlite_url(&dir.path().join("m.db")))
