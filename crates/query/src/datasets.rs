@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::array::{Array, RecordBatch};
+use datafusion::arrow::datatypes::{DataType as ArrowDataType, SchemaRef};
 use datafusion::catalog::streaming::StreamingTable;
 use datafusion::error::DataFusionError;
 use datafusion::execution::disk_manager::{DiskManagerBuilder, DiskManagerMode};
@@ -181,13 +181,17 @@ pub struct DatasetTable {
     pub scratch: PathBuf,
 }
 
-/// What a query returned: column names and rows as display text, at most `limit` rows.
+/// What a query returned: column names and types, and rows of JSON values, at most `limit` rows.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct QueryResult {
     /// Column names.
     pub columns: Vec<String>,
-    /// Rows, each value as text (`null` as None).
-    pub rows: Vec<Vec<Option<String>>>,
+    /// Column types, named as catalog items' are where one fits (`integer`, `decimal`, `text`,
+    /// `date`, `timestamp`, `boolean`), else Arrow's name.
+    pub types: Vec<String>,
+    /// Rows: numbers and booleans as JSON numbers and booleans, nulls as null, anything else as
+    /// its display text.
+    pub rows: Vec<Vec<serde_json::Value>>,
     /// Whether more rows existed than were returned.
     pub truncated: bool,
 }
@@ -310,6 +314,12 @@ pub async fn query_datasets(
         .iter()
         .map(|f| f.name().clone())
         .collect();
+    let types: Vec<String> = frame
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| type_name(f.data_type()))
+        .collect();
     let mut stream = frame.execute_stream().await?;
     let mut rows = Vec::new();
     let mut truncated = false;
@@ -331,16 +341,23 @@ pub async fn query_datasets(
                 truncated = true;
                 break;
             }
-            let row: Vec<Option<String>> = batch
+            let row: Vec<serde_json::Value> = batch
                 .columns()
                 .iter()
                 .zip(&formatters)
-                .map(|(c, f)| (!c.is_null(r)).then(|| f.value(r).to_string()))
+                .map(|(c, f)| json_value(c.as_ref(), r, f))
                 .collect();
             // Every cell costs its text and about 24 bytes of bookkeeping, null or not.
             bytes += row
                 .iter()
-                .map(|c| CELL_OVERHEAD + c.as_ref().map_or(0, String::len))
+                .map(|c| {
+                    CELL_OVERHEAD
+                        + match c {
+                            serde_json::Value::String(s) => s.len(),
+                            serde_json::Value::Number(_) => 20,
+                            _ => 5,
+                        }
+                })
                 .sum::<usize>();
             if bytes > limits.bytes {
                 truncated = true;
@@ -354,7 +371,60 @@ pub async fn query_datasets(
     }
     Ok(QueryResult {
         columns,
+        types,
         rows,
         truncated,
     })
+}
+
+/// A column type as the catalog names its items' types where one fits.
+fn type_name(t: &ArrowDataType) -> String {
+    use ArrowDataType as T;
+    match t {
+        T::Int8 | T::Int16 | T::Int32 | T::Int64 | T::UInt8 | T::UInt16 | T::UInt32 | T::UInt64 => {
+            "integer".into()
+        }
+        T::Float16 | T::Float32 | T::Float64 | T::Decimal128(..) | T::Decimal256(..) => {
+            "decimal".into()
+        }
+        T::Utf8 | T::LargeUtf8 | T::Utf8View => "text".into(),
+        T::Date32 | T::Date64 => "date".into(),
+        T::Timestamp(..) => "timestamp".into(),
+        T::Boolean => "boolean".into(),
+        other => other.to_string(),
+    }
+}
+
+/// One cell as JSON: integers, finite floats and booleans as themselves, null as null, the rest
+/// (dates, decimals, text, NaN) as the text Arrow displays.
+fn json_value(
+    column: &dyn Array,
+    row: usize,
+    text: &datafusion::arrow::util::display::ArrayFormatter<'_>,
+) -> serde_json::Value {
+    use datafusion::arrow::array::AsArray;
+    use datafusion::arrow::datatypes as dt;
+    use serde_json::Value;
+    if column.is_null(row) {
+        return Value::Null;
+    }
+    let float = |v: f64| {
+        serde_json::Number::from_f64(v).map_or_else(|| Value::String(v.to_string()), Value::Number)
+    };
+    match column.data_type() {
+        ArrowDataType::Boolean => Value::Bool(column.as_boolean().value(row)),
+        ArrowDataType::Int8 => column.as_primitive::<dt::Int8Type>().value(row).into(),
+        ArrowDataType::Int16 => column.as_primitive::<dt::Int16Type>().value(row).into(),
+        ArrowDataType::Int32 => column.as_primitive::<dt::Int32Type>().value(row).into(),
+        ArrowDataType::Int64 => column.as_primitive::<dt::Int64Type>().value(row).into(),
+        ArrowDataType::UInt8 => column.as_primitive::<dt::UInt8Type>().value(row).into(),
+        ArrowDataType::UInt16 => column.as_primitive::<dt::UInt16Type>().value(row).into(),
+        ArrowDataType::UInt32 => column.as_primitive::<dt::UInt32Type>().value(row).into(),
+        ArrowDataType::UInt64 => column.as_primitive::<dt::UInt64Type>().value(row).into(),
+        ArrowDataType::Float32 => float(f64::from(
+            column.as_primitive::<dt::Float32Type>().value(row),
+        )),
+        ArrowDataType::Float64 => float(column.as_primitive::<dt::Float64Type>().value(row)),
+        _ => Value::String(text.value(row).to_string()),
+    }
 }

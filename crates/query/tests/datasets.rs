@@ -95,11 +95,13 @@ async fn parts_are_read_from_a_local_folder_and_from_any_other_store_alike() {
             0,
             "copies of remote parts are gone once read"
         );
+        // Numbers come back as JSON numbers, with their types.
         assert_eq!(
             r.rows,
-            vec![vec![Some("7.5".to_string()), Some("2".to_string())]],
+            vec![vec![serde_json::json!(7.5), serde_json::json!(2)]],
             "{store}"
         );
+        assert_eq!(r.types, ["decimal", "integer"], "{store}");
 
         // A part that is gone is an error naming it, not an empty table.
         let gone = DatasetTable {

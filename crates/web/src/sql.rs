@@ -44,8 +44,12 @@ struct Query {
 struct SqlAnswer {
     /// Column names.
     columns: Vec<String>,
-    /// Rows, each value as text (`null` when the value is null).
-    rows: Vec<Vec<Option<String>>>,
+    /// Column types: `integer`, `decimal`, `text`, `date`, `timestamp`, `boolean`, or another
+    /// type's name.
+    types: Vec<String>,
+    /// Rows: numbers and booleans as JSON numbers and booleans, null as null, anything else
+    /// (dates, text) as its text.
+    rows: Vec<Vec<serde_json::Value>>,
     /// Whether more rows existed than were returned.
     truncated: bool,
 }
@@ -54,6 +58,7 @@ impl From<QueryResult> for SqlAnswer {
     fn from(r: QueryResult) -> Self {
         SqlAnswer {
             columns: r.columns,
+            types: r.types,
             rows: r.rows,
             truncated: r.truncated,
         }
@@ -158,11 +163,28 @@ async fn prepare(
 ) -> Result<(), ApiError> {
     let names = referenced_tables(sql)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "query", e.to_string()))?;
+    let mut unknown = Vec::new();
     for name in &names {
-        if let Some((table, version)) = dataset_table(s, name).await? {
-            read.push(format!("{name}=v{version}"));
-            tables.push(table);
+        match dataset_table(s, name).await? {
+            Some((table, version)) => {
+                read.push(format!("{name}=v{version}"));
+                tables.push(table);
+            }
+            None => unknown.push(name.as_str()),
         }
+    }
+    // Said in the platform's words, not DataFusion's ("table 'datafusion.public.e_x' not
+    // found"), with how datasets are named.
+    if !unknown.is_empty() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "query",
+            format!(
+                "no dataset named {}: a dataset is the table e_<entry id without 'e-'> (its current \
+                 version) or e_<id>_vN (version N) of an entry that has data",
+                unknown.join(", ")
+            ),
+        ));
     }
     Ok(())
 }

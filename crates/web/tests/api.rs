@@ -764,9 +764,11 @@ async fn the_authority_queries_current_versions_read_only_and_every_query_is_aud
         .json("POST", "/api/v1/sql", &admin, Some(json!({"sql": sql})))
         .await;
     assert_eq!(result["columns"], json!(["total", "n"]));
+    // Numbers as JSON numbers, with the columns' types.
+    assert_eq!(result["types"], json!(["decimal", "integer"]));
     assert_eq!(
         result["rows"],
-        json!([["13.5", "3"]]),
+        json!([[13.5, 3]]),
         "both appended uploads count"
     );
     // Earlier versions stay readable by number, beside the current one.
@@ -782,8 +784,8 @@ async fn the_authority_queries_current_versions_read_only_and_every_query_is_aud
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{by_version}");
-    assert_eq!(by_version["rows"], json!([["2", "3"]]));
-    let (status, _) = p
+    assert_eq!(by_version["rows"], json!([[2, 3]]));
+    let (status, refused) = p
         .json(
             "POST",
             "/api/v1/sql",
@@ -792,6 +794,13 @@ async fn the_authority_queries_current_versions_read_only_and_every_query_is_aud
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "no version 9");
+    // In the platform's words, naming the table, not DataFusion's "datafusion.public...".
+    let message = refused["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&format!("no dataset named {table}_v9"))
+            && !message.contains("datafusion"),
+        "{refused}"
+    );
     let (_, limited) = p
         .json(
             "POST",

@@ -179,7 +179,7 @@ async fn an_edited_entry_leaves_its_earlier_versions_readable_as_written() {
     .await;
     assert_eq!(status, StatusCode::OK, "{r}");
     assert_eq!(r["columns"], serde_json::json!(["usage_m3"]));
-    assert_eq!(r["rows"], serde_json::json!([["2.0"], ["1.5"]]));
+    assert_eq!(r["rows"], serde_json::json!([[2.0], [1.5]]));
     // An append under the new items would mix two schemas in one version: refused, naming the
     // way forward; a replacement starts version 2 with the new items.
     let path = format!(
@@ -227,7 +227,7 @@ async fn an_edited_entry_leaves_its_earlier_versions_readable_as_written() {
     let (status, r) = sql(&p, &format!("SELECT SUM(usage_m3) AS s FROM {table}_v1")).await;
     assert_eq!(
         (status, &r["rows"]),
-        (StatusCode::OK, &serde_json::json!([["3.5"]]))
+        (StatusCode::OK, &serde_json::json!([[3.5]]))
     );
 }
 
