@@ -378,7 +378,7 @@ pub async fn query_datasets(
 }
 
 /// A column type as the catalog names its items' types where one fits.
-fn type_name(t: &ArrowDataType) -> String {
+pub fn type_name(t: &ArrowDataType) -> String {
     use ArrowDataType as T;
     match t {
         T::Int8 | T::Int16 | T::Int32 | T::Int64 | T::UInt8 | T::UInt16 | T::UInt32 | T::UInt64 => {

@@ -22,7 +22,121 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub(crate) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(run))
+    OpenApiRouter::new()
+        .routes(routes!(run))
+        .routes(routes!(list_tables))
+}
+
+/// Which catalog entries' tables to list.
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+struct TablesQuery {
+    /// Words that must all appear in the entry.
+    q: Option<String>,
+    /// An organization's code.
+    owner: Option<String>,
+    /// Catalog entries to look at (default 50, at most 500); those without data have no table.
+    limit: Option<u32>,
+    /// Catalog entries to skip.
+    offset: Option<u32>,
+}
+
+/// One dataset's table as SQL reads it.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct SqlTable {
+    /// The name to query: the entry's current version.
+    table: String,
+    /// The catalog entry.
+    entry_id: String,
+    /// The entry's title.
+    title: String,
+    /// The current version (`<table>_v<N>` reads version N).
+    version: i64,
+    /// Rows in the current version.
+    rows: i64,
+    /// The current version's columns, in order.
+    columns: Vec<SqlColumn>,
+}
+
+/// A column of a dataset's table.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct SqlColumn {
+    /// Its name.
+    name: String,
+    /// Its type, as the SQL answer names types.
+    #[serde(rename = "type")]
+    data_type: String,
+}
+
+/// The tables of one page of catalog entries.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+struct SqlTables {
+    /// Catalog entries that match in all (with data or not).
+    entries: i64,
+    /// The tables of the entries on this page that have data.
+    tables: Vec<SqlTable>,
+}
+
+/// The tables SQL can read: the current version of each entry with data, with its columns as
+/// that version was written.
+///
+/// Who may call it: an authority administrator.
+#[utoipa::path(get, path = "/api/v1/sql/tables", tag = "data", params(TablesQuery),
+    security(("bearer" = []), ("session" = [])),
+    responses((status = 200, description = "The tables.", body = SqlTables)))]
+async fn list_tables(
+    State(s): State<AppState>,
+    caller: Caller,
+    q: Result<axum::extract::Query<TablesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<SqlTables>, ApiError> {
+    let axum::extract::Query(q) = q.map_err(|r| ApiError::bad_request(r.body_text()))?;
+    caller.may(&s, &Action::QueryData, "datasets").await?;
+    let (entries, total) = s
+        .store
+        .entries(&pubdata_platform::store::EntryQuery {
+            text: q.q,
+            owner: q.owner,
+            limit: q.limit,
+            offset: q.offset,
+        })
+        .await?;
+    let mut tables = Vec::new();
+    for e in entries {
+        let Some(current) = s.store.versions(&e.id).await?.into_iter().next() else {
+            continue;
+        };
+        let Some(first) = current.parts.first() else {
+            continue;
+        };
+        let schema = s.datasets.part_schema(first).await.map_err(|e| {
+            tracing::warn!(error = %e, "cannot read a part's schema");
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "query",
+                format!("dataset part {first} cannot be read"),
+            )
+        })?;
+        tables.push(SqlTable {
+            table: e.id.replace('-', "_"),
+            entry_id: e.id.clone(),
+            title: e.entry.title.clone(),
+            version: current.version,
+            rows: current.rows,
+            columns: schema
+                .fields()
+                .iter()
+                .map(|f| SqlColumn {
+                    name: f.name().clone(),
+                    data_type: pubdata_query::datasets::type_name(f.data_type()),
+                })
+                .collect(),
+        });
+    }
+    Ok(Json(SqlTables {
+        entries: total,
+        tables,
+    }))
 }
 
 /// A read-only SQL query.

@@ -758,8 +758,23 @@ async fn the_authority_queries_current_versions_read_only_and_every_query_is_aud
             )
             .await;
         assert_eq!(status.as_u16(), codes[i], "{caller}: {body}");
+        // Who may query may list what there is to query; nobody else.
+        let (status, listed) = p
+            .json("GET", "/api/v1/sql/tables", &p.auth(caller), None)
+            .await;
+        assert_eq!(status.as_u16(), codes[i], "{caller}: {listed}");
     }
     let admin = p.auth("admin");
+    let (_, listed) = p.json("GET", "/api/v1/sql/tables", &admin, None).await;
+    assert_eq!(
+        listed["tables"],
+        json!([{
+            "table": table, "entry_id": p.entry_id, "title": listed["tables"][0]["title"],
+            "version": 2, "rows": 3,
+            "columns": [{"name": "usage_m3", "type": "decimal"}]
+        }]),
+        "{listed}"
+    );
     let (_, result) = p
         .json("POST", "/api/v1/sql", &admin, Some(json!({"sql": sql})))
         .await;
