@@ -42,6 +42,15 @@ async fn readings_entry(s: &Store) -> StoredEntry {
     s.create_entry(&e, "admin").await.expect("entry")
 }
 
+/// A store on SQLite in `dir` with the water company's readings entry.
+async fn sqlite_readings(dir: &Path) -> (Store, StoredEntry) {
+    let s = Store::open(&Store::sqlite_url(&dir.join("m.db")))
+        .await
+        .expect("store");
+    let e = readings_entry(&s).await;
+    (s, e)
+}
+
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, bytes).expect("write upload");
@@ -273,10 +282,7 @@ async fn a_bad_upload_commits_nothing_and_leaves_no_file() {
 #[tokio::test]
 async fn json_lines_uploads_are_checked_like_csv() {
     let dir = tempfile::tempdir().expect("tmp");
-    let s = Store::open(&Store::sqlite_url(&dir.path().join("m.db")))
-        .await
-        .expect("store");
-    let e = readings_entry(&s).await;
+    let (s, e) = sqlite_readings(dir.path()).await;
     let lines = format!(
         "{{\"account\": \"A1\", \"usage_m3\": 12.5, \"read_on\": \"2026-10-01\", \"holder_id\": \"{GOOD_ID}\"}}\n\
          {{\"account\": \"A2\", \"usage_m3\": \"n/a\", \"read_on\": \"2026-10-01\", \"holder_id\": null}}\n"
@@ -299,10 +305,7 @@ mod sheets;
 async fn xlsx_and_parquet_uploads_are_checked_like_csv() {
     use sheets::Cell::{N, S};
     let dir = tempfile::tempdir().expect("tmp");
-    let s = Store::open(&Store::sqlite_url(&dir.path().join("m.db")))
-        .await
-        .expect("store");
-    let e = readings_entry(&s).await;
+    let (s, e) = sqlite_readings(dir.path()).await;
     let datasets = local_storage(dir.path()).expect("storage");
     let text = |v: &str| Some(S(v.to_string()));
     let xlsx = dir.path().join("u.xlsx");
@@ -384,10 +387,7 @@ async fn xlsx_and_parquet_uploads_are_checked_like_csv() {
 #[tokio::test]
 async fn parts_go_to_any_object_store_location_and_nowhere_else() {
     let dir = tempfile::tempdir().expect("tmp");
-    let s = Store::open(&Store::sqlite_url(&dir.path().join("m.db")))
-        .await
-        .expect("store");
-    let e = readings_entry(&s).await;
+    let (s, e) = sqlite_readings(dir.path()).await;
     let scratch = dir.path().join("scratch");
     let datasets = DatasetStorage::open("memory://", &scratch).expect("memory location");
     let f = write(
@@ -563,10 +563,7 @@ async fn a_file_without_its_header_row_is_refused_without_its_values() {
 #[tokio::test]
 async fn a_file_headed_by_the_labels_with_monthly_dates_is_read_as_the_items() {
     let dir = tempfile::tempdir().expect("tmp");
-    let s = Store::open(&Store::sqlite_url(&dir.path().join("m.db")))
-        .await
-        .expect("store");
-    let e = readings_entry(&s).await;
+    let (s, e) = sqlite_readings(dir.path()).await;
     let datasets = local_storage(dir.path()).expect("storage");
     // As a department's office exports it: the Chinese labels, in another order, and dates by
     // month, quarter or in the Chinese form.
@@ -601,10 +598,7 @@ async fn a_file_headed_by_the_labels_with_monthly_dates_is_read_as_the_items() {
 #[tokio::test]
 async fn values_padded_with_spaces_convert_as_they_were_checked() {
     let dir = tempfile::tempdir().expect("tmp");
-    let s = Store::open(&Store::sqlite_url(&dir.path().join("m.db")))
-        .await
-        .expect("store");
-    let e = readings_entry(&s).await;
+    let (s, e) = sqlite_readings(dir.path()).await;
     let datasets = local_storage(dir.path()).expect("storage");
     // The checks trim a value; a cast that did not would fail on a row they accepted, with a
     // message quoting the value.
@@ -719,10 +713,7 @@ async fn a_sweep_takes_old_scratch_files_of_ours_and_nothing_else() {
 async fn a_stray_cell_of_a_workbook_is_named_by_place_never_by_value() {
     use sheets::Cell::S;
     let dir = tempfile::tempdir().expect("tmp");
-    let s = Store::open(&Store::sqlite_url(&dir.path().join("m.db")))
-        .await
-        .expect("store");
-    let e = readings_entry(&s).await;
+    let (s, e) = sqlite_readings(dir.path()).await;
     let datasets = local_storage(dir.path()).expect("storage");
     let text = |v: &str| Some(S(v.to_string()));
     let stray = format!("张伟 {GOOD_ID} 13812345678");

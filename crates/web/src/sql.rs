@@ -109,14 +109,7 @@ async fn list_tables(
         let Some(first) = current.parts.first() else {
             continue;
         };
-        let schema = s.datasets.part_schema(first).await.map_err(|e| {
-            tracing::warn!(error = %e, "cannot read a part's schema");
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "query",
-                format!("dataset part {first} cannot be read"),
-            )
-        })?;
+        let schema = part_schema(&s, first).await?;
         tables.push(SqlTable {
             table: e.id.replace('-', "_"),
             entry_id: e.id.clone(),
@@ -179,6 +172,19 @@ impl From<QueryResult> for SqlAnswer {
     }
 }
 
+/// The schema a dataset part was written with (two ranged reads of its footer); a part that
+/// cannot be read is named, its cause kept for the server's log.
+async fn part_schema(s: &AppState, part: &str) -> Result<arrow_schema::SchemaRef, ApiError> {
+    s.datasets.part_schema(part).await.map_err(|e| {
+        tracing::warn!(error = %e, "cannot read a part's schema");
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "query",
+            format!("dataset part {part} cannot be read"),
+        )
+    })
+}
+
 /// The dataset version a table name stands for, if any: `e_…` is the entry's current version,
 /// `e_…_vN` its version N. Returns the table and the version read.
 async fn dataset_table(s: &AppState, name: &str) -> Result<Option<(DatasetTable, i64)>, ApiError> {
@@ -201,14 +207,7 @@ async fn dataset_table(s: &AppState, name: &str) -> Result<Option<(DatasetTable,
             format!("{name} has no parts"),
         )
     })?;
-    let schema = s.datasets.part_schema(first).await.map_err(|e| {
-        tracing::warn!(error = %e, "cannot read a part's schema");
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "query",
-            format!("dataset part {first} cannot be read"),
-        )
-    })?;
+    let schema = part_schema(s, first).await?;
     let table = DatasetTable {
         name: name.to_string(),
         schema,

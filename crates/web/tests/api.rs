@@ -779,6 +779,30 @@ async fn the_authority_queries_current_versions_read_only_and_every_query_is_aud
         .json("POST", "/api/v1/sql", &admin, Some(json!({"sql": sql})))
         .await;
     assert_eq!(result["columns"], json!(["total", "n"]));
+    // The operators are there as SQL functions; the keyed ones are not (the server holds no key
+    // for the authority's queries).
+    let (status, masked) = p
+        .json(
+            "POST",
+            "/api/v1/sql",
+            &admin,
+            Some(json!({"sql": "SELECT pd_mask('13812345678', 3, 4) AS m"})),
+        )
+        .await;
+    assert_eq!(
+        (status, &masked["rows"]),
+        (StatusCode::OK, &json!([["138****5678"]])),
+        "{masked}"
+    );
+    let (status, keyed) = p
+        .json(
+            "POST",
+            "/api/v1/sql",
+            &admin,
+            Some(json!({"sql": "SELECT pd_pseudonymize('13812345678') AS p"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{keyed}");
     // Numbers as JSON numbers, with the columns' types.
     assert_eq!(result["types"], json!(["decimal", "integer"]));
     assert_eq!(
