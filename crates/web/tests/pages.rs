@@ -122,8 +122,16 @@ async fn the_new_entry_form_is_for_those_who_may_create_and_checks_csrf_and_rule
         .send("GET", "/catalog/new", &cookie(&applicant.token), None)
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+    // The link to the form is offered only to whom it would serve.
+    let link = "href=\"/catalog/new\"";
+    let (_, _, home) = p.send("GET", "/", &Auth::None, None).await;
+    assert!(!home.contains(link), "offered to a visitor");
+    let (_, _, home) = p.send("GET", "/", &cookie(&applicant.token), None).await;
+    assert!(!home.contains(link), "offered to an applicant");
 
     let water = p.session("water").await;
+    let (_, _, home) = p.send("GET", "/", &cookie(&water.token), None).await;
+    assert!(home.contains(link), "not offered to the owner's officer");
     let (status, _, page) = p
         .send("GET", "/catalog/new", &cookie(&water.token), None)
         .await;

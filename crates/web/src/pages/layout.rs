@@ -5,8 +5,8 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 use pubdata_platform::access::{Action, Principal, permits};
 
 const STYLE: &str = "
-body{font-family:system-ui,'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:0;color:#1d2733;background:#f6f7f9}
-header{background:#0b4f8a;color:#fff;padding:.6rem 1.5rem;display:flex;gap:1.5rem;align-items:center}
+body{font-family:system-ui,-apple-system,'PingFang SC','Hiragino Sans GB','Microsoft YaHei','Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC','WenQuanYi Micro Hei',sans-serif;margin:0;color:#1d2733;background:#f6f7f9}
+header{background:#0b4f8a;color:#fff;padding:.6rem 1.5rem;display:flex;flex-wrap:wrap;gap:.6rem 1.5rem;align-items:center}
 header a{color:#fff;text-decoration:none}header .who{margin-left:auto;display:flex;gap:.8rem;align-items:center}
 main{max-width:64rem;margin:1.5rem auto;padding:0 1.5rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.8rem}
@@ -51,13 +51,28 @@ fn shell(title: &str, who: Who<'_>, body: Markup, refresh: Option<u32>) -> Marku
                 header {
                     a href="/" { b { "pubdata 公共数据平台" } }
                     a href="/catalog" { "目录 Catalog" }
-                    a href="/catalog/new" { "新建 New entry" }
+                    @if may_create(who) {
+                        a href="/catalog/new" { "新建 New entry" }
+                    }
                     span.who { (nav(who)) }
                 }
                 main { (body) }
             }
         }
     }
+}
+
+/// Whether to offer the new-entry form: only to whom it would let create an entry (an
+/// administrator, or an officer for their own organization), never to visitors.
+fn may_create(who: Who<'_>) -> bool {
+    who.is_some_and(|(p, _)| {
+        permits(
+            Some(p),
+            &Action::CreateEntry {
+                owner: p.organization.clone().unwrap_or_default(),
+            },
+        )
+    })
 }
 
 /// The right of the header: the audit link for those who may read it, who is signed in and the
