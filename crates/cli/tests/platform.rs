@@ -308,12 +308,24 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
 
     let err = fails(&["ingest", &id, s(&csv), "--user", "health", "--data-dir", d]);
     assert!(err.contains("organization hz-water"), "{err}");
+    // One rejected row of two: by default the whole file is refused, and nothing is committed.
+    let err = fails(&["ingest", &id, s(&csv), "--user", "water", "--data-dir", d]);
+    assert!(
+        err.contains("1 of its 2 rows were rejected") && err.contains("max_rejected"),
+        "{err}"
+    );
+    assert!(
+        !dir.path().join("datasets").join(&id).exists(),
+        "a part was written"
+    );
     let out = ok(&[
         "ingest",
         &id,
         s(&csv),
         "--user",
         "water",
+        "--max-rejected",
+        "1",
         "--data-dir",
         d,
         "--json",
@@ -387,7 +399,17 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
     );
 
     // Read by a person: what is wrong in words, and where (row and item, never the value).
-    let human = ok(&["ingest", &id, s(&csv), "--user", "water", "--data-dir", d]);
+    let human = ok(&[
+        "ingest",
+        &id,
+        s(&csv),
+        "--user",
+        "water",
+        "--max-rejected",
+        "1",
+        "--data-dir",
+        d,
+    ]);
     assert!(
         human.contains("1 rejected: not a number [not_decimal]; first at row 2 (usage_m3)"),
         "{human}"
@@ -403,6 +425,8 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
         s(&csv),
         "--user",
         "water",
+        "--max-rejected",
+        "1",
         "--data-dir",
         d,
         "--datasets-url",
@@ -420,6 +444,8 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
         s(&csv),
         "--user",
         "water",
+        "--max-rejected",
+        "1",
         "--data-dir",
         d,
         "--datasets-url",
@@ -432,6 +458,8 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
         s(&csv),
         "--user",
         "water",
+        "--max-rejected",
+        "1",
         "--data-dir",
         d,
         "--datasets-url",

@@ -393,6 +393,7 @@ pub async fn seed_datasets(store: &Store, datasets: &DatasetStorage) -> Result<u
             source_name: "demo.csv",
             mode: Mode::Replace,
             actor: "demo",
+            max_rejected: Default::default(),
         };
         let v = ingest(store, datasets, &entry, &upload).await;
         let _ = std::fs::remove_file(&file);

@@ -58,6 +58,69 @@ pub struct Upload<'a> {
     pub mode: Mode,
     /// Who uploads.
     pub actor: &'a str,
+    /// How many rejected rows still let the accepted ones become a version.
+    pub max_rejected: RejectLimit,
+}
+
+/// How many rejected rows an upload may have and still become a version of its accepted rows.
+/// The default is none: a file with a rejected row is refused whole (with its report) unless the
+/// uploader asks for partial acceptance, so that a file two-thirds rejected never becomes the
+/// dataset by accident.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum RejectLimit {
+    /// At most this many rows.
+    Rows(u64),
+    /// At most this share of the rows read, 0 to 1.
+    Share(f64),
+    /// None (the default).
+    #[default]
+    NoRow,
+}
+
+impl RejectLimit {
+    /// Whether `rejected` of `read` rows is within the limit.
+    pub fn allows(self, rejected: u64, read: u64) -> bool {
+        match self {
+            RejectLimit::NoRow => rejected == 0,
+            RejectLimit::Rows(n) => rejected <= n,
+            RejectLimit::Share(share) => rejected as f64 <= share * read as f64,
+        }
+    }
+}
+
+impl std::str::FromStr for RejectLimit {
+    type Err = String;
+
+    /// `N` rows, `P%` of the rows read, or `all`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        let bad = || format!("{s:?}: give a number of rows (10), a share of the rows (5%) or all");
+        if s.eq_ignore_ascii_case("all") {
+            return Ok(RejectLimit::Share(1.0));
+        }
+        if let Some(p) = s.strip_suffix('%') {
+            let p: f64 = p.trim().parse().map_err(|_| bad())?;
+            if !(0.0..=100.0).contains(&p) {
+                return Err(bad());
+            }
+            return Ok(RejectLimit::Share(p / 100.0));
+        }
+        match s.parse::<u64>().map_err(|_| bad())? {
+            0 => Ok(RejectLimit::NoRow),
+            n => Ok(RejectLimit::Rows(n)),
+        }
+    }
+}
+
+impl std::fmt::Display for RejectLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RejectLimit::NoRow => write!(f, "0"),
+            RejectLimit::Rows(n) => write!(f, "{n}"),
+            RejectLimit::Share(s) if *s >= 1.0 => write!(f, "all"),
+            RejectLimit::Share(s) => write!(f, "{}%", s * 100.0),
+        }
+    }
 }
 
 /// A committed dataset version.
@@ -91,6 +154,20 @@ pub enum IngestError {
         file: String,
         /// What is missing and what is unknown.
         mismatch: HeaderMismatch,
+    },
+    /// More rows were rejected than the uploader allowed.
+    #[error(
+        "{file}: {} of its {} rows were rejected, more than max_rejected {limit} allows; nothing was committed (see the report; fix the rows, or accept the others with max_rejected)",
+        report.rows_rejected,
+        report.rows_read
+    )]
+    TooManyRejected {
+        /// The uploaded name.
+        file: String,
+        /// The limit, as the uploader gave it.
+        limit: RejectLimit,
+        /// The report.
+        report: Box<QualityReport>,
     },
     /// No row passed the checks.
     #[error("{file}: none of its {} rows passed the checks; see the report", report.rows_read)]
@@ -238,6 +315,16 @@ async fn ingest_unaudited(
                 source: std::io::Error::other(e.to_string()),
             })??
     };
+    if !upload
+        .max_rejected
+        .allows(report.rows_rejected, report.rows_read)
+    {
+        return Err(IngestError::TooManyRejected {
+            file: upload.source_name.to_string(),
+            limit: upload.max_rejected,
+            report: Box::new(report),
+        });
+    }
     datasets.put_file(&part, &local.0).await?;
     drop(local);
     let committed = store

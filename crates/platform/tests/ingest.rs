@@ -8,7 +8,7 @@ use std::path::Path;
 use arrow_array::Array;
 use pubdata_detect::PiiType;
 use pubdata_platform::catalog::{DataType, OpenAttribute, SecurityGrade, SharingAttribute};
-use pubdata_platform::ingest::{IngestError, Mode, Upload, ingest, local_storage};
+use pubdata_platform::ingest::{IngestError, Mode, RejectLimit, Upload, ingest, local_storage};
 use pubdata_platform::quality::Reason;
 use pubdata_platform::storage::DatasetStorage;
 use pubdata_platform::store::{Store, StoredEntry};
@@ -57,6 +57,8 @@ fn write(dir: &Path, name: &str, bytes: &[u8]) -> std::path::PathBuf {
     p
 }
 
+/// An upload that keeps whatever rows pass (`max_rejected = all`), as most tests here check
+/// what happens to the rows; the default refusal has its own test.
 fn upload<'a>(file: &'a Path, mode: Mode) -> Upload<'a> {
     Upload {
         file,
@@ -64,6 +66,7 @@ fn upload<'a>(file: &'a Path, mode: Mode) -> Upload<'a> {
         source_name: "readings.csv",
         mode,
         actor: "water",
+        max_rejected: RejectLimit::Share(1.0),
     }
 }
 
@@ -753,4 +756,51 @@ async fn a_stray_cell_of_a_workbook_is_named_by_place_never_by_value() {
     {
         assert!(!a.record.detail.contains(GOOD_ID), "{}", a.record.detail);
     }
+}
+
+#[tokio::test]
+async fn by_default_one_rejected_row_refuses_the_file_unless_the_uploader_allows_some() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (s, e) = sqlite_readings(dir.path()).await;
+    let datasets = local_storage(dir.path()).expect("storage");
+    // Two rows of three pass; the third's usage is not a number.
+    let f = write(
+        dir.path(),
+        "r.csv",
+        b"account,usage_m3,read_on,holder_id\nA1,1,2026-10-01,\nA2,2,2026-10-01,\nA3,lots,2026-10-01,\n",
+    );
+    let strict = Upload {
+        max_rejected: RejectLimit::default(),
+        ..upload(&f, Mode::Append)
+    };
+    match ingest(&s, &datasets, &e, &strict).await {
+        Err(IngestError::TooManyRejected { report, .. }) => {
+            assert_eq!((report.rows_read, report.rows_rejected), (3, 1));
+        }
+        other => panic!("a rejected row should refuse the file: {other:?}"),
+    }
+    assert!(s.versions(&e.id).await.expect("versions").is_empty());
+    assert!(
+        files(dir.path()).iter().all(|f| !f.ends_with(".parquet")),
+        "{:?}",
+        files(dir.path())
+    );
+    // A limit the file exceeds refuses it too; one it meets keeps the rows that pass.
+    for (limit, kept) in [
+        ("10%", None),
+        ("1", Some(2)),
+        ("34%", Some(2)),
+        ("all", Some(2)),
+    ] {
+        let u = Upload {
+            max_rejected: limit.parse().expect("limit"),
+            ..upload(&f, Mode::Replace)
+        };
+        let got = ingest(&s, &datasets, &e, &u).await;
+        assert_eq!(got.as_ref().ok().map(|v| v.rows), kept, "{limit}: {got:?}");
+    }
+    for bad in ["-1", "150%", "some", "1.5"] {
+        assert!(bad.parse::<RejectLimit>().is_err(), "{bad}");
+    }
+    s.close().await;
 }

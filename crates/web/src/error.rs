@@ -92,7 +92,9 @@ impl From<IngestError> for ApiError {
                     "rejected_upload",
                     other.to_string(),
                 );
-                if let IngestError::NothingAccepted { report, .. } = &other {
+                if let IngestError::NothingAccepted { report, .. }
+                | IngestError::TooManyRejected { report, .. } = &other
+                {
                     err.report = serde_json::to_value(report).ok();
                 }
                 err

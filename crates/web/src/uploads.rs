@@ -36,6 +36,9 @@ struct UploadQuery {
     format: Option<String>,
     /// The file's name, recorded with the version.
     name: Option<String>,
+    /// Rejected rows that still let the others become a version: a number (10), a share (5%) or
+    /// `all` (default: none, so one rejected row refuses the whole file).
+    max_rejected: Option<String>,
 }
 
 /// The entry `id`, once `caller` may upload data to it (a refusal is audited), for every upload
@@ -178,6 +181,12 @@ async fn upload(
             "format: give ?format=csv|tsv|xlsx|jsonl|parquet or a file name with that extension",
         ));
     };
+    let max_rejected = match q.max_rejected.as_deref() {
+        Some(text) => text
+            .parse()
+            .map_err(|e| ApiError::bad_request(format!("max_rejected: {e}")))?,
+        None => Default::default(),
+    };
     let spooled = spool(&s, body).await?;
     let upload = Upload {
         file: &spooled.path,
@@ -185,6 +194,7 @@ async fn upload(
         source_name: &name,
         mode: q.mode.unwrap_or_default(),
         actor: caller.actor(),
+        max_rejected,
     };
     match ingest(&s.store, &s.datasets, &entry, &upload).await {
         Ok(v) => Ok((StatusCode::CREATED, Json(v))),

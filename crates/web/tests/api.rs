@@ -668,6 +668,27 @@ async fn bad_uploads_are_refused_clearly_and_leave_nothing() {
         answer["report"]["rows_rejected"], 1,
         "the report comes with the refusal"
     );
+    // One row rejected of two: refused whole by default, with the report; kept when the
+    // uploader allows it; a limit that does not read is a 400.
+    let partial = "usage_m3\n1\nlots\n";
+    for (query, expected) in [
+        ("", StatusCode::UNPROCESSABLE_ENTITY),
+        ("&max_rejected=some", StatusCode::BAD_REQUEST),
+    ] {
+        let (status, _, text) = p
+            .send(
+                "POST",
+                &format!("{path}?name=u.csv{query}"),
+                &water,
+                Some(("text/csv", partial.into())),
+            )
+            .await;
+        assert_eq!(status, expected, "{query}: {text}");
+        if status == StatusCode::UNPROCESSABLE_ENTITY {
+            let answer: Value = serde_json::from_str(&text).expect("json");
+            assert_eq!(answer["report"]["rows_rejected"], 1, "{text}");
+        }
+    }
 
     // Beyond the size limit the upload is cut off.
     let mut small = pubdata_web::AppState::new(
@@ -707,6 +728,16 @@ async fn bad_uploads_are_refused_clearly_and_leave_nothing() {
         .expect("dataset folder")
         .count();
     assert_eq!(parts, 1, "only the committed part stays");
+    // Allowed by the uploader, the rows that pass become a version.
+    let (status, _, text) = p
+        .send(
+            "POST",
+            &format!("{path}?name=u.csv&max_rejected=50%25"),
+            &water,
+            Some(("text/csv", partial.into())),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{text}");
 }
 
 #[tokio::test]

@@ -178,6 +178,13 @@ async fn an_officer_signs_in_creates_an_entry_uploads_a_csv_and_finds_it() {
     .expect("csv");
     fill(&c, "#file", &csv.display().to_string()).await;
     submit(&c, "form[enctype='multipart/form-data']").await;
+    // By default the rejected row refuses the whole file, and the page says why.
+    let page = text(&c, "main").await;
+    assert!(page.contains("1 of its 3 rows were rejected"), "{page}");
+    // Keeping the rows that pass is the uploader's choice.
+    fill(&c, "#file", &csv.display().to_string()).await;
+    fill(&c, "#max_rejected", "1").await;
+    submit(&c, "form[enctype='multipart/form-data']").await;
     assert_eq!(c.current_url().await.expect("url").to_string(), entry_url);
     let versions = text(&c, "#versions").await;
     assert!(

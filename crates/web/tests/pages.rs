@@ -225,6 +225,11 @@ fn multipart(csrf: Option<&str>, file_name: &str, content: &str) -> Option<(&'st
     body.push_str(&format!(
         "--{b}\r\nContent-Disposition: form-data; name=\"mode\"\r\n\r\nappend\r\n"
     ));
+    // These tests look at what happens to the rows: keep those that pass (the default refusal
+    // of a file with a rejected row is the browser test's).
+    body.push_str(&format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"max_rejected\"\r\n\r\nall\r\n"
+    ));
     body.push_str(&format!(
         "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\n\
          Content-Type: text/csv\r\n\r\n{content}\r\n--{b}--\r\n"

@@ -458,6 +458,10 @@ pub struct IngestArgs {
     /// Format, when the extension does not tell.
     #[arg(long)]
     pub format: Option<String>,
+    /// Rejected rows that still let the others become a version: a number (10), a share (5%)
+    /// or all. Default: none; one rejected row refuses the whole file, with its report.
+    #[arg(long, value_name = "N|P%|all", default_value = "0")]
+    pub max_rejected: pubdata_platform::ingest::RejectLimit,
     #[command(flatten)]
     pub location: Location,
     /// Print the version and its quality report as JSON.
@@ -531,6 +535,7 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<()> {
                     IngestMode::Replace => Mode::Replace,
                 },
                 actor: &user.username,
+                max_rejected: args.max_rejected,
             };
             let v = pubdata_platform::ingest::ingest(
                 &store,

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use pubdata_platform::access::Action;
-use pubdata_platform::ingest::{IngestError, Mode, Upload, ingest};
+use pubdata_platform::ingest::{IngestError, Mode, RejectLimit, Upload, ingest};
 use pubdata_platform::quality::QualityReport;
 use pubdata_platform::store::{StoredEntry, VersionInfo};
 
@@ -85,6 +85,12 @@ fn upload_form(id: &str, csrf: &str) -> Markup {
             select #mode name="mode" {
                 option value="append" { "追加 append" }
                 option value="replace" { "替换 replace" }
+            }
+            label for="max_rejected" { "可拒绝的行 Rows that may be rejected" }
+            input type="text" #max_rejected name="max_rejected" placeholder="0 · 10 · 5% · all";
+            p.muted {
+                "默认任何一行不合格即整份文件不入库 · By default one rejected row refuses the whole file; "
+                "give a number of rows, a share or all to keep the rows that pass."
             }
             label for="file" { "文件 File (CSV, TSV, XLSX, JSON Lines, Parquet)" }
             input type="file" #file name="file";
@@ -184,6 +190,7 @@ async fn small_field(field: &mut Field<'_>) -> Result<String, ApiError> {
 struct UploadFields {
     csrf: Option<String>,
     mode: Mode,
+    max_rejected: RejectLimit,
 }
 
 /// The file as spooled, with the name the uploader gave it.
@@ -202,6 +209,7 @@ async fn read_upload(
     let mut fields = UploadFields {
         csrf: None,
         mode: Mode::Append,
+        max_rejected: RejectLimit::default(),
     };
     let mut spooled = None;
     let mut count = 0;
@@ -220,6 +228,14 @@ async fn read_upload(
                     "replace" => Mode::Replace,
                     _ => Mode::Append,
                 };
+            }
+            Some("max_rejected") => {
+                let text = small_field(&mut field).await?;
+                if !text.trim().is_empty() {
+                    fields.max_rejected = text
+                        .parse()
+                        .map_err(|e| ApiError::bad_request(format!("max_rejected: {e}")))?;
+                }
             }
             Some("file") => {
                 // The form puts the token first; without it nothing is spooled.
@@ -265,12 +281,14 @@ pub(super) async fn upload(
         source_name: &name,
         mode: fields.mode,
         actor: caller.actor(),
+        max_rejected: fields.max_rejected,
     };
     match ingest(&s.store, &s.datasets, &entry, &upload).await {
         Ok(_) => Ok(Redirect::to(&format!("/catalog/{id}")).into_response()),
         Err(e) => {
             let rejected = match &e {
-                IngestError::NothingAccepted { report, .. } => Some(report.as_ref().clone()),
+                IngestError::NothingAccepted { report, .. }
+                | IngestError::TooManyRejected { report, .. } => Some(report.as_ref().clone()),
                 _ => None,
             };
             let e = ApiError::from(e);
