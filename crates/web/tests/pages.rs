@@ -453,6 +453,45 @@ async fn the_audit_log_page_is_for_auditors_and_the_authority_and_filters() {
         "the refusal above is listed: {page}"
     );
     assert!(!page.contains("<td>success</td>"), "only refusals: {page}");
+
+    // Paged by links that keep the filters, not by a hint to edit the address.
+    let (_, _, first) = p
+        .send("GET", "/audit?limit=2", &cookie(&s.token), None)
+        .await;
+    let next = first
+        .split("id=\"next\" href=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a full page links to the next")
+        .replace("&amp;", "&");
+    assert!(
+        next.contains("after=") && next.contains("limit=2"),
+        "{next}"
+    );
+    let (status, _, second) = p.send("GET", &next, &cookie(&s.token), None).await;
+    assert_eq!(status, StatusCode::OK, "{second}");
+    assert!(second.contains("First page"), "{second}");
+    let seqs = |page: &str| -> Vec<u64> {
+        page.split("<tr><td>")
+            .skip(1)
+            .filter_map(|r| r.split('<').next()?.parse().ok())
+            .collect()
+    };
+    let (a, b) = (seqs(&first), seqs(&second));
+    assert_eq!(a.len(), 2, "{first}");
+    assert!(
+        !b.is_empty() && b.iter().all(|s| *s > a[1]),
+        "{a:?} then {b:?}"
+    );
+    let (_, _, filtered) = p
+        .send(
+            "GET",
+            "/audit?outcome=denied&limit=1",
+            &cookie(&s.token),
+            None,
+        )
+        .await;
+    assert!(filtered.contains("outcome=denied"), "{filtered}");
 }
 
 /// A request and the status expected for each caller, in the order of `CALLERS`.

@@ -7,26 +7,33 @@ use maud::html;
 use pubdata_platform::access::Action;
 use pubdata_platform::audit::Outcome;
 use pubdata_platform::store::AuditFilter;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use super::{PageError, PageQuery, blank_as_none, layout, page, signed_in, who};
 use crate::AppState;
 use crate::auth::Caller;
 
-/// Entries one audit page lists at most.
+/// Entries one audit page lists unless asked for fewer, and at most.
 const LISTED: u32 = 500;
 
 /// The audit page's filters; an empty field filters nothing.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub(super) struct AuditQuery {
     actor: String,
     action: String,
     target: String,
-    #[serde(deserialize_with = "blank_as_none")]
+    #[serde(
+        deserialize_with = "blank_as_none",
+        skip_serializing_if = "Option::is_none"
+    )]
     outcome: Option<Outcome>,
     /// Entries after this sequence number (the next page).
+    #[serde(skip_serializing_if = "Option::is_none")]
     after: Option<u64>,
+    /// Entries a page lists (at most [`LISTED`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    limit: Option<u32>,
 }
 
 impl AuditQuery {
@@ -38,8 +45,30 @@ impl AuditQuery {
             target: text(&self.target),
             outcome: self.outcome,
             after: self.after,
-            limit: Some(LISTED),
+            limit: Some(self.page_size()),
         }
+    }
+
+    fn page_size(&self) -> u32 {
+        self.limit.unwrap_or(LISTED).clamp(1, LISTED)
+    }
+
+    /// This page's address with the same filters, starting after `after` (the first page when
+    /// `None`).
+    fn link(&self, after: Option<u64>) -> String {
+        let page = AuditQuery {
+            actor: self.actor.clone(),
+            action: self.action.clone(),
+            target: self.target.clone(),
+            outcome: self.outcome,
+            after,
+            limit: self.limit,
+        };
+        // Plain strings and numbers always encode.
+        format!(
+            "/audit?{}",
+            serde_urlencoded::to_string(&page).unwrap_or_default()
+        )
     }
 }
 
@@ -59,6 +88,8 @@ pub(super) async fn audit(
             input type="text" #actor name="actor" value=(q.actor);
             label for="action" { "操作 Action" }
             input type="text" #action name="action" value=(q.action);
+            label for="target" { "对象 Target" }
+            input type="text" #target name="target" value=(q.target);
             label for="outcome" { "结果 Outcome" }
             select #outcome name="outcome" {
                 option value="" { "全部 All" }
@@ -68,8 +99,16 @@ pub(super) async fn audit(
             }
             p { button type="submit" { "筛选 Filter" } }
         }
-        p.muted {
-            (entries.len()) " entries shown (at most " (LISTED) "; use ?after=N for the next page)"
+        p.muted { "本页 " (entries.len()) " 条 · " (entries.len()) " entries on this page" }
+        nav #pages {
+            @if q.after.is_some() {
+                a href=(q.link(None)) { "« 第一页 First page" }
+                " "
+            }
+            // A full page may have more after it.
+            @if let Some(last) = entries.last().filter(|_| entries.len() as u32 == q.page_size()) {
+                a #next href=(q.link(Some(last.seq))) { "下一页 Next page »" }
+            }
         }
         table #audit {
             tr {
