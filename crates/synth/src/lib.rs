@@ -348,9 +348,10 @@ fn person(rng: &mut ChaCha8Rng) -> Person {
             rng.random_range(1..30u32) * 100 + rng.random_range(1..5u32),
         )
     };
-    let mut postal_code = places::postal_prefix(province).to_string();
+    // The city's own range (a Hangzhou address never gets Ningbo's 3159xx): its four digits,
+    // then a delivery office.
+    let mut postal_code = city.postal.to_string();
     digits(rng, 2, &mut postal_code);
-    postal_code.push_str("00");
     let plate = rng.random_bool(0.6).then(|| {
         let letters: Vec<char> = facts::PLATE_LETTERS.chars().collect();
         let mut p = String::new();

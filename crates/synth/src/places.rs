@@ -2,59 +2,64 @@
 
 use pubdata_detect::facts::District;
 
-/// Long-distance area code (without the leading 0 trunk prefix kept) and licence-plate letter of a city.
+/// Long-distance area code (without the leading 0 trunk prefix kept), licence-plate letter and
+/// the first four digits of the postal codes of a city (its main post office's code, China
+/// Post's allocation), so that a generated address, phone, plate and postal code agree.
 pub struct CityFacts {
     pub area_code: &'static str,
     pub plate_letter: char,
+    pub postal: &'static str,
 }
 
-/// Telephone area code and plate letter for the city of `d`; municipalities use the province.
+/// Telephone area code, plate letter and postal prefix for the city of `d`; municipalities use
+/// the province.
 pub fn city_facts(d: &District) -> CityFacts {
     let key = if d.city.is_empty() {
         d.province
     } else {
         d.city
     };
-    let (area_code, plate_letter) = match key {
-        "杭州市" => ("0571", 'A'),
-        "宁波市" => ("0574", 'B'),
-        "温州市" => ("0577", 'C'),
-        "绍兴市" => ("0575", 'D'),
-        "湖州市" => ("0572", 'E'),
-        "嘉兴市" => ("0573", 'F'),
-        "金华市" => ("0579", 'G'),
-        "衢州市" => ("0570", 'H'),
-        "台州市" => ("0576", 'J'),
-        "丽水市" => ("0578", 'K'),
-        "舟山市" => ("0580", 'L'),
-        "北京市" => ("010", 'N'),
-        "上海市" => ("021", 'B'),
-        "重庆市" => ("023", 'A'),
-        "南京市" => ("025", 'A'),
-        "苏州市" => ("0512", 'E'),
-        "合肥市" => ("0551", 'A'),
-        "福州市" => ("0591", 'A'),
-        "南昌市" => ("0791", 'A'),
-        "济南市" => ("0531", 'A'),
-        "郑州市" => ("0371", 'A'),
-        "武汉市" => ("027", 'A'),
-        "长沙市" => ("0731", 'A'),
-        "广州市" => ("020", 'A'),
-        "深圳市" => ("0755", 'B'),
-        "南宁市" => ("0771", 'A'),
-        "成都市" => ("028", 'A'),
-        "贵阳市" => ("0851", 'A'),
-        "昆明市" => ("0871", 'A'),
-        "西安市" => ("029", 'A'),
-        "兰州市" => ("0931", 'A'),
-        "沈阳市" => ("024", 'A'),
-        "哈尔滨市" => ("0451", 'A'),
-        "石家庄市" => ("0311", 'A'),
-        _ => ("0571", 'A'),
+    let (area_code, plate_letter, postal) = match key {
+        "杭州市" => ("0571", 'A', "3100"),
+        "宁波市" => ("0574", 'B', "3150"),
+        "温州市" => ("0577", 'C', "3250"),
+        "绍兴市" => ("0575", 'D', "3120"),
+        "湖州市" => ("0572", 'E', "3130"),
+        "嘉兴市" => ("0573", 'F', "3140"),
+        "金华市" => ("0579", 'G', "3210"),
+        "衢州市" => ("0570", 'H', "3240"),
+        "台州市" => ("0576", 'J', "3180"),
+        "丽水市" => ("0578", 'K', "3230"),
+        "舟山市" => ("0580", 'L', "3160"),
+        "北京市" => ("010", 'N', "1000"),
+        "上海市" => ("021", 'B', "2000"),
+        "重庆市" => ("023", 'A', "4000"),
+        "南京市" => ("025", 'A', "2100"),
+        "苏州市" => ("0512", 'E', "2150"),
+        "合肥市" => ("0551", 'A', "2300"),
+        "福州市" => ("0591", 'A', "3500"),
+        "南昌市" => ("0791", 'A', "3300"),
+        "济南市" => ("0531", 'A', "2500"),
+        "郑州市" => ("0371", 'A', "4500"),
+        "武汉市" => ("027", 'A', "4300"),
+        "长沙市" => ("0731", 'A', "4100"),
+        "广州市" => ("020", 'A', "5100"),
+        "深圳市" => ("0755", 'B', "5180"),
+        "南宁市" => ("0771", 'A', "5300"),
+        "成都市" => ("028", 'A', "6100"),
+        "贵阳市" => ("0851", 'A', "5500"),
+        "昆明市" => ("0871", 'A', "6500"),
+        "西安市" => ("029", 'A', "7100"),
+        "兰州市" => ("0931", 'A', "7300"),
+        "沈阳市" => ("024", 'A', "1100"),
+        "哈尔滨市" => ("0451", 'A', "1500"),
+        "石家庄市" => ("0311", 'A', "0500"),
+        _ => ("0571", 'A', "3100"),
     };
     CityFacts {
         area_code,
         plate_letter,
+        postal,
     }
 }
 
@@ -96,7 +101,9 @@ pub fn plate_province(code: u32) -> char {
     }
 }
 
-/// First two digits of the postal codes of a province (China Post's allocation).
+/// First two digits of the postal codes of a province's capital region (China Post's
+/// allocation): the check that each city's range lies in its province's postal region.
+#[cfg(test)]
 pub fn postal_prefix(code: u32) -> &'static str {
     match code {
         11 => "10",

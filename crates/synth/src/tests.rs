@@ -129,3 +129,51 @@ fn district_codes_exist_in_the_national_table() {
         assert!(table.contains(&needle), "{needle} not in areas.csv");
     }
 }
+
+#[test]
+fn every_city_has_its_own_facts_and_postal_codes_lie_in_its_province() {
+    for d in pubdata_detect::facts::DISTRICTS {
+        let key = if d.city.is_empty() {
+            d.province
+        } else {
+            d.city
+        };
+        let facts = places::city_facts(d);
+        // A city missing from the table would borrow Hangzhou's codes.
+        assert!(
+            key == "杭州市" || facts.postal != "3100",
+            "{key} has no facts of its own"
+        );
+        // A province's codes may span two leading pairs (Zhejiang 31 and 32: Wenzhou 325000):
+        // the first digit, China Post's region, is the province's.
+        assert_eq!(
+            facts.postal[..1],
+            places::postal_prefix(d.code / 10_000)[..1],
+            "{key}: {} outside its province",
+            facts.postal
+        );
+    }
+}
+
+#[test]
+fn a_generated_postal_code_is_in_the_range_of_the_address_city() {
+    let mut g = CitizenGenerator::new(11, 400);
+    let batch = g.next_batch(400, None).expect("rows");
+    let (addresses, codes) = (column(&batch, "address"), column(&batch, "postal_code"));
+    let mut checked = 0;
+    for (address, code) in addresses.iter().zip(codes.iter()) {
+        let (Some(address), Some(code)) = (address, code) else {
+            continue;
+        };
+        let district = pubdata_detect::facts::DISTRICTS
+            .iter()
+            .find(|d| address.starts_with(&format!("{}{}{}", d.province, d.city, d.district)))
+            .expect("the address starts with a known district");
+        assert!(
+            code.starts_with(places::city_facts(district).postal),
+            "{address} with postal code {code}"
+        );
+        checked += 1;
+    }
+    assert!(checked > 300, "{checked}");
+}
