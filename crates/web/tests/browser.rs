@@ -217,5 +217,35 @@ async fn an_officer_signs_in_creates_an_entry_uploads_a_csv_and_finds_it() {
             || stats.contains("2归集记录"),
         "{stats}"
     );
+
+    // At a desktop's width and a phone's, no page scrolls sideways; the screenshots are kept
+    // beside the test build for a person to look at.
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("screenshots");
+    std::fs::create_dir_all(&shots).expect("screenshot folder");
+    for width in [1280u32, 390] {
+        c.set_window_size(width, 900).await.expect("window size");
+        for (name, url) in [
+            ("home", base.clone()),
+            ("catalog", format!("{base}/catalog")),
+            ("entry", entry_url.clone()),
+            ("new-entry", format!("{base}/catalog/new")),
+        ] {
+            c.goto(&url).await.expect("page");
+            let fits = c
+                .execute(
+                    "return [document.documentElement.scrollWidth, window.innerWidth];",
+                    vec![],
+                )
+                .await
+                .expect("measure");
+            let (scroll, inner) = (fits[0].as_u64(), fits[1].as_u64());
+            assert!(
+                scroll.is_some() && scroll <= inner,
+                "{name} at {width} px scrolls sideways: {fits}"
+            );
+            let png = c.screenshot().await.expect("screenshot");
+            std::fs::write(shots.join(format!("{name}-{width}.png")), png).expect("write");
+        }
+    }
     c.close().await.expect("close the browser");
 }

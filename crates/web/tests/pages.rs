@@ -126,6 +126,10 @@ async fn the_new_entry_form_is_for_those_who_may_create_and_checks_csrf_and_rule
     let link = "href=\"/catalog/new\"";
     let (_, _, home) = p.send("GET", "/", &Auth::None, None).await;
     assert!(!home.contains(link), "offered to a visitor");
+    assert!(
+        home.contains("<footer>") && home.contains("href=\"/api/v1/openapi.json\""),
+        "the footer links the API document: {home}"
+    );
     let (_, _, home) = p.send("GET", "/", &cookie(&applicant.token), None).await;
     assert!(!home.contains(link), "offered to an applicant");
 

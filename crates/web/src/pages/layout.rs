@@ -12,12 +12,15 @@ main{max-width:64rem;margin:1.5rem auto;padding:0 1.5rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fit,minmax(11rem,1fr));gap:.8rem}
 .card{background:#fff;border:1px solid #d8dde3;border-radius:6px;padding:.8rem}
 .card b{display:block;font-size:1.6rem}
-table{border-collapse:collapse;width:100%;background:#fff}th,td{border:1px solid #d8dde3;padding:.35rem .5rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse;width:100%;background:#fff;display:block;overflow-x:auto;max-width:100%}
+td{overflow-wrap:anywhere}
+@media (max-width:40rem){main{padding:0 .8rem;margin:1rem auto}header{padding:.6rem .8rem}}th,td{border:1px solid #d8dde3;padding:.35rem .5rem;text-align:left;vertical-align:top}
 form.inline{display:inline}label{display:block;margin:.5rem 0 .2rem;font-weight:600}
 input[type=text],input[type=password],input[type=search],select,textarea{width:100%;padding:.4rem;box-sizing:border-box;font:inherit}
 textarea{min-height:8rem;font-family:monospace}button{padding:.4rem 1rem;font:inherit;cursor:pointer}
 .error{background:#fdecea;border:1px solid #f5c2bd;padding:.6rem;border-radius:6px}
 .muted{color:#5b6774;font-size:.9rem}
+footer{max-width:64rem;margin:2rem auto;padding:1rem 1.5rem;border-top:1px solid #d8dde3;color:#5b6774;font-size:.9rem}
 ";
 
 /// The signed-in user with the session's CSRF token (for the sign-out form), if any.
@@ -57,6 +60,12 @@ fn shell(title: &str, who: Who<'_>, body: Markup, refresh: Option<u32>) -> Marku
                     span.who { (nav(who)) }
                 }
                 main { (body) }
+                footer {
+                    "pubdata 公共数据平台 · Public data platform · "
+                    a href="/api/v1/openapi.json" { "接口文档 API (OpenAPI)" }
+                    " · "
+                    a href="/catalog" { "公共数据目录 Catalog" }
+                }
             }
         }
     }
