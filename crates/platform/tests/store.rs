@@ -43,6 +43,11 @@ async fn entries_are_created_found_in_chinese_and_edited_by_revision() {
             .await
             .expect("item labels are searched");
         assert_eq!(n, 2, "{}", b.name);
+        // The holder's name finds its entries, alone or with a word of the entry's own.
+        let (_, n) = s.entries(&find("水务集团")).await.expect("search");
+        assert_eq!(n, 2, "{}: by the owner's name", b.name);
+        let (_, n) = s.entries(&find("水务集团 居民月度")).await.expect("search");
+        assert_eq!(n, 1, "{}: the owner's name and a title word", b.name);
         // Pattern characters and SQL in the search text are text, not syntax.
         for q in [
             "%",

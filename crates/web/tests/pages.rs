@@ -55,6 +55,24 @@ async fn anyone_sees_the_statistics_and_searches_the_catalog_with_text_escaped()
         .await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("usage_m3") && page.contains("hz-water"));
+    // Who holds an entry is shown by name, and its name finds its entries.
+    let water_name = p
+        .store
+        .organization("hz-water")
+        .await
+        .expect("the water company")
+        .name;
+    assert!(page.contains(&format!("<b>{water_name}</b>")), "{page}");
+    assert!(list.contains(&format!(">{water_name}</a>")), "{list}");
+    let (_, _, by_name) = p
+        .send(
+            "GET",
+            &format!("/catalog?q={}", form_encode(&water_name)),
+            &Auth::None,
+            None,
+        )
+        .await;
+    assert!(by_name.contains("2 条 entries"), "{by_name}");
     let (status, _, _) = p.send("GET", "/catalog/e-missing", &Auth::None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -979,4 +997,9 @@ async fn a_form_that_does_not_read_gets_the_error_page_not_a_plain_text_rejectio
         page.contains("id=\"errors\"") && page.contains("value=\"只有标题\""),
         "{page}"
     );
+}
+
+/// `text` percent-encoded for a query string.
+fn form_encode(text: &str) -> String {
+    text.bytes().map(|b| format!("%{b:02X}")).collect()
 }

@@ -211,9 +211,21 @@ impl Store {
             .map(|w| format!("%{}%", escape_like(w)))
             .collect();
         words.resize(4, "%".to_string());
-        let filter = "search_text LIKE $1 ESCAPE '\\' AND search_text LIKE $2 ESCAPE '\\'
-             AND search_text LIKE $3 ESCAPE '\\' AND search_text LIKE $4 ESCAPE '\\'
-             AND ($5 = '' OR owner = $5)";
+        // A word matches the entry's own text or its holder's name (杭州市水务集团 finds the
+        // water company's entries, whose text names it only by code).
+        let word = |n: u8| {
+            format!(
+                "(search_text LIKE ${n} ESCAPE '\\' OR owner IN \
+                 (SELECT code FROM organizations WHERE LOWER(name) LIKE ${n} ESCAPE '\\'))"
+            )
+        };
+        let filter = format!(
+            "{} AND {} AND {} AND {} AND ($5 = '' OR owner = $5)",
+            word(1),
+            word(2),
+            word(3),
+            word(4)
+        );
         let owner = query.owner.clone().unwrap_or_default();
         let count = sqlx::query(AssertSqlSafe(format!(
             "SELECT COUNT(*) AS n FROM catalog_entries WHERE {filter}"

@@ -1,6 +1,8 @@
 //! The home page with the platform's statistics and the latest entries, and the catalog with its
 //! search.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use axum::response::Html;
 use maud::{Markup, html};
@@ -22,7 +24,17 @@ pub(super) struct CatalogQuery {
     owner: String,
 }
 
-fn entry_rows(entries: &[StoredEntry]) -> Markup {
+/// Organizations' names by code: pages show who holds an entry by name, not by code.
+pub(super) async fn owner_names(s: &AppState) -> Result<HashMap<String, String>, PageError> {
+    Ok(s.store
+        .organizations()
+        .await?
+        .into_iter()
+        .map(|o| (o.code, o.name))
+        .collect())
+}
+
+fn entry_rows(entries: &[StoredEntry], names: &HashMap<String, String>) -> Markup {
     html! {
         table {
             tr {
@@ -32,7 +44,11 @@ fn entry_rows(entries: &[StoredEntry]) -> Markup {
             @for e in entries {
                 tr {
                     td { a href={ "/catalog/" (e.id) } { (e.entry.title) } }
-                    td { (e.entry.owner) }
+                    td {
+                        a href={ "/catalog?owner=" (e.entry.owner) } title=(e.entry.owner) {
+                            (names.get(&e.entry.owner).unwrap_or(&e.entry.owner))
+                        }
+                    }
                     td { (e.entry.items.len()) }
                     td { (e.entry.sharing.name()) }
                     td { (e.entry.open.name()) }
@@ -72,10 +88,10 @@ pub(super) async fn home(
         }
         h2 { "目录检索 Search the catalog" }
         form action="/catalog" method="get" {
-            input type="search" name="q" placeholder="标题、描述或数据项 title, description or item";
+            input type="search" name="q" placeholder="标题、描述、数据项或持有单位 title, description, item or holder";
         }
         h2 { "最近更新 Recently changed" }
-        (entry_rows(&recent))
+        (entry_rows(&recent, &owner_names(&s).await?))
     };
     Ok(page(layout::page("首页", who(&caller), body)))
 }
@@ -100,7 +116,7 @@ pub(super) async fn catalog(
             input type="search" name="q" value=(q.q) placeholder="检索 search";
         }
         p.muted #total { (total) " 条 entries" }
-        (entry_rows(&list))
+        (entry_rows(&list, &owner_names(&s).await?))
     };
     Ok(page(layout::page("目录", who(&caller), body)))
 }

@@ -119,6 +119,10 @@ async fn render(
         None
     };
     let reason = |r: &Option<String>| r.clone().unwrap_or_default();
+    let owner_name = match s.store.organization(&e.entry.owner).await {
+        Ok(o) => o.name,
+        Err(_) => e.entry.owner.clone(),
+    };
     let body = html! {
         h1 { (e.entry.title) }
         @if let Some(p) = &problem {
@@ -129,7 +133,11 @@ async fn render(
         }
         p { (e.entry.description) }
         p {
-            "持有单位 Owner: " b { (e.entry.owner) }
+            "持有单位 Owner: "
+            a href={ "/catalog?owner=" (e.entry.owner) } {
+                b { (owner_name) }
+            }
+            " (" (e.entry.owner) ")"
             " · 更新周期 Update cycle: " (format!("{:?}", e.entry.update_cycle))
             " · 修订 Revision " (e.revision)
         }
