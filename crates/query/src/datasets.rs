@@ -287,10 +287,7 @@ pub async fn query_datasets(
     let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
     // The operators as SQL functions (pd_mask, pd_generalize, pd_redact ...), without a key: the
     // server holds none for the authority's queries, so the keyed ones are not there.
-    let days = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() / 86_400);
-    if let Some(today) = pubdata_deid::transform::dates::Date::from_days(days as i64) {
+    if let Some(today) = pubdata_deid::transform::dates::Date::today() {
         crate::sql_udf::register_udfs(&ctx, None, today);
     }
     for t in tables {

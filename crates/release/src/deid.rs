@@ -72,12 +72,6 @@ pub fn policy_errors(label: &str, errors: &[PolicyError]) -> String {
         .join("\n")
 }
 
-/// Today's UTC date, the reference of age bands without `as_of`.
-pub fn today() -> Option<Date> {
-    let days = chrono::Utc::now().timestamp().div_euclid(86_400);
-    Date::from_days(days)
-}
-
 /// Parses a policy, checks it against the table's columns, and loads what it names: the key and
 /// the hierarchy files (relative to the policy's folder).
 pub fn load_policy(
@@ -126,7 +120,7 @@ pub fn load_policy(
         policy,
         Resources {
             key,
-            today: today(),
+            today: Date::today(),
             hierarchies,
         },
     ))

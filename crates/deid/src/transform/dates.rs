@@ -61,6 +61,16 @@ impl Date {
         Date::new(u32::try_from(y).ok()?, m, d)
     }
 
+    /// Today's UTC date from the system clock (the reference of age bands without `as_of`);
+    /// `None` if the clock is before 1970.
+    pub fn today() -> Option<Date> {
+        let secs = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs();
+        Date::from_days(i64::try_from(secs / 86_400).ok()?)
+    }
+
     /// Whole years from this date to `on` (an age).
     pub fn years_until(self, on: Date) -> i64 {
         let mut years = i64::from(on.year) - i64::from(self.year);
