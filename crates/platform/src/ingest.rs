@@ -66,22 +66,24 @@ pub struct Upload<'a> {
 /// The default is none: a file with a rejected row is refused whole (with its report) unless the
 /// uploader asks for partial acceptance, so that a file two-thirds rejected never becomes the
 /// dataset by accident.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum RejectLimit {
-    /// At most this many rows.
+    /// At most this many rows (the default: none).
     Rows(u64),
     /// At most this share of the rows read, 0 to 1.
     Share(f64),
-    /// None (the default).
-    #[default]
-    NoRow,
+}
+
+impl Default for RejectLimit {
+    fn default() -> Self {
+        RejectLimit::Rows(0)
+    }
 }
 
 impl RejectLimit {
     /// Whether `rejected` of `read` rows is within the limit.
     pub fn allows(self, rejected: u64, read: u64) -> bool {
         match self {
-            RejectLimit::NoRow => rejected == 0,
             RejectLimit::Rows(n) => rejected <= n,
             RejectLimit::Share(share) => rejected as f64 <= share * read as f64,
         }
@@ -105,17 +107,13 @@ impl std::str::FromStr for RejectLimit {
             }
             return Ok(RejectLimit::Share(p / 100.0));
         }
-        match s.parse::<u64>().map_err(|_| bad())? {
-            0 => Ok(RejectLimit::NoRow),
-            n => Ok(RejectLimit::Rows(n)),
-        }
+        Ok(RejectLimit::Rows(s.parse().map_err(|_| bad())?))
     }
 }
 
 impl std::fmt::Display for RejectLimit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            RejectLimit::NoRow => write!(f, "0"),
             RejectLimit::Rows(n) => write!(f, "{n}"),
             RejectLimit::Share(s) if *s >= 1.0 => write!(f, "all"),
             RejectLimit::Share(s) => write!(f, "{}%", s * 100.0),
