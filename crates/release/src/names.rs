@@ -16,9 +16,14 @@ pub fn parse(name: &str) -> Option<(String, Option<i64>)> {
     }
 }
 
+/// The table name of an entry's current version.
+pub fn table_name(entry_id: &str) -> String {
+    entry_id.replace('-', "_")
+}
+
 /// The table name of an entry's version N.
 pub fn version_name(entry_id: &str, version: i64) -> String {
-    format!("{}_v{version}", entry_id.replace('-', "_"))
+    format!("{}_v{version}", table_name(entry_id))
 }
 
 /// The version a table name stands for, if the entry and the version exist.

@@ -111,7 +111,7 @@ async fn list_tables(
         };
         let schema = part_schema(&s, first).await?;
         tables.push(SqlTable {
-            table: e.id.replace('-', "_"),
+            table: pubdata_release::names::table_name(&e.id),
             entry_id: e.id.clone(),
             title: e.entry.title.clone(),
             version: current.version,
