@@ -230,21 +230,38 @@ pub fn normalized_sql(sql: &str) -> Result<String, QueryError> {
     Ok(statement.to_string())
 }
 
-/// The table names `sql` reads (each as written, unqualified), so that only those datasets are
-/// looked up and registered.
-pub fn referenced_tables(sql: &str) -> Result<Vec<String>, QueryError> {
+/// What a query reads: the dataset tables it names (each as written, unqualified), and whether
+/// it reads `information_schema`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct References {
+    /// Dataset table names, sorted, without duplicates.
+    pub tables: Vec<String>,
+    /// Whether it names an `information_schema` view (which then lists every table the caller
+    /// may read, so those must be registered).
+    pub information_schema: bool,
+}
+
+/// What `sql` reads, so that only those datasets are looked up and registered.
+pub fn referenced_tables(sql: &str) -> Result<References, QueryError> {
     let state = SessionContext::new().state();
     let dialect = state.config().options().sql_parser.dialect;
     let statement = state.sql_to_statement(sql, &dialect)?;
-    let mut names: Vec<String> = state
-        .resolve_table_references(&statement)?
-        .iter()
-        .map(|r| r.table().to_string())
-        .collect();
-    names.sort();
-    names.dedup();
-    Ok(names)
+    let mut refs = References::default();
+    for r in state.resolve_table_references(&statement)? {
+        if r.schema()
+            .is_some_and(|s| s.eq_ignore_ascii_case(INFORMATION_SCHEMA))
+        {
+            refs.information_schema = true;
+        } else {
+            refs.tables.push(r.table().to_string());
+        }
+    }
+    refs.tables.sort();
+    refs.tables.dedup();
+    Ok(refs)
 }
+
+const INFORMATION_SCHEMA: &str = "information_schema";
 
 /// What an answer's cell costs beside its text, counted against [`QueryLimits::bytes`].
 const CELL_OVERHEAD: usize = 24;
@@ -284,7 +301,10 @@ pub async fn query_datasets(
             DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
         )
         .build_arc()?;
-    let ctx = SessionContext::new_with_config_rt(SessionConfig::new(), runtime);
+    // information_schema lists what this session has registered, and nothing else: the caller
+    // registers every table it may read when a query names it.
+    let config = SessionConfig::new().with_information_schema(true);
+    let ctx = SessionContext::new_with_config_rt(config, runtime);
     // The operators as SQL functions (pd_mask, pd_generalize, pd_redact ...), without a key: the
     // server holds none for the authority's queries, so the keyed ones are not there.
     if let Some(today) = pubdata_deid::transform::dates::Date::today() {

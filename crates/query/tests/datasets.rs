@@ -133,7 +133,14 @@ fn only_the_tables_a_query_names_are_looked_up() {
         "WITH t AS (SELECT * FROM e_a) SELECT * FROM t JOIN e_b_v2 ON true WHERE x IN (SELECT y FROM E_A)",
     )
     .expect("parse");
-    assert_eq!(names, vec!["e_a".to_string(), "e_b_v2".to_string()]);
+    assert_eq!(names.tables, vec!["e_a".to_string(), "e_b_v2".to_string()]);
+    assert!(!names.information_schema);
+    let catalog = referenced_tables(
+        "SELECT c.column_name FROM information_schema.columns c JOIN e_a ON true",
+    )
+    .expect("parse");
+    assert_eq!(catalog.tables, vec!["e_a".to_string()]);
+    assert!(catalog.information_schema);
     assert!(referenced_tables("SELEC nonsense").is_err());
 }
 

@@ -274,8 +274,14 @@ async fn prepare(
     tables: &mut Vec<DatasetTable>,
     read: &mut Vec<String>,
 ) -> Result<(), ApiError> {
-    let names = referenced_tables(sql)
+    let refs = referenced_tables(sql)
         .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "query", e.to_string()))?;
+    let mut names = refs.tables;
+    if refs.information_schema {
+        names.extend(readable_tables(s).await?);
+        names.sort();
+        names.dedup();
+    }
     let mut unknown = Vec::new();
     for name in &names {
         match dataset_table(s, name).await? {
@@ -300,6 +306,46 @@ async fn prepare(
         ));
     }
     Ok(())
+}
+
+/// The most tables `information_schema` lists; past it, `GET /api/v1/sql/tables` pages.
+const CATALOG_TABLES: usize = 1000;
+
+/// The current-version table of every entry with data, for `information_schema`.
+async fn readable_tables(s: &AppState) -> Result<Vec<String>, ApiError> {
+    const PAGE: u32 = 500;
+    let mut names = Vec::new();
+    let mut offset = 0u32;
+    loop {
+        let (entries, total) = s
+            .store
+            .entries(&pubdata_platform::store::EntryQuery {
+                limit: Some(PAGE),
+                offset: Some(offset),
+                ..Default::default()
+            })
+            .await?;
+        for e in &entries {
+            if s.store.versions(&e.id).await?.is_empty() {
+                continue;
+            }
+            if names.len() == CATALOG_TABLES {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "query",
+                    format!(
+                        "information_schema lists at most {CATALOG_TABLES} tables and there are \
+                         more: page through GET /api/v1/sql/tables instead"
+                    ),
+                ));
+            }
+            names.push(pubdata_release::names::table_name(&e.id));
+        }
+        offset += PAGE;
+        if entries.is_empty() || i64::from(offset) >= total {
+            return Ok(names);
+        }
+    }
 }
 
 /// How a query ended.

@@ -871,6 +871,26 @@ async fn the_authority_queries_current_versions_read_only_and_every_query_is_aud
             && !message.contains("datafusion"),
         "{refused}"
     );
+    // information_schema lists the tables the caller may read (with their columns), and only
+    // those: no internal catalog of DataFusion's beyond its own views.
+    let (status, listed) = p
+        .json(
+            "POST",
+            "/api/v1/sql",
+            &admin,
+            Some(
+                json!({"sql": "SELECT t.table_name, c.column_name, c.data_type \
+                FROM information_schema.tables t JOIN information_schema.columns c \
+                ON t.table_name = c.table_name WHERE t.table_schema = 'public' ORDER BY 1, 2"}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{listed}");
+    assert_eq!(
+        listed["rows"],
+        json!([[table, "usage_m3", "Float64"]]),
+        "{listed}"
+    );
     let (_, limited) = p
         .json(
             "POST",
