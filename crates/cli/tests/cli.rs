@@ -132,6 +132,15 @@ fn suggested_policy_passes_policy_check_and_broken_ones_fail_with_lines() {
     ]))
     .expect("json");
     assert_eq!(report["ok"], true, "{report}");
+    // Read as a person reads it: the whole report, verdict included, on stdout (issue 15).
+    let human = ok(&["policy", "check", s(&policy), "--in", s(&csv)]);
+    let lines: Vec<&str> = human.lines().collect();
+    assert!(
+        lines.len() == 2
+            && lines[0].contains("policy.toml for ")
+            && lines[1].starts_with("valid: "),
+        "{human}"
+    );
 
     // A forgotten column must not pass through in the clear: dropping the remarks rule fails.
     let text = std::fs::read_to_string(&policy).expect("policy");
@@ -140,7 +149,11 @@ fn suggested_policy_passes_policy_check_and_broken_ones_fail_with_lines() {
     std::fs::write(&forgotten, &text[..cut]).expect("write");
     let out = pubdata(&["policy", "check", s(&forgotten), "--in", s(&csv)]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("\"remarks\" has no rule"));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("\"remarks\" has no rule") && stdout.ends_with("1 problem(s)\n"),
+        "{stdout}"
+    );
 
     let typo = dir.path().join("typo.toml");
     std::fs::write(&typo, text.replacen("keep_first = 3", "keep_frst = 3", 1)).expect("write");

@@ -79,6 +79,12 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
+        // The whole report on stdout, in reading order (what was checked, the findings, the
+        // verdict); stderr only carries the failing exit's one line.
+        println!(
+            "{} for {} ({} columns):",
+            report.policy, report.table, report.columns
+        );
         for e in &report.errors {
             if e.line == 0 {
                 println!("{}: {}", report.policy, e.message);
@@ -86,12 +92,13 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
                 println!("{}:{}: {}", report.policy, e.line, e.message);
             }
         }
+        if report.ok {
+            println!("valid: deid can run this policy on {}", report.table);
+        } else {
+            println!("{} problem(s)", report.errors.len());
+        }
     }
     if report.ok {
-        eprintln!(
-            "{}: valid for {} ({} columns)",
-            report.policy, report.table, report.columns
-        );
         Ok(())
     } else {
         anyhow::bail!(
