@@ -29,6 +29,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Every outcome.
+    pub const ALL: [Outcome; 3] = [Outcome::Success, Outcome::Denied, Outcome::Failed];
+
     /// The snake_case name used in the database.
     pub fn name(self) -> &'static str {
         match self {

@@ -9,7 +9,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
-use pubdata_detect::PiiType;
+pub use pubdata_detect::PiiType;
 use serde::{Deserialize, Serialize};
 
 /// Security grade of a data item, from L1 (public) to L4 (core, the most sensitive).
@@ -37,6 +37,26 @@ pub enum SecurityGrade {
     L4,
 }
 
+impl SecurityGrade {
+    /// Every grade, lowest first.
+    pub const ALL: [SecurityGrade; 4] = [
+        SecurityGrade::L1,
+        SecurityGrade::L2,
+        SecurityGrade::L3,
+        SecurityGrade::L4,
+    ];
+
+    /// The name used in the API and the database (`L1` ... `L4`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SecurityGrade::L1 => "L1",
+            SecurityGrade::L2 => "L2",
+            SecurityGrade::L3 => "L3",
+            SecurityGrade::L4 => "L4",
+        }
+    }
+}
+
 /// The type of a data item's values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -53,6 +73,30 @@ pub enum DataType {
     Timestamp,
     /// True or false.
     Boolean,
+}
+
+impl DataType {
+    /// Every type.
+    pub const ALL: [DataType; 6] = [
+        DataType::Text,
+        DataType::Integer,
+        DataType::Decimal,
+        DataType::Date,
+        DataType::Timestamp,
+        DataType::Boolean,
+    ];
+
+    /// The snake_case name used in the API and the database.
+    pub fn name(self) -> &'static str {
+        match self {
+            DataType::Text => "text",
+            DataType::Integer => "integer",
+            DataType::Decimal => "decimal",
+            DataType::Date => "date",
+            DataType::Timestamp => "timestamp",
+            DataType::Boolean => "boolean",
+        }
+    }
 }
 
 /// How often the holder updates an entry's data.
@@ -75,6 +119,32 @@ pub enum UpdateCycle {
     Irregular,
 }
 
+impl UpdateCycle {
+    /// Every cycle, the most frequent first.
+    pub const ALL: [UpdateCycle; 7] = [
+        UpdateCycle::RealTime,
+        UpdateCycle::Daily,
+        UpdateCycle::Weekly,
+        UpdateCycle::Monthly,
+        UpdateCycle::Quarterly,
+        UpdateCycle::Yearly,
+        UpdateCycle::Irregular,
+    ];
+
+    /// The snake_case name used in the API and the database.
+    pub fn name(self) -> &'static str {
+        match self {
+            UpdateCycle::RealTime => "real_time",
+            UpdateCycle::Daily => "daily",
+            UpdateCycle::Weekly => "weekly",
+            UpdateCycle::Monthly => "monthly",
+            UpdateCycle::Quarterly => "quarterly",
+            UpdateCycle::Yearly => "yearly",
+            UpdateCycle::Irregular => "irregular",
+        }
+    }
+}
+
 /// Whether other departments may obtain the data (共享属性).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -88,6 +158,13 @@ pub enum SharingAttribute {
 }
 
 impl SharingAttribute {
+    /// Every attribute, the most open first.
+    pub const ALL: [SharingAttribute; 3] = [
+        SharingAttribute::Unconditional,
+        SharingAttribute::Conditional,
+        SharingAttribute::None,
+    ];
+
     /// The snake_case name used in the API and the database.
     pub fn name(self) -> &'static str {
         match self {
@@ -111,6 +188,13 @@ pub enum OpenAttribute {
 }
 
 impl OpenAttribute {
+    /// Every attribute, the most open first.
+    pub const ALL: [OpenAttribute; 3] = [
+        OpenAttribute::Unconditional,
+        OpenAttribute::Restricted,
+        OpenAttribute::Prohibited,
+    ];
+
     /// The snake_case name used in the API and the database.
     pub fn name(self) -> &'static str {
         match self {
@@ -508,5 +592,41 @@ mod tests {
         assert_eq!(json["items"][0]["grade"], "L3");
         let back: CatalogEntry = serde_json::from_value(json).expect("back");
         assert_eq!(back, e);
+    }
+}
+
+#[cfg(test)]
+mod names {
+    use super::*;
+    use crate::audit::Outcome;
+    use crate::quality::Reason;
+    use crate::store::{JobKind, JobState};
+
+    /// Pages look enum values up in the message files by these names; each must be the name the
+    /// API and the database use, and `ALL` must list every value exactly once.
+    fn same<T: Serialize + Copy + PartialEq + std::fmt::Debug>(
+        all: &[T],
+        name: fn(T) -> &'static str,
+    ) {
+        for (i, v) in all.iter().enumerate() {
+            assert_eq!(
+                serde_json::to_value(v).ok(),
+                Some(serde_json::json!(name(*v)))
+            );
+            assert!(!all[..i].contains(v), "{v:?} listed twice");
+        }
+    }
+
+    #[test]
+    fn every_value_is_listed_once_under_its_serde_name() {
+        same(&SecurityGrade::ALL, SecurityGrade::name);
+        same(&DataType::ALL, DataType::name);
+        same(&UpdateCycle::ALL, UpdateCycle::name);
+        same(&SharingAttribute::ALL, SharingAttribute::name);
+        same(&OpenAttribute::ALL, OpenAttribute::name);
+        same(&JobKind::ALL, JobKind::as_str);
+        same(&JobState::ALL, JobState::as_str);
+        same(&Outcome::ALL, Outcome::name);
+        same(&Reason::ALL, Reason::name);
     }
 }

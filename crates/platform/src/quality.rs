@@ -49,6 +49,17 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason.
+    pub const ALL: [Reason; 7] = [
+        Reason::Missing,
+        Reason::NotInteger,
+        Reason::NotDecimal,
+        Reason::NotDate,
+        Reason::NotTimestamp,
+        Reason::NotBoolean,
+        Reason::InvalidPersonalInfo,
+    ];
+
     /// The snake_case name the JSON report uses.
     pub fn name(self) -> &'static str {
         match self {

@@ -24,6 +24,9 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    /// Every kind.
+    pub const ALL: [JobKind; 2] = [JobKind::Deid, JobKind::Anonymize];
+
     /// Its name in the store, the API and the audit log.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -63,6 +66,15 @@ pub enum JobState {
 }
 
 impl JobState {
+    /// Every state, in the order a job goes through them.
+    pub const ALL: [JobState; 5] = [
+        JobState::Queued,
+        JobState::Running,
+        JobState::Succeeded,
+        JobState::Failed,
+        JobState::Cancelled,
+    ];
+
     /// Its name in the store and the API.
     pub fn as_str(self) -> &'static str {
         match self {
