@@ -10,6 +10,7 @@ mod auth;
 mod error;
 mod guard;
 mod jobs;
+pub mod l10n;
 mod limits;
 pub mod openapi;
 mod pages;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub max_upload: u64,
     /// Whether session cookies carry `Secure` (set when the portal is served over HTTPS).
     pub secure_cookies: bool,
+    /// The time zone the pages show times in.
+    pub time_zone: chrono_tz::Tz,
     /// The per-address limit on anonymous requests.
     pub anonymous_rate: AnonymousRate,
     /// What the authority's SQL may take, and the runtime it runs on.
@@ -129,6 +132,7 @@ impl AppState {
             datasets,
             max_upload: DEFAULT_MAX_UPLOAD,
             secure_cookies: false,
+            time_zone: chrono_tz::Asia::Shanghai,
             anonymous_rate: AnonymousRate::default(),
             sql: SqlSettings::new().expect("a runtime for SQL queries"),
             trusted_proxies: Vec::new(),
@@ -157,6 +161,10 @@ pub fn app(state: AppState) -> Router {
         .merge(axum::Router::from(openapi::router()))
         .merge(pages::routes())
         .fallback(pages::no_route)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            l10n::texts,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             guard::catch_panics,

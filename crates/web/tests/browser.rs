@@ -54,7 +54,9 @@ async fn browser(driver_port: u16, profile: &std::path::Path) -> Client {
             "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
                      "--no-first-run", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                     format!("--user-data-dir={}", profile.display())]
+                     format!("--user-data-dir={}", profile.display())],
+            // A browser set to Chinese, as the portal's visitors' are: the pages follow it.
+            "prefs": {"intl.accept_languages": "zh-CN,zh"}
         }),
     );
     let started = Instant::now();
@@ -81,6 +83,23 @@ async fn fill(c: &Client, css: &str, text: &str) {
         .send_keys(text)
         .await
         .unwrap_or_else(|e| panic!("{css}: {e}"));
+}
+
+/// Chooses the option with `value` in the select `css`.
+async fn choose(c: &Client, css: &str, value: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .select_by_value(value)
+        .await
+        .unwrap_or_else(|e| panic!("{css} = {value}: {e}"));
+}
+
+/// Fills data item row `n` of the entry form.
+async fn item_row(c: &Client, n: usize, name: &str, label: &str, data_type: &str) {
+    fill(c, &format!("input[name='item-{n}-name']"), name).await;
+    fill(c, &format!("input[name='item-{n}-label']"), label).await;
+    choose(c, &format!("select[name='item-{n}-type']"), data_type).await;
 }
 
 /// Clicks and waits until the page it was on is gone: WebDriver's click may return before the
@@ -157,15 +176,36 @@ async fn an_officer_signs_in_creates_an_entry_uploads_a_csv_and_finds_it() {
     c.goto(&format!("{base}/catalog/new")).await.expect("form");
     fill(&c, "#title", "二次供水水箱水质检测").await;
     fill(&c, "#description", "各小区二次供水水箱的月度水质检测结果").await;
-    fill(
-        &c,
-        "#items",
-        "tank | 水箱编号 | text | L1\nturbidity | 浊度 | decimal | L1 | | required",
-    )
-    .await;
+    // Three rows to start with; a fourth on "add a row", with what was typed kept.
+    item_row(&c, 0, "tank", "水箱编号", "text").await;
+    item_row(&c, 1, "turbidity", "浊度", "decimal").await;
+    item_row(&c, 2, "chlorine", "余氯", "decimal").await;
+    let more = c.find(Locator::Css("#more")).await.expect("add a row");
+    click_and_wait(&c, more).await;
+    assert_eq!(
+        c.find_all(Locator::Css("tr.item"))
+            .await
+            .expect("rows")
+            .len(),
+        4
+    );
+    item_row(&c, 3, "ph", "pH 值", "decimal").await;
+    c.find(Locator::Css("input[name='item-1-required']"))
+        .await
+        .expect("required box")
+        .click()
+        .await
+        .expect("tick");
     submit(&c, "form[action='/catalog/new']").await;
     let title = text(&c, "h1").await;
     assert_eq!(title, "二次供水水箱水质检测");
+    let items = text(&c, "#items").await;
+    assert!(
+        ["水箱编号", "浊度", "余氯", "pH 值", "数值", "✓"]
+            .iter()
+            .all(|w| items.contains(w)),
+        "{items}"
+    );
     let entry_url = c.current_url().await.expect("url").to_string();
 
     // Upload a CSV to it; one row fails its check.
@@ -173,7 +213,7 @@ async fn an_officer_signs_in_creates_an_entry_uploads_a_csv_and_finds_it() {
     let csv = dir.path().join("tanks.csv");
     std::fs::write(
         &csv,
-        "tank,turbidity\nT-001,0.31\nT-002,0.28\nT-003,cloudy\n",
+        "tank,turbidity,chlorine,ph\nT-001,0.31,0.5,7.1\nT-002,0.28,0.4,7.3\nT-003,cloudy,0.6,7.0\n",
     )
     .expect("csv");
     fill(&c, "#file", &csv.display().to_string()).await;
@@ -196,7 +236,7 @@ async fn an_officer_signs_in_creates_an_entry_uploads_a_csv_and_finds_it() {
     c.goto(&format!("{base}/catalog?q=水箱"))
         .await
         .expect("search");
-    assert!(text(&c, "#total").await.starts_with("1 "));
+    assert!(text(&c, "#total").await.contains("共 1 条"));
     let link = c
         .find(Locator::LinkText("二次供水水箱水质检测"))
         .await
@@ -217,6 +257,29 @@ async fn an_officer_signs_in_creates_an_entry_uploads_a_csv_and_finds_it() {
             || stats.contains("2归集记录"),
         "{stats}"
     );
+
+    // The switch turns the pages to English and back, on the same page.
+    let switch = c
+        .find(Locator::Css("#lang"))
+        .await
+        .expect("language switch");
+    click_and_wait(&c, switch).await;
+    assert_eq!(
+        c.current_url().await.expect("url").to_string(),
+        format!("{base}/")
+    );
+    assert!(text(&c, "#stats").await.contains("Catalog entries"));
+    c.goto(&format!("{base}/catalog")).await.expect("catalog");
+    assert!(
+        text(&c, "h1").await.contains("Public data catalog"),
+        "remembered"
+    );
+    let switch = c
+        .find(Locator::Css("#lang"))
+        .await
+        .expect("language switch");
+    click_and_wait(&c, switch).await;
+    assert_eq!(text(&c, "h1").await, "公共数据目录");
 
     // At a desktop's width and a phone's, no page scrolls sideways; the screenshots are kept
     // beside the test build for a person to look at.

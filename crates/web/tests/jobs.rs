@@ -232,7 +232,7 @@ async fn an_officer_releases_an_uploaded_version_and_the_output_holds_no_raw_ide
     let (status, _, html) = p.send("GET", &page, &p.auth("water"), None).await;
     assert_eq!(status.as_u16(), 200);
     assert!(
-        html.contains("已完成 Succeeded") && html.contains(&output),
+        html.contains("data-state=\"succeeded\">已完成") && html.contains(&output),
         "{html}"
     );
     assert!(!html.contains("http-equiv=\"refresh\""), "{html}");
@@ -357,7 +357,7 @@ async fn a_job_left_running_by_a_dead_process_is_failed_when_workers_start() {
         .send("GET", &format!("/jobs/{id}"), &p.auth("water"), None)
         .await;
     assert!(
-        html.contains("http-equiv=\"refresh\"") && html.contains("排队中 Queued"),
+        html.contains("http-equiv=\"refresh\"") && html.contains("data-state=\"queued\">排队中"),
         "{html}"
     );
     // A server took the job, wrote its output object, and died before recording the end: its

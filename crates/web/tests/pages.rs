@@ -5,8 +5,27 @@ mod common;
 use axum::http::{StatusCode, header};
 use common::{Auth, PASSWORD, platform};
 
+/// A URL-encoded form. `("items", lines)` stands for the form's rows of data items, one line a
+/// row: `name | label | type | grade | personal information | required`, posted as the page's
+/// `item-<row>-<field>` fields.
 fn form(pairs: &[(&str, &str)]) -> Option<(&'static str, String)> {
-    let body = pairs
+    let mut fields: Vec<(String, String)> = Vec::new();
+    for (k, v) in pairs {
+        if *k != "items" {
+            fields.push((k.to_string(), v.to_string()));
+            continue;
+        }
+        for (row, line) in v.lines().enumerate() {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            for (cell, name) in cells.iter().zip(["name", "label", "type", "grade", "pi"]) {
+                fields.push((format!("item-{row}-{name}"), cell.to_string()));
+            }
+            if cells.get(5) == Some(&"required") {
+                fields.push((format!("item-{row}-required"), "on".into()));
+            }
+        }
+    }
+    let body = fields
         .iter()
         .map(|(k, v)| format!("{k}={}", urlencode(v)))
         .collect::<Vec<_>>()
@@ -47,7 +66,7 @@ async fn anyone_sees_the_statistics_and_searches_the_catalog_with_text_escaped()
         .send("GET", "/catalog?q=%E4%BE%9B%E6%B0%B4", &Auth::None, None)
         .await;
     assert_eq!(status, StatusCode::OK);
-    assert!(list.contains("1 条 entries"), "{list}");
+    assert!(list.contains("共 1 条"), "{list}");
     assert!(list.contains("&lt;script&gt;alert(1)&lt;/script&gt;供水"));
     let id = p.entry_id.clone();
     let (status, _, page) = p
@@ -72,7 +91,7 @@ async fn anyone_sees_the_statistics_and_searches_the_catalog_with_text_escaped()
             None,
         )
         .await;
-    assert!(by_name.contains("2 条 entries"), "{by_name}");
+    assert!(by_name.contains("共 2 条"), "{by_name}");
     let (status, _, _) = p.send("GET", "/catalog/e-missing", &Auth::None, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
@@ -89,7 +108,7 @@ async fn signing_in_sets_an_http_only_cookie_and_signing_out_ends_the_session() 
         )
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    assert!(page.contains("Wrong user name or password"));
+    assert!(page.contains("用户名或密码错误"));
     let (status, headers, _) = p
         .send(
             "POST",
@@ -110,7 +129,7 @@ async fn signing_in_sets_an_http_only_cookie_and_signing_out_ends_the_session() 
         .expect("token")
         .to_string();
     let (_, _, home) = p.send("GET", "/", &cookie(&token), None).await;
-    assert!(home.contains("water · department_officer"), "{home}");
+    assert!(home.contains("water · 部门经办人"), "{home}");
     let holder = p.store.holder(&token).await.expect("lookup").expect("live");
     // Signing out needs the session's CSRF token: another site cannot sign a user out.
     let (status, _, _) = p
@@ -192,7 +211,10 @@ async fn the_new_entry_form_is_for_those_who_may_create_and_checks_csrf_and_rule
         )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(page.contains("items line 1: unknown grade"), "{page}");
+    assert!(
+        page.contains("data item row 1: grade: &quot;L9&quot; is not one of L1, L2, L3, L4"),
+        "{page}"
+    );
     let with_id = "id | 身份证号 | text | L3 | cn_resident_id";
     let (status, _, page) = p
         .send(
@@ -383,7 +405,8 @@ async fn the_owners_officer_edits_an_entry_on_its_page_and_a_stale_form_is_refus
     assert_eq!(status, StatusCode::OK);
     assert!(
         form_page.contains("value=\"居民用水量\"")
-            && form_page.contains("usage_m3 | 用水量 | decimal | L1"),
+            && form_page.contains("name=\"item-0-name\" value=\"usage_m3\"")
+            && form_page.contains("<option value=\"decimal\" selected>数值</option>"),
         "{form_page}"
     );
 
@@ -474,7 +497,10 @@ async fn the_audit_log_page_is_for_auditors_and_the_authority_and_filters() {
         page.contains("<td>water</td><td>audit.read</td>"),
         "the refusal above is listed: {page}"
     );
-    assert!(!page.contains("<td>success</td>"), "only refusals: {page}");
+    assert!(
+        !page.contains("data-outcome=\"success\"") && page.contains("data-outcome=\"denied\""),
+        "only refusals: {page}"
+    );
 
     // Paged by links that keep the filters, not by a hint to edit the address.
     let (_, _, first) = p
@@ -492,7 +518,7 @@ async fn the_audit_log_page_is_for_auditors_and_the_authority_and_filters() {
     );
     let (status, _, second) = p.send("GET", &next, &cookie(&s.token), None).await;
     assert_eq!(status, StatusCode::OK, "{second}");
-    assert!(second.contains("First page"), "{second}");
+    assert!(second.contains("« 第一页"), "{second}");
     let seqs = |page: &str| -> Vec<u64> {
         page.split("<tr><td>")
             .skip(1)
@@ -689,7 +715,7 @@ async fn sign_in_is_held_back_after_repeated_failures_and_refused_from_another_s
     let right = || form(&[("username", "water"), ("password", PASSWORD)]);
     let (status, headers, page) = p.send("POST", "/login", &Auth::None, right()).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{page}");
-    assert!(page.contains("Too many failed sign-ins"), "{page}");
+    assert!(page.contains("登录失败次数过多"), "{page}");
     let wait: u64 = headers[header::RETRY_AFTER]
         .to_str()
         .expect("text")
@@ -820,10 +846,14 @@ async fn the_entry_page_shows_the_quality_report_without_the_rejected_values() {
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
-        page.contains("被拒上传 Rejected upload") && page.contains("id=\"examples\""),
+        page.contains("被拒绝的上传") && page.contains("id=\"examples\""),
         "{page}"
     );
-    assert!(page.contains("不是数字 not_decimal") && page.contains("必填项为空 missing"));
+    assert!(
+        page.contains("不是数字 <span class=\"muted\">(not_decimal)</span>")
+            && page.contains("必填项为空 <span class=\"muted\">(missing)</span>"),
+        "{page}"
+    );
     assert!(
         !page.contains("secret-value-1"),
         "a rejected value is never shown"
@@ -850,9 +880,9 @@ async fn the_entry_page_shows_the_quality_report_without_the_rejected_values() {
             None,
         )
         .await;
-    assert!(page.contains("Quality report of version 2"), "{page}");
+    assert!(page.contains("版本 2 质量报告"), "{page}");
     assert!(
-        page.contains("读入 Read <b>4</b> · 接受 Accepted <b>2</b> · 拒绝 Rejected <b>2</b>"),
+        page.contains("读入 <b>4</b> · 接受 <b>2</b> · 拒绝 <b>2</b>"),
         "{page}"
     );
     assert!(
@@ -910,11 +940,12 @@ async fn markup_in_an_entry_is_shown_as_text_on_the_catalog_entry_and_edit_pages
             && page.contains("&quot;'&amp;&lt;img src=x onerror=alert(2)&gt;"),
         "{page}"
     );
-    // In the edit form the values sit in attributes and the text area, escaped the same way.
+    // In the edit form the values sit in attributes, escaped the same way.
     let (_, _, page) = p.send("GET", &pages[2], &cookie(&water.token), None).await;
     assert!(
         page.contains("value=\"&quot;'&amp;&lt;img src=x onerror=alert(2)&gt;\"")
-            && page.contains("&lt;b&gt;&quot;'&amp;x | &lt;script&gt;alert(3)&lt;/script&gt;"),
+            && page.contains("value=\"&lt;b&gt;&quot;'&amp;x\"")
+            && page.contains("value=\"&lt;script&gt;alert(3)&lt;/script&gt;&quot;'&amp;\""),
         "{page}"
     );
 }
@@ -1002,4 +1033,193 @@ async fn a_form_that_does_not_read_gets_the_error_page_not_a_plain_text_rejectio
 /// `text` percent-encoded for a query string.
 fn form_encode(text: &str) -> String {
     text.bytes().map(|b| format!("%{b:02X}")).collect()
+}
+
+/// Issue 15: the pages are Chinese first, English on request (the browser's languages, or the
+/// switch, remembered in a cookie), with values in words and times in the platform's zone.
+#[tokio::test]
+async fn pages_speak_chinese_first_english_on_request_and_remember_the_choice() {
+    let p = platform().await;
+    let entry = format!("/catalog/{}", p.entry_id);
+    let (_, _, zh) = p.send("GET", &entry, &Auth::None, None).await;
+    assert!(
+        zh.contains("<html lang=\"zh-CN\">")
+            && zh.contains("杭州市水务集团")
+            && zh.contains("无条件共享")
+            && zh.contains("每月")
+            && !zh.contains("unconditional")
+            && !zh.contains("Monthly"),
+        "{zh}"
+    );
+    let english = [("accept-language", "en-GB,en;q=0.9,zh;q=0.5")];
+    let (_, _, en) = p
+        .send_with("GET", &entry, &Auth::None, None, &english)
+        .await;
+    assert!(
+        en.contains("<html lang=\"en\">")
+            && en.contains("Update cycle")
+            && en.contains("Monthly")
+            && !en.contains("每月"),
+        "{en}"
+    );
+    // The switch offers the other language and comes back to the same page.
+    assert!(zh.contains(&format!(
+        "href=\"/lang?to=en&amp;back=%2Fcatalog%2F{}\"",
+        p.entry_id
+    )));
+    let (status, headers, _) = p
+        .send(
+            "GET",
+            &format!("/lang?to=en&back={entry}"),
+            &Auth::None,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], entry.as_str());
+    let set = headers[header::SET_COOKIE].to_str().expect("cookie");
+    assert!(set.starts_with("pubdata_lang=en;"), "{set}");
+    // The remembered choice wins over the browser's languages.
+    let (_, _, chosen) = p
+        .send_with(
+            "GET",
+            "/catalog",
+            &Auth::None,
+            None,
+            &[("cookie", "pubdata_lang=en"), ("accept-language", "zh-CN")],
+        )
+        .await;
+    assert!(chosen.contains("Public data catalog"), "{chosen}");
+    // Only back to this site.
+    for away in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let (_, headers, _) = p
+            .send(
+                "GET",
+                &format!("/lang?to=zh&back={}", form_encode(away)),
+                &Auth::None,
+                None,
+            )
+            .await;
+        assert_eq!(headers[header::LOCATION], "/", "{away}");
+    }
+    // Error pages speak the visitor's language too.
+    let (status, _, missing) = p
+        .send_with("GET", "/no/such/page", &Auth::None, None, &english)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(missing.contains("Page not found"), "{missing}");
+}
+
+#[tokio::test]
+async fn times_are_shown_in_the_platform_time_zone() {
+    let p = platform().await;
+    let auditor = p.session("auditor").await;
+    let (_, _, page) = p.send("GET", "/audit", &cookie(&auditor.token), None).await;
+    // Each time keeps its stored UTC value for machines and shows Beijing time to people.
+    let at = page.find("<time datetime=\"").expect("a time");
+    let rest = &page[at + "<time datetime=\"".len()..];
+    let (stored, rest) = rest.split_once("\">").expect("attribute");
+    let shown = &rest[..rest.find("</time>").expect("end")];
+    let utc = chrono::DateTime::parse_from_rfc3339(stored).expect("rfc 3339");
+    let beijing = utc + chrono::Duration::hours(8);
+    assert_eq!(shown, beijing.format("%Y-%m-%d %H:%M:%S").to_string());
+    assert!(page.contains("Asia/Shanghai"), "the footer names the zone");
+}
+
+/// Issue 15: data items are rows of inputs, one more on "add a row", no script; keys and
+/// required flags survive an edit.
+#[tokio::test]
+async fn the_entry_form_adds_item_rows_without_a_script_and_keeps_every_flag() {
+    let p = platform().await;
+    let water = p.session("water").await;
+    let (_, _, page) = p
+        .send("GET", "/catalog/new", &cookie(&water.token), None)
+        .await;
+    let rows = |page: &str| page.matches("<tr class=\"item\">").count();
+    assert_eq!(rows(&page), 3, "a new form starts with three rows");
+    assert!(!page.contains("<script"), "no script");
+    let typed = [
+        ("csrf", water.csrf.as_str()),
+        ("title", "水表"),
+        ("owner", "hz-water"),
+        ("update_cycle", "daily"),
+        ("sharing", "unconditional"),
+        ("open", "unconditional"),
+        ("item-0-name", "meter"),
+        ("item-0-label", "水表号"),
+        ("item-0-type", "text"),
+        ("item-0-grade", "L2"),
+        ("item-0-key", "on"),
+        ("item-1-name", "reading"),
+        ("item-1-label", "读数"),
+        ("item-1-type", "decimal"),
+        ("item-1-grade", "L1"),
+        ("item-1-required", "on"),
+        ("item-2-name", ""),
+        ("item-2-label", ""),
+        ("item-2-type", "text"),
+        ("item-2-grade", "L1"),
+    ];
+    let mut more = typed.to_vec();
+    more.push(("more", "1"));
+    let (status, _, page) = p
+        .send("POST", "/catalog/new", &cookie(&water.token), form(&more))
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "nothing is saved: the form comes back"
+    );
+    assert_eq!(
+        rows(&page),
+        4,
+        "the two filled rows, the blank one, one more"
+    );
+    assert!(page.contains("value=\"水表号\"") && page.contains("value=\"读数\""));
+    assert_eq!(p.store.stats().await.expect("stats").catalog_entries, 1);
+    let (status, headers, page) = p
+        .send("POST", "/catalog/new", &cookie(&water.token), form(&typed))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let id = headers[header::LOCATION]
+        .to_str()
+        .expect("location")
+        .trim_start_matches("/catalog/")
+        .to_string();
+    let stored = p.store.entry(&id).await.expect("entry").entry;
+    let flags: Vec<(&str, bool, bool)> = stored
+        .items
+        .iter()
+        .map(|i| (i.name.as_str(), i.key, i.required))
+        .collect();
+    assert_eq!(flags, [("meter", true, false), ("reading", false, true)]);
+    // The edit form shows the flags, so saving it unchanged keeps them.
+    let (_, _, edit) = p
+        .send(
+            "GET",
+            &format!("/catalog/{id}/edit"),
+            &cookie(&water.token),
+            None,
+        )
+        .await;
+    assert!(
+        edit.contains("name=\"item-0-key\" checked")
+            && edit.contains("name=\"item-1-required\" checked"),
+        "{edit}"
+    );
+    // A field the page does not write is refused by name.
+    let (status, _, page) = p
+        .send(
+            "POST",
+            "/catalog/new",
+            &cookie(&water.token),
+            form(&[("csrf", &water.csrf), ("item-5000-name", "x")]),
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("item-5000-name"), "{page}");
 }

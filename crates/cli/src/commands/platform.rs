@@ -170,6 +170,9 @@ pub struct ServeArgs {
     /// Job workers (de-identification and anonymization jobs run at once); default: the cores.
     #[arg(long, value_name = "N")]
     pub workers: Option<usize>,
+    /// The time zone the pages show times in (an IANA name; times are stored in UTC).
+    #[arg(long, default_value = "Asia/Shanghai", value_name = "ZONE", value_parser = parse_zone)]
+    pub time_zone: chrono_tz::Tz,
 }
 
 /// `pubdata admin ...`.
@@ -271,6 +274,7 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 sql,
                 trusted_proxies: args.trusted_proxies.clone(),
                 secure_cookies: args.secure_cookies,
+                time_zone: args.time_zone,
                 anonymous_rate: pubdata_web::AnonymousRate {
                     per_second: args.anonymous_rate,
                     burst: args.anonymous_burst,
@@ -285,6 +289,12 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
             .with_context(|| format!("cannot serve on {}", args.listen));
         finish(&store, served).await
     })
+}
+
+/// An IANA time zone name (`Asia/Shanghai`), with what to give instead when it is not one.
+fn parse_zone(s: &str) -> Result<chrono_tz::Tz, String> {
+    s.parse()
+        .map_err(|_| format!("{s:?} is not a time zone name such as Asia/Shanghai or UTC"))
 }
 
 /// Runs `pubdata admin ...`.

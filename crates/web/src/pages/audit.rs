@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::{PageError, PageQuery, blank_as_none, layout, page, signed_in, who};
 use crate::AppState;
 use crate::auth::Caller;
+use crate::l10n::Texts;
 
 /// Entries one audit page lists unless asked for fewer, and at most.
 const LISTED: u32 = 500;
@@ -75,59 +76,65 @@ impl AuditQuery {
 pub(super) async fn audit(
     State(s): State<AppState>,
     caller: Caller,
+    t: Texts,
     PageQuery(q): PageQuery<AuditQuery>,
 ) -> Result<Html<String>, PageError> {
     signed_in(&caller)?;
     caller.may(&s, &Action::ReadAudit, "audit").await?;
     let entries = s.store.audit_entries(&q.filter()).await?;
-    let outcomes = [Outcome::Success, Outcome::Denied, Outcome::Failed];
     let body = html! {
-        h1 { "审计日志 Audit log" }
+        h1 { (t.t("audit-title")) }
         form method="get" {
-            label for="actor" { "操作人 Actor" }
+            label for="actor" { (t.t("audit-actor")) }
             input type="text" #actor name="actor" value=(q.actor);
-            label for="action" { "操作 Action" }
+            label for="action" { (t.t("audit-action")) }
             input type="text" #action name="action" value=(q.action);
-            label for="target" { "对象 Target" }
+            label for="target" { (t.t("audit-target")) }
             input type="text" #target name="target" value=(q.target);
-            label for="outcome" { "结果 Outcome" }
+            label for="outcome" { (t.t("audit-outcome")) }
             select #outcome name="outcome" {
-                option value="" { "全部 All" }
-                @for o in outcomes {
-                    option value=(o.name()) selected[q.outcome == Some(o)] { (o.name()) }
+                option value="" { (t.t("audit-all")) }
+                @for o in Outcome::ALL {
+                    option value=(o.name()) selected[q.outcome == Some(o)] { (t.label(o)) }
                 }
             }
-            p { button type="submit" { "筛选 Filter" } }
+            p { button type="submit" { (t.t("audit-filter")) } }
         }
-        p.muted { "本页 " (entries.len()) " 条 · " (entries.len()) " entries on this page" }
+        p.muted { (t.tf("audit-on-page", &[("n", entries.len().into())])) }
         nav #pages {
             @if q.after.is_some() {
-                a href=(q.link(None)) { "« 第一页 First page" }
+                a href=(q.link(None)) { (t.t("audit-first")) }
                 " "
             }
             // A full page may have more after it.
             @if let Some(last) = entries.last().filter(|_| entries.len() as u32 == q.page_size()) {
-                a #next href=(q.link(Some(last.seq))) { "下一页 Next page »" }
+                a #next href=(q.link(Some(last.seq))) { (t.t("audit-next")) }
             }
         }
         table #audit {
             tr {
-                th { "#" } th { "时间 At" } th { "操作人 Actor" } th { "操作 Action" }
-                th { "对象 Target" } th { "结果 Outcome" } th { "详情 Detail" }
+                th { "#" } th { (t.t("audit-at")) } th { (t.t("audit-actor")) }
+                th { (t.t("audit-action")) } th { (t.t("audit-target")) }
+                th { (t.t("audit-outcome")) } th { (t.t("audit-detail")) }
             }
             @for e in &entries {
                 @let r = &e.record;
                 tr {
                     td { (e.seq) }
-                    td { (r.at) }
+                    td { time datetime=(r.at) { (t.time(&r.at)) } }
                     td { (r.actor) }
                     td { (r.action) }
                     td { (r.target) }
-                    td { (r.outcome.name()) }
+                    td data-outcome=(r.outcome.name()) { (t.label(r.outcome)) }
                     td { (r.detail) }
                 }
             }
         }
     };
-    Ok(page(layout::page("审计日志", who(&caller), body)))
+    Ok(page(layout::page(
+        &t,
+        &t.t("audit-title"),
+        who(&caller),
+        body,
+    )))
 }

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::{PageError, PageQuery, layout, page, who};
 use crate::AppState;
 use crate::auth::Caller;
+use crate::l10n::Texts;
 
 /// Entries a catalog page lists at most.
 const LISTED: u32 = 100;
@@ -34,12 +35,12 @@ pub(super) async fn owner_names(s: &AppState) -> Result<HashMap<String, String>,
         .collect())
 }
 
-fn entry_rows(entries: &[StoredEntry], names: &HashMap<String, String>) -> Markup {
+fn entry_rows(t: &Texts, entries: &[StoredEntry], names: &HashMap<String, String>) -> Markup {
     html! {
         table {
             tr {
-                th { "标题 Title" } th { "持有单位 Owner" } th { "数据项 Items" }
-                th { "共享 Sharing" } th { "开放 Open" }
+                th { (t.t("col-title")) } th { (t.t("col-owner")) } th { (t.t("col-items")) }
+                th { (t.t("col-sharing")) } th { (t.t("col-open")) }
             }
             @for e in entries {
                 tr {
@@ -50,8 +51,8 @@ fn entry_rows(entries: &[StoredEntry], names: &HashMap<String, String>) -> Marku
                         }
                     }
                     td { (e.entry.items.len()) }
-                    td { (e.entry.sharing.name()) }
-                    td { (e.entry.open.name()) }
+                    td { (t.label(e.entry.sharing)) }
+                    td { (t.label(e.entry.open)) }
                 }
             }
         }
@@ -61,6 +62,7 @@ fn entry_rows(entries: &[StoredEntry], names: &HashMap<String, String>) -> Marku
 pub(super) async fn home(
     State(s): State<AppState>,
     caller: Caller,
+    t: Texts,
 ) -> Result<Html<String>, PageError> {
     let st = s.store.stats().await?;
     let (recent, _) = s
@@ -71,34 +73,40 @@ pub(super) async fn home(
         })
         .await?;
     let cards = [
-        ("目录条目 Catalog entries", st.catalog_entries),
-        ("数据项 Data items", st.data_items),
-        ("归集记录 Records aggregated", st.records_aggregated),
-        ("共享调用 Sharing calls", st.sharing_calls),
-        ("申请服务 Applications served", st.applications_served),
-        ("开放数据集 Open datasets", st.open_datasets),
-        ("开放数据项 Open data items", st.open_data_items),
+        (t.t("stat-catalog-entries"), st.catalog_entries),
+        (t.t("stat-data-items"), st.data_items),
+        (t.t("stat-records-aggregated"), st.records_aggregated),
+        (t.t("stat-sharing-calls"), st.sharing_calls),
+        (t.t("stat-applications-served"), st.applications_served),
+        (t.t("stat-open-datasets"), st.open_datasets),
+        (t.t("stat-open-data-items"), st.open_data_items),
     ];
     let body = html! {
-        h1 { "公共数据平台 Public data platform" }
+        h1 { (t.t("home-heading")) }
         section.cards #stats {
             @for (label, n) in cards {
                 div.card { b data-stat { (n) } (label) }
             }
         }
-        h2 { "目录检索 Search the catalog" }
+        h2 { (t.t("home-search")) }
         form action="/catalog" method="get" {
-            input type="search" name="q" placeholder="标题、描述、数据项或持有单位 title, description, item or holder";
+            input type="search" name="q" placeholder=(t.t("home-search-placeholder"));
         }
-        h2 { "最近更新 Recently changed" }
-        (entry_rows(&recent, &owner_names(&s).await?))
+        h2 { (t.t("home-recent")) }
+        (entry_rows(&t, &recent, &owner_names(&s).await?))
     };
-    Ok(page(layout::page("首页", who(&caller), body)))
+    Ok(page(layout::page(
+        &t,
+        &t.t("home-title"),
+        who(&caller),
+        body,
+    )))
 }
 
 pub(super) async fn catalog(
     State(s): State<AppState>,
     caller: Caller,
+    t: Texts,
     PageQuery(q): PageQuery<CatalogQuery>,
 ) -> Result<Html<String>, PageError> {
     let (list, total) = s
@@ -111,12 +119,17 @@ pub(super) async fn catalog(
         })
         .await?;
     let body = html! {
-        h1 { "公共数据目录 Catalog" }
+        h1 { (t.t("catalog-title")) }
         form method="get" {
-            input type="search" name="q" value=(q.q) placeholder="检索 search";
+            input type="search" name="q" value=(q.q) placeholder=(t.t("catalog-search-placeholder"));
         }
-        p.muted #total { (total) " 条 entries" }
-        (entry_rows(&list, &owner_names(&s).await?))
+        p.muted #total { (t.tf("catalog-total", &[("n", total.into())])) }
+        (entry_rows(&t, &list, &owner_names(&s).await?))
     };
-    Ok(page(layout::page("目录", who(&caller), body)))
+    Ok(page(layout::page(
+        &t,
+        &t.t("catalog-title"),
+        who(&caller),
+        body,
+    )))
 }

@@ -16,6 +16,7 @@ use super::{PageError, layout, page, quality, signed_in, who};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::l10n::Texts;
 use crate::uploads::{Spool, clean_name, entry_for_upload};
 
 /// What went wrong with an upload, shown above the entry.
@@ -25,20 +26,21 @@ struct Problem<'a> {
     rejected: Option<&'a QualityReport>,
 }
 
-fn items_table(e: &StoredEntry) -> Markup {
+fn items_table(t: &Texts, e: &StoredEntry) -> Markup {
     html! {
         table #items {
             tr {
-                th { "名称 Name" } th { "标签 Label" } th { "类型 Type" }
-                th { "个人信息 PI" } th { "分级 Grade" }
+                th { (t.t("item-name")) } th { (t.t("item-label")) } th { (t.t("item-type")) }
+                th { (t.t("item-pi")) } th { (t.t("item-grade")) } th { (t.t("item-required")) }
             }
             @for i in &e.entry.items {
                 tr {
                     td { (i.name) }
                     td { (i.label) }
-                    td { (format!("{:?}", i.data_type)) }
-                    td { (i.personal_info.map(|p| p.name()).unwrap_or("-")) }
-                    td { (format!("{:?}", i.grade)) }
+                    td { (t.label(i.data_type)) }
+                    td { (i.personal_info.map(|p| t.label(p)).unwrap_or_else(|| "-".into())) }
+                    td { (t.label(i.grade)) }
+                    td { @if i.required { "✓" } }
                 }
             }
         }
@@ -46,55 +48,63 @@ fn items_table(e: &StoredEntry) -> Markup {
 }
 
 /// The versions table and the latest version's quality report.
-fn versions(versions: &[(VersionInfo, QualityReport)]) -> Markup {
+fn versions(t: &Texts, versions: &[(VersionInfo, QualityReport)]) -> Markup {
     html! {
-        h2 { "数据集版本 Dataset versions" }
+        h2 { (t.t("versions-heading")) }
         table #versions {
             tr {
-                th { "版本 Version" } th { "方式 Mode" } th { "记录 Records" }
-                th { "读入/拒绝 Read/rejected" } th { "上传 By" } th { "文件 File" } th { "时间 At" }
+                th { (t.t("versions-version")) } th { (t.t("versions-mode")) }
+                th { (t.t("versions-records")) } th { (t.t("versions-read-rejected")) }
+                th { (t.t("versions-by")) } th { (t.t("versions-file")) } th { (t.t("versions-at")) }
             }
             @for (v, r) in versions {
                 tr {
                     td { (v.version) }
-                    td { (v.mode) }
+                    td { (mode_label(t, &v.mode)) }
                     td { (v.rows) }
                     td { (r.rows_read) " / " (r.rows_rejected) }
                     td { (v.uploaded_by) }
                     td { (v.source_name) }
-                    td { (v.created_at) }
+                    td { (super::jobs::when(t, &v.created_at)) }
                 }
             }
         }
         // Newest first: the report of the latest upload is the one its holder looks for.
         @if let Some((v, r)) = versions.first() {
             (quality::report(
-                &format!("版本 {0} 质量报告 Quality report of version {0}", v.version),
+                t,
+                &t.tf("quality-of-version", &[("version", v.version.into())]),
                 r,
             ))
         }
     }
 }
 
-fn upload_form(id: &str, csrf: &str) -> Markup {
+/// How a version was made, in words (the stored name if it is not one the page knows).
+fn mode_label(t: &Texts, mode: &str) -> String {
+    match mode {
+        "append" => t.t("mode-append"),
+        "replace" => t.t("mode-replace"),
+        other => other.to_string(),
+    }
+}
+
+fn upload_form(t: &Texts, id: &str, csrf: &str) -> Markup {
     html! {
-        h2 { "上传数据 Upload data" }
+        h2 { (t.t("upload-heading")) }
         form method="post" action={ "/catalog/" (id) "/upload" } enctype="multipart/form-data" {
             input type="hidden" name="csrf" value=(csrf);
-            label for="mode" { "方式 Mode" }
+            label for="mode" { (t.t("upload-mode")) }
             select #mode name="mode" {
-                option value="append" { "追加 append" }
-                option value="replace" { "替换 replace" }
+                option value="append" { (t.t("mode-append")) }
+                option value="replace" { (t.t("mode-replace")) }
             }
-            label for="max_rejected" { "可拒绝的行 Rows that may be rejected" }
+            label for="max_rejected" { (t.t("upload-max-rejected")) }
             input type="text" #max_rejected name="max_rejected" placeholder="0 · 10 · 5% · all";
-            p.muted {
-                "默认任何一行不合格即整份文件不入库 · By default one rejected row refuses the whole file; "
-                "give a number of rows, a share or all to keep the rows that pass."
-            }
-            label for="file" { "文件 File (CSV, TSV, XLSX, JSON Lines, Parquet)" }
+            p.muted { (t.t("upload-max-rejected-help")) }
+            label for="file" { (t.t("upload-file")) " (CSV, TSV, XLSX, JSON Lines, Parquet)" }
             input type="file" #file name="file";
-            p { button type="submit" { "上传 Upload" } }
+            p { button type="submit" { (t.t("upload-submit")) } }
         }
     }
 }
@@ -103,6 +113,7 @@ fn upload_form(id: &str, csrf: &str) -> Markup {
 async fn render(
     s: &AppState,
     caller: &Caller,
+    t: &Texts,
     id: &str,
     problem: Option<Problem<'_>>,
 ) -> Result<Html<String>, PageError> {
@@ -128,41 +139,48 @@ async fn render(
         @if let Some(p) = &problem {
             div.error #message { (p.message) }
             @if let Some(r) = p.rejected {
-                (quality::report("被拒上传 Rejected upload", r))
+                (quality::report(t, &t.t("upload-rejected"), r))
             }
         }
         p { (e.entry.description) }
         p {
-            "持有单位 Owner: "
+            (t.t("entry-owner")) ": "
             a href={ "/catalog?owner=" (e.entry.owner) } {
                 b { (owner_name) }
             }
             " (" (e.entry.owner) ")"
-            " · 更新周期 Update cycle: " (format!("{:?}", e.entry.update_cycle))
-            " · 修订 Revision " (e.revision)
+            " · " (t.t("entry-update-cycle")) ": " (t.label(e.entry.update_cycle))
+            " · " (t.tf("entry-revision", &[("n", e.revision.into())]))
         }
-        p { "共享属性 Sharing: " b { (e.entry.sharing.name()) } " " (reason(&e.entry.sharing_reason)) }
-        p { "开放属性 Open: " b { (e.entry.open.name()) } " " (reason(&e.entry.open_reason)) }
-        (items_table(&e))
+        p #sharing {
+            (t.t("entry-sharing")) ": " b { (t.label(e.entry.sharing)) }
+            " " (reason(&e.entry.sharing_reason))
+        }
+        p #open {
+            (t.t("entry-open")) ": " b { (t.label(e.entry.open)) }
+            " " (reason(&e.entry.open_reason))
+        }
+        (items_table(t, &e))
         @if let Some(listed) = &data {
-            (versions(listed))
+            (versions(t, listed))
         }
         @if caller.permits(&Action::EditEntry { owner: owner() }) {
-            p { a #edit href={ "/catalog/" (id) "/edit" } { "编辑 Edit this entry" } }
+            p { a #edit href={ "/catalog/" (id) "/edit" } { (t.t("entry-edit")) } }
         }
         @if caller.permits(&Action::UploadData { owner: owner() }) {
-            (upload_form(id, caller.csrf.as_deref().unwrap_or("")))
+            (upload_form(t, id, caller.csrf.as_deref().unwrap_or("")))
         }
     };
-    Ok(page(layout::page(&e.entry.title, who(caller), body)))
+    Ok(page(layout::page(t, &e.entry.title, who(caller), body)))
 }
 
 pub(super) async fn entry(
     State(s): State<AppState>,
     caller: Caller,
+    t: Texts,
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
-    render(&s, &caller, &id, None).await
+    render(&s, &caller, &t, &id, None).await
 }
 
 /// Longest text field of the upload form (the CSRF token, the mode), in bytes. The file part
@@ -268,6 +286,7 @@ async fn read_upload(
 pub(super) async fn upload(
     State(s): State<AppState>,
     caller: Caller,
+    t: Texts,
     Path(id): Path<String>,
     mut form: Multipart,
 ) -> Result<Response, PageError> {
@@ -276,11 +295,12 @@ pub(super) async fn upload(
     let (fields, spooled) = read_upload(&s, &caller, &mut form).await?;
     caller.check_csrf(fields.csrf.as_deref())?;
     let Some(Spooled { spool, name }) = spooled else {
+        let message = t.t("upload-choose-file");
         let problem = Problem {
-            message: "选择一个文件 Choose a file to upload",
+            message: &message,
             rejected: None,
         };
-        let html = render(&s, &caller, &id, Some(problem)).await?;
+        let html = render(&s, &caller, &t, &id, Some(problem)).await?;
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response());
     };
     let upload = Upload {
@@ -307,7 +327,7 @@ pub(super) async fn upload(
                 message: &e.message,
                 rejected: rejected.as_ref(),
             };
-            let html = render(&s, &caller, &id, Some(problem)).await?;
+            let html = render(&s, &caller, &t, &id, Some(problem)).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
         }
     }

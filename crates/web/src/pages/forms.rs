@@ -1,26 +1,49 @@
-//! The entry form, to create an entry or edit one: its fields as a typed form, their parsing into
-//! a catalog entry (every problem listed, by field or items line), and the form page itself.
+//! The entry form, to create an entry or edit one: its fields, with the data items as a table of
+//! rows (one more on "add a row", no script), their parsing into a catalog entry (every problem
+//! listed, by field or row), and the form page itself.
+
+use std::collections::BTreeMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use pubdata_platform::access::Action;
-use pubdata_platform::catalog::{CatalogEntry, DataItem, DataType, SecurityGrade};
+use pubdata_platform::catalog::{
+    CatalogEntry, DataItem, DataType, MAX_ITEMS, OpenAttribute, PiiType, SecurityGrade,
+    SharingAttribute, UpdateCycle,
+};
 use pubdata_platform::store::StoreError;
-use serde::de::{DeserializeOwned, IntoDeserializer};
-use serde::{Deserialize, Serialize};
 
 use super::{PageError, PageForm, blank, layout, page, signed_in, who};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::l10n::{Labelled, Texts};
 
-/// The entry form as posted. Fields left out read as empty, so the form comes back with every
-/// problem named rather than one rejection for the first missing field; only `revision`, which
-/// the page itself writes, must be a number when present.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
+/// One data item's row of the form, as typed.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct ItemRow {
+    name: String,
+    label: String,
+    data_type: String,
+    grade: String,
+    personal_info: String,
+    required: bool,
+    key: bool,
+}
+
+impl ItemRow {
+    /// A row left empty, which the form ignores (how a row is removed).
+    fn is_blank(&self) -> bool {
+        blank(&self.name) && blank(&self.label)
+    }
+}
+
+/// The entry form as posted: plain fields by name, item rows as `item-<row>-<field>`. Fields
+/// left out read as empty, so the form comes back with every problem named rather than one
+/// rejection for the first missing field.
+#[derive(Debug, Default)]
 pub(super) struct EntryForm {
     csrf: Option<String>,
     /// The revision the edit was made from (edits only).
@@ -33,180 +56,269 @@ pub(super) struct EntryForm {
     sharing_reason: String,
     open: String,
     open_reason: String,
-    /// One data item a line: `name | label | type | grade | personal information type | required`.
-    items: String,
+    items: Vec<ItemRow>,
+    /// "Add a row" was pressed: show the form again with one more row, save nothing.
+    more: bool,
 }
 
-const UPDATE_CYCLES: [&str; 7] = [
-    "monthly",
-    "real_time",
-    "daily",
-    "weekly",
-    "quarterly",
-    "yearly",
-    "irregular",
-];
-const SHARING: [&str; 3] = ["unconditional", "conditional", "none"];
-const OPEN: [&str; 3] = ["unconditional", "restricted", "prohibited"];
+/// Blank rows a new form starts with.
+const NEW_ROWS: usize = 3;
 
-/// A unit enum from its serde name (`"decimal"`, `"L2"`).
-fn by_name<T: DeserializeOwned>(name: &str) -> Result<T, serde::de::value::Error> {
-    T::deserialize(name.into_deserializer())
-}
-
-/// A unit enum's serde name.
-fn name_of<T: Serialize>(v: T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
-}
-
-/// Parses the items text area; errors name the line.
-fn parse_items(text: &str) -> Result<Vec<DataItem>, Vec<String>> {
-    let mut items = Vec::new();
-    let mut errors = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if blank(line) {
-            continue;
-        }
-        let f: Vec<&str> = line.split('|').map(str::trim).collect();
-        if f.len() < 4 {
-            errors.push(format!(
-                "items line {}: expected name | label | type | grade, got {:?}",
-                n + 1,
-                line
-            ));
-            continue;
-        }
-        let data_type = by_name::<DataType>(&f[2].to_lowercase())
-            .map_err(|_| format!("unknown type {:?}", f[2]));
-        let grade = by_name::<SecurityGrade>(&f[3].to_uppercase())
-            .map_err(|_| format!("unknown grade {:?} (L1 to L4)", f[3]));
-        let pii = match f.get(4).filter(|p| !p.is_empty()) {
-            None => Ok(None),
-            Some(p) => by_name(p)
-                .map(Some)
-                .map_err(|_| format!("unknown personal information type {p:?}")),
-        };
-        match (data_type, grade, pii) {
-            (Ok(data_type), Ok(grade), Ok(personal_info)) => items.push(DataItem {
-                name: f[0].to_string(),
-                label: f[1].to_string(),
-                data_type,
-                personal_info,
-                grade,
-                required: f.get(5).is_some_and(|r| *r == "required"),
-                key: false,
-            }),
-            (a, b, c) => {
-                for e in [a.err(), b.err(), c.err()].into_iter().flatten() {
-                    errors.push(format!("items line {}: {e}", n + 1));
+impl EntryForm {
+    /// Reads the posted pairs. Only what the page itself writes must parse (the revision, a row
+    /// number below [`MAX_ITEMS`]); a field the form does not have is refused by name.
+    fn from_pairs(pairs: Vec<(String, String)>) -> Result<EntryForm, ApiError> {
+        let mut f = EntryForm::default();
+        let mut rows: BTreeMap<usize, ItemRow> = BTreeMap::new();
+        let bad = |m: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "bad_request", m);
+        for (k, v) in pairs {
+            match k.as_str() {
+                "csrf" => f.csrf = Some(v),
+                "revision" if !blank(&v) => {
+                    let n = v
+                        .trim()
+                        .parse()
+                        .map_err(|_| bad(format!("revision: {v:?} is not a number")))?;
+                    f.revision = Some(n);
+                }
+                "revision" => {}
+                "title" => f.title = v,
+                "description" => f.description = v,
+                "owner" => f.owner = v,
+                "update_cycle" => f.update_cycle = v,
+                "sharing" => f.sharing = v,
+                "sharing_reason" => f.sharing_reason = v,
+                "open" => f.open = v,
+                "open_reason" => f.open_reason = v,
+                "more" => f.more = true,
+                _ => {
+                    let Some((row, field)) = k
+                        .strip_prefix("item-")
+                        .and_then(|r| r.split_once('-'))
+                        .and_then(|(n, field)| Some((n.parse::<usize>().ok()?, field)))
+                        .filter(|(n, _)| *n < MAX_ITEMS)
+                    else {
+                        return Err(bad(format!("the entry form has no field {k:?}")));
+                    };
+                    let r = rows.entry(row).or_default();
+                    match field {
+                        "name" => r.name = v,
+                        "label" => r.label = v,
+                        "type" => r.data_type = v,
+                        "grade" => r.grade = v,
+                        "pi" => r.personal_info = v,
+                        "required" => r.required = true,
+                        "key" => r.key = true,
+                        _ => return Err(bad(format!("the entry form has no field {k:?}"))),
+                    }
                 }
             }
         }
+        f.items = rows.into_values().collect();
+        Ok(f)
     }
-    if errors.is_empty() {
-        Ok(items)
-    } else {
-        Err(errors)
-    }
-}
 
-impl EntryForm {
     /// The entry when its fields parse, and every problem found.
     fn parse(&self) -> (Option<CatalogEntry>, Vec<String>) {
         let reason = |r: &str| Some(r.to_string()).filter(|r| !blank(r));
         let mut errors = Vec::new();
-        let items = parse_items(&self.items).unwrap_or_else(|e| {
-            errors.extend(e);
-            Vec::new()
-        });
-        let parsed = (|| -> Result<CatalogEntry, serde::de::value::Error> {
-            Ok(CatalogEntry {
+        let mut items = Vec::new();
+        for (n, row) in self.items.iter().enumerate() {
+            if row.is_blank() {
+                continue;
+            }
+            match parse_row(row) {
+                Ok(item) => items.push(item),
+                Err(e) => errors.extend(
+                    e.into_iter()
+                        .map(|e| format!("data item row {}: {e}", n + 1)),
+                ),
+            }
+        }
+        let update_cycle = by_name(&UpdateCycle::ALL, UpdateCycle::name, &self.update_cycle)
+            .map_err(|e| errors.push(format!("update_cycle: {e}")))
+            .ok();
+        let sharing = by_name(
+            &SharingAttribute::ALL,
+            SharingAttribute::name,
+            &self.sharing,
+        )
+        .map_err(|e| errors.push(format!("sharing: {e}")))
+        .ok();
+        let open = by_name(&OpenAttribute::ALL, OpenAttribute::name, &self.open)
+            .map_err(|e| errors.push(format!("open: {e}")))
+            .ok();
+        let entry = match (update_cycle, sharing, open) {
+            (Some(update_cycle), Some(sharing), Some(open)) => Some(CatalogEntry {
                 title: self.title.clone(),
                 description: self.description.clone(),
                 owner: self.owner.clone(),
                 items,
-                update_cycle: by_name(&self.update_cycle)?,
-                sharing: by_name(&self.sharing)?,
+                update_cycle,
+                sharing,
                 sharing_reason: reason(&self.sharing_reason),
-                open: by_name(&self.open)?,
+                open,
                 open_reason: reason(&self.open_reason),
-            })
-        })();
-        match parsed {
-            Ok(e) => (Some(e), errors),
-            Err(e) => {
-                errors.push(format!("form: {e}"));
-                (None, errors)
-            }
-        }
+            }),
+            _ => None,
+        };
+        (entry, errors)
     }
 
     /// The form filled in with a stored entry, to edit it.
     fn of(e: &CatalogEntry) -> EntryForm {
-        let items: Vec<String> = e
-            .items
-            .iter()
-            .map(|i| {
-                format!(
-                    "{} | {} | {} | {} | {} | {}",
-                    i.name,
-                    i.label,
-                    name_of(i.data_type),
-                    name_of(i.grade),
-                    i.personal_info.map(|p| p.name()).unwrap_or(""),
-                    if i.required { "required" } else { "" }
-                )
-            })
-            .collect();
         EntryForm {
-            csrf: None,
-            revision: None,
             title: e.title.clone(),
             description: e.description.clone(),
             owner: e.owner.clone(),
-            update_cycle: name_of(e.update_cycle),
+            update_cycle: e.update_cycle.name().to_string(),
             sharing: e.sharing.name().to_string(),
             sharing_reason: e.sharing_reason.clone().unwrap_or_default(),
             open: e.open.name().to_string(),
             open_reason: e.open_reason.clone().unwrap_or_default(),
-            items: items.join("\n"),
+            items: e
+                .items
+                .iter()
+                .map(|i| ItemRow {
+                    name: i.name.clone(),
+                    label: i.label.clone(),
+                    data_type: i.data_type.name().to_string(),
+                    grade: i.grade.name().to_string(),
+                    personal_info: i
+                        .personal_info
+                        .map(|p| p.name().to_string())
+                        .unwrap_or_default(),
+                    required: i.required,
+                    key: i.key,
+                })
+                .collect(),
+            ..EntryForm::default()
         }
+    }
+
+    /// The rows to show: those posted (or stored), then one more when asked for, and always at
+    /// least one blank row to type in ([`NEW_ROWS`] on an empty form).
+    fn rows_to_show(&self) -> Vec<ItemRow> {
+        let mut rows = self.items.clone();
+        let blanks = if rows.is_empty() {
+            NEW_ROWS
+        } else if self.more || !rows.iter().any(ItemRow::is_blank) {
+            1
+        } else {
+            0
+        };
+        rows.extend(std::iter::repeat_n(ItemRow::default(), blanks));
+        rows.truncate(MAX_ITEMS);
+        rows
+    }
+}
+
+/// The value of `options` whose name is `name`.
+fn by_name<T: Copy>(
+    options: &[T],
+    name_of: fn(T) -> &'static str,
+    name: &str,
+) -> Result<T, String> {
+    options
+        .iter()
+        .copied()
+        .find(|o| name_of(*o) == name.trim())
+        .ok_or_else(|| {
+            let names: Vec<&str> = options.iter().map(|o| name_of(*o)).collect();
+            format!("{name:?} is not one of {}", names.join(", "))
+        })
+}
+
+/// A row's data item, or what is wrong with it.
+fn parse_row(row: &ItemRow) -> Result<DataItem, Vec<String>> {
+    let mut errors = Vec::new();
+    if blank(&row.name) {
+        errors.push("a data item needs a name".to_string());
+    }
+    let data_type = by_name(&DataType::ALL, DataType::name, &row.data_type)
+        .map_err(|e| errors.push(format!("type: {e}")))
+        .ok();
+    let grade = by_name(&SecurityGrade::ALL, SecurityGrade::name, &row.grade)
+        .map_err(|e| errors.push(format!("grade: {e}")))
+        .ok();
+    let personal_info = if blank(&row.personal_info) {
+        Some(None)
+    } else {
+        by_name(&PiiType::ALL, PiiType::name, &row.personal_info)
+            .map(Some)
+            .map_err(|e| errors.push(format!("personal information: {e}")))
+            .ok()
+    };
+    match (data_type, grade, personal_info) {
+        (Some(data_type), Some(grade), Some(personal_info)) if errors.is_empty() => Ok(DataItem {
+            name: row.name.trim().to_string(),
+            label: row.label.trim().to_string(),
+            data_type,
+            personal_info,
+            grade,
+            required: row.required,
+            key: row.key,
+        }),
+        _ => Err(errors),
     }
 }
 
 /// Where an entry form posts, its heading, and the revision an edit was made from.
 struct FormTarget<'a> {
     action: &'a str,
-    heading: &'a str,
+    heading: String,
     revision: Option<i64>,
 }
 
-const NEW: FormTarget<'static> = FormTarget {
-    action: "/catalog/new",
-    heading: "新建目录条目 New catalog entry",
-    revision: None,
-};
-
-/// A select of `options` (each its own value) with `current` chosen, or the first.
-fn select(name: &str, options: &[&str], current: &str) -> Markup {
-    let current = if options.contains(&current) {
-        current
-    } else {
-        options[0]
-    };
+/// A select named `name` over `options` (by their names, shown as their labels) with `current`
+/// chosen, or the first; `empty` adds a first "none" choice with the empty value.
+fn select<T: Labelled>(
+    t: &Texts,
+    name: &str,
+    options: &[T],
+    name_of: fn(T) -> &'static str,
+    current: &str,
+    empty: Option<String>,
+) -> Markup {
     html! {
         select id=(name) name=(name) {
+            @if let Some(none) = &empty {
+                option value="" selected[current.is_empty()] { (none) }
+            }
             @for o in options {
-                option selected[*o == current] { (o) }
+                option value=(name_of(*o)) selected[name_of(*o) == current] { (t.label(*o)) }
+            }
+        }
+    }
+}
+
+/// The data items as rows of inputs.
+fn item_rows(t: &Texts, rows: &[ItemRow]) -> Markup {
+    html! {
+        table #items {
+            tr {
+                th { (t.t("item-name")) } th { (t.t("item-label")) } th { (t.t("item-type")) }
+                th { (t.t("item-grade")) } th { (t.t("item-pi")) }
+                th { (t.t("item-required")) } th { (t.t("item-key")) }
+            }
+            @for (n, r) in rows.iter().enumerate() {
+                @let field = |f: &str| format!("item-{n}-{f}");
+                tr.item {
+                    td { input type="text" name=(field("name")) value=(r.name) aria-label=(t.t("item-name")); }
+                    td { input type="text" name=(field("label")) value=(r.label) aria-label=(t.t("item-label")); }
+                    td { (select(t, &field("type"), &DataType::ALL, DataType::name, &r.data_type, None)) }
+                    td { (select(t, &field("grade"), &SecurityGrade::ALL, SecurityGrade::name, &r.grade, None)) }
+                    td { (select(t, &field("pi"), &PiiType::ALL, PiiType::name, &r.personal_info, Some(t.t("item-pi-none")))) }
+                    td { input type="checkbox" name=(field("required")) checked[r.required] aria-label=(t.t("item-required")); }
+                    td { input type="checkbox" name=(field("key")) checked[r.key] aria-label=(t.t("item-key")); }
+                }
             }
         }
     }
 }
 
 fn entry_form(
+    t: &Texts,
     caller: &Caller,
     owners: &[(String, String)],
     values: &EntryForm,
@@ -223,34 +335,35 @@ fn entry_form(
             @if let Some(r) = target.revision {
                 input type="hidden" name="revision" value=(r);
             }
-            label for="title" { "标题 Title" }
+            label for="title" { (t.t("form-title")) }
             input type="text" id="title" name="title" value=(values.title);
-            label for="description" { "描述 Description" }
+            label for="description" { (t.t("form-description")) }
             input type="text" id="description" name="description" value=(values.description);
-            label for="owner" { "持有单位 Owner" }
+            label for="owner" { (t.t("form-owner")) }
             select id="owner" name="owner" {
                 @for (code, name) in owners {
                     option value=(code) selected[*code == values.owner] { (name) " (" (code) ")" }
                 }
             }
-            label for="update_cycle" { "更新周期 Update cycle" }
-            (select("update_cycle", &UPDATE_CYCLES, &values.update_cycle))
-            label for="sharing" { "共享属性 Sharing" }
-            (select("sharing", &SHARING, &values.sharing))
-            label for="sharing_reason" { "不予/有条件共享理由 Reason for limited sharing" }
+            label for="update_cycle" { (t.t("form-update-cycle")) }
+            (select(t, "update_cycle", &UpdateCycle::ALL, UpdateCycle::name, &values.update_cycle, None))
+            label for="sharing" { (t.t("form-sharing")) }
+            (select(t, "sharing", &SharingAttribute::ALL, SharingAttribute::name, &values.sharing, None))
+            label for="sharing_reason" { (t.t("form-sharing-reason")) }
             input type="text" id="sharing_reason" name="sharing_reason" value=(values.sharing_reason);
-            label for="open" { "开放属性 Open" }
-            (select("open", &OPEN, &values.open))
-            label for="open_reason" { "受限/禁止开放理由 Reason for limited opening" }
+            label for="open" { (t.t("form-open")) }
+            (select(t, "open", &OpenAttribute::ALL, OpenAttribute::name, &values.open, None))
+            label for="open_reason" { (t.t("form-open-reason")) }
             input type="text" id="open_reason" name="open_reason" value=(values.open_reason);
-            label for="items" { "数据项 Data items" }
-            p.muted {
-                "One per line: name | label | type (text, integer, decimal, date, timestamp, boolean) \
-                 | grade (L1-L4) | personal information type (optional, e.g. cn_resident_id) \
-                 | required (optional: required)"
+            h2 { (t.t("form-items")) }
+            p.muted { (t.t("form-items-help")) }
+            (item_rows(t, &values.rows_to_show()))
+            // Save comes first: it is the button Enter presses.
+            p {
+                button type="submit" #save { (t.t("form-save")) }
+                " "
+                button type="submit" #more name="more" value="1" { (t.t("form-add-row")) }
             }
-            textarea #items name="items" { (values.items) }
-            p { button type="submit" { "保存 Save" } }
         }
     }
 }
@@ -272,16 +385,22 @@ async fn owners_for(s: &AppState, caller: &Caller) -> Result<Vec<(String, String
 
 /// The new-entry form page, with `status`.
 fn new_page(
+    t: &Texts,
     caller: &Caller,
     owners: &[(String, String)],
     values: &EntryForm,
     errors: &[String],
     status: StatusCode,
 ) -> Response {
-    let body = entry_form(caller, owners, values, errors, &NEW);
+    let target = FormTarget {
+        action: "/catalog/new",
+        heading: t.t("form-new-heading"),
+        revision: None,
+    };
+    let body = entry_form(t, caller, owners, values, errors, &target);
     (
         status,
-        page(layout::page("新建目录条目", who(caller), body)),
+        page(layout::page(t, &target.heading, who(caller), body)),
     )
         .into_response()
 }
@@ -289,6 +408,7 @@ fn new_page(
 pub(super) async fn new_entry_form(
     State(s): State<AppState>,
     caller: Caller,
+    t: Texts,
 ) -> Result<Response, PageError> {
     signed_in(&caller)?;
     let owners = owners_for(&s, &caller).await?;
@@ -300,26 +420,36 @@ pub(super) async fn new_entry_form(
         )
         .into());
     }
-    Ok(new_page(
-        &caller,
-        &owners,
-        &EntryForm::default(),
-        &[],
-        StatusCode::OK,
-    ))
+    // Most holders update monthly; the form starts there rather than at the list's first cycle.
+    let start = EntryForm {
+        update_cycle: UpdateCycle::Monthly.name().to_string(),
+        ..EntryForm::default()
+    };
+    Ok(new_page(&t, &caller, &owners, &start, &[], StatusCode::OK))
+}
+
+/// The posted entry form, or the error page for one the page did not write.
+fn posted(pairs: Vec<(String, String)>) -> Result<EntryForm, PageError> {
+    Ok(EntryForm::from_pairs(pairs)?)
 }
 
 pub(super) async fn new_entry(
     State(s): State<AppState>,
     caller: Caller,
-    PageForm(f): PageForm<EntryForm>,
+    t: Texts,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     signed_in(&caller)?;
+    let f = posted(pairs)?;
     caller.check_csrf(f.csrf.as_deref())?;
     let owners = owners_for(&s, &caller).await?;
+    if f.more {
+        return Ok(new_page(&t, &caller, &owners, &f, &[], StatusCode::OK));
+    }
     let (entry, mut errors) = f.parse();
     let Some(entry) = entry else {
         return Ok(new_page(
+            &t,
             &caller,
             &owners,
             &f,
@@ -350,6 +480,7 @@ pub(super) async fn new_entry(
         }
     }
     Ok(new_page(
+        &t,
         &caller,
         &owners,
         &f,
@@ -362,6 +493,7 @@ pub(super) async fn new_entry(
 async fn edit_page(
     s: &AppState,
     caller: &Caller,
+    t: &Texts,
     id: &str,
     values: &EntryForm,
     revision: i64,
@@ -372,16 +504,24 @@ async fn edit_page(
     let action = format!("/catalog/{id}/edit");
     let target = FormTarget {
         action: &action,
-        heading: "编辑目录条目 Edit catalog entry",
+        heading: t.t("form-edit-heading"),
         revision: Some(revision),
     };
-    let body = entry_form(caller, &[(owner.code, owner.name)], values, errors, &target);
-    Ok(page(layout::page("编辑目录条目", who(caller), body)))
+    let body = entry_form(
+        t,
+        caller,
+        &[(owner.code, owner.name)],
+        values,
+        errors,
+        &target,
+    );
+    Ok(page(layout::page(t, &target.heading, who(caller), body)))
 }
 
 pub(super) async fn edit_form(
     State(s): State<AppState>,
     caller: Caller,
+    t: Texts,
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
     signed_in(&caller)?;
@@ -395,16 +535,27 @@ pub(super) async fn edit_form(
             &format!("entry:{id}"),
         )
         .await?;
-    edit_page(&s, &caller, &id, &EntryForm::of(&e.entry), e.revision, &[]).await
+    edit_page(
+        &s,
+        &caller,
+        &t,
+        &id,
+        &EntryForm::of(&e.entry),
+        e.revision,
+        &[],
+    )
+    .await
 }
 
 pub(super) async fn edit(
     State(s): State<AppState>,
     caller: Caller,
+    t: Texts,
     Path(id): Path<String>,
-    PageForm(f): PageForm<EntryForm>,
+    PageForm(pairs): PageForm<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     signed_in(&caller)?;
+    let f = posted(pairs)?;
     caller.check_csrf(f.csrf.as_deref())?;
     let current = s.store.entry(&id).await?;
     // Authorized against the stored owner, whatever the form says.
@@ -418,6 +569,10 @@ pub(super) async fn edit(
         )
         .await?;
     let revision = f.revision.unwrap_or(current.revision);
+    if f.more {
+        let html = edit_page(&s, &caller, &t, &id, &f, revision, &[]).await?;
+        return Ok(html.into_response());
+    }
     let (entry, mut errors) = f.parse();
     if let (Some(entry), true) = (entry, errors.is_empty()) {
         match s
@@ -434,6 +589,6 @@ pub(super) async fn edit(
             Err(e) => return Err(e.into()),
         }
     }
-    let html = edit_page(&s, &caller, &id, &f, revision, &errors).await?;
+    let html = edit_page(&s, &caller, &t, &id, &f, revision, &errors).await?;
     Ok((StatusCode::UNPROCESSABLE_ENTITY, html).into_response())
 }

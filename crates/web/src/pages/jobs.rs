@@ -11,19 +11,10 @@ use serde::Deserialize;
 use super::{PageError, layout, page, who};
 use crate::AppState;
 use crate::auth::Caller;
+use crate::l10n::Texts;
 
 /// Seconds between reloads of a job that has not ended.
 const RELOAD_SECONDS: u32 = 2;
-
-fn state_label(s: JobState) -> &'static str {
-    match s {
-        JobState::Queued => "排队中 Queued",
-        JobState::Running => "运行中 Running",
-        JobState::Succeeded => "已完成 Succeeded",
-        JobState::Failed => "失败 Failed",
-        JobState::Cancelled => "已取消 Cancelled",
-    }
-}
 
 /// The figures the page shows from a job's report: a de-identification counts rows (under
 /// `counts`), an anonymization records. Whatever else the report holds is the API's to show.
@@ -57,7 +48,7 @@ impl Figures {
     }
 }
 
-fn details(job: &Job) -> Markup {
+fn details(t: &Texts, job: &Job) -> Markup {
     // A report this page cannot read shows zeros: the job's state and its download still stand.
     let figures = job
         .report
@@ -65,39 +56,56 @@ fn details(job: &Job) -> Markup {
         .map(|r| Figures::deserialize(r).unwrap_or_default().in_out(job.kind));
     html! {
         table #job {
-            tr { th { "状态 State" } td { b #state { (state_label(job.state)) } } }
-            tr { th { "类型 Kind" } td { (job.kind.as_str()) } }
             tr {
-                th { "数据 Data" }
+                th { (t.t("job-state")) }
+                td { b #state data-state=(job.state.as_str()) { (t.label(job.state)) } }
+            }
+            tr { th { (t.t("job-kind")) } td { (t.label(job.kind)) } }
+            tr {
+                th { (t.t("job-data")) }
                 td { a href={ "/catalog/" (job.entry_id) } { (job.entry_id) } " v" (job.version) }
             }
-            tr { th { "策略 Policy" } td { (job.policy_id) } }
-            tr { th { "提交人 Submitted by" } td { (job.submitted_by) } }
-            tr { th { "提交时间 Submitted" } td { (job.created_at) } }
-            @if let Some(t) = &job.started_at {
-                tr { th { "开始 Started" } td { (t) } }
+            tr { th { (t.t("job-policy")) } td { (job.policy_id) } }
+            tr { th { (t.t("job-submitted-by")) } td { (job.submitted_by) } }
+            tr { th { (t.t("job-submitted")) } td { (when(t, &job.created_at)) } }
+            @if let Some(at) = &job.started_at {
+                tr { th { (t.t("job-started")) } td { (when(t, at)) } }
             }
             @if job.state == JobState::Running {
-                tr { th { "进度 Progress" } td { (job.phase) " · " (job.rows) " rows" } }
+                tr {
+                    th { (t.t("job-progress")) }
+                    td {
+                        (t.tf("job-progress-rows", &[
+                            ("phase", job.phase.as_str().into()),
+                            ("rows", job.rows.into()),
+                        ]))
+                    }
+                }
             }
-            @if let Some(t) = &job.finished_at {
-                tr { th { "结束 Finished" } td { (t) } }
+            @if let Some(at) = &job.finished_at {
+                tr { th { (t.t("job-finished")) } td { (when(t, at)) } }
             }
             @if let Some(e) = &job.error {
-                tr { th { "错误 Error" } td { span.error { (e) } } }
+                tr { th { (t.t("job-error")) } td { span.error { (e) } } }
             }
             @if let Some((rows_in, rows_out)) = figures {
-                tr { th { "读入 Rows in" } td { (rows_in) } }
-                tr { th { "写出 Rows out" } td { (rows_out) } }
+                tr { th { (t.t("job-rows-in")) } td { (rows_in) } }
+                tr { th { (t.t("job-rows-out")) } td { (rows_out) } }
             }
         }
     }
+}
+
+/// A stored time in the platform's zone, machine-readable in `datetime`.
+pub(super) fn when(t: &Texts, at: &str) -> Markup {
+    html! { time datetime=(at) { (t.time(at)) } }
 }
 
 /// `GET /jobs/{id}`: for whoever may read the holder's data.
 pub(super) async fn job(
     State(s): State<AppState>,
     caller: Caller,
+    t: Texts,
     Path(id): Path<String>,
 ) -> Result<Html<String>, PageError> {
     let job = s.store.job(&id).await?;
@@ -111,23 +119,23 @@ pub(super) async fn job(
         )
         .await?;
     let body = html! {
-        h1 { "发布任务 Release job " code { (job.id) } }
-        (details(&job))
+        h1 { (t.t("job-heading")) " " code { (job.id) } }
+        (details(&t, &job))
         @if job.output.is_some() {
             p {
                 a #download href={ "/api/v1/jobs/" (job.id) "/output" } {
-                    "下载结果 Download the release (Parquet)"
+                    (t.t("job-download"))
                 }
             }
         }
         @if !job.state.is_final() {
-            p.muted { "本页每 2 秒刷新 This page reloads every 2 s." }
+            p.muted { (t.tf("job-reloads", &[("seconds", RELOAD_SECONDS.into())])) }
         }
     };
-    let title = format!("发布任务 {}", job.id);
+    let title = format!("{} {}", t.t("job-heading"), job.id);
     Ok(page(if job.state.is_final() {
-        layout::page(&title, who(&caller), body)
+        layout::page(&t, &title, who(&caller), body)
     } else {
-        layout::refreshing_page(&title, who(&caller), body, RELOAD_SECONDS)
+        layout::refreshing_page(&t, &title, who(&caller), body, RELOAD_SECONDS)
     }))
 }

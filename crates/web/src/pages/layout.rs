@@ -1,8 +1,10 @@
-//! The shell every page shares: head, the navigation bar (Chinese first, then English) and the
-//! signed-in user's sign-out form. Plain HTML and CSS, no scripts.
+//! The shell every page shares: head, the navigation bar by role with the language switch, the
+//! signed-in user's sign-out form and the footer. Plain HTML and CSS, no scripts.
 
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use pubdata_platform::access::{Action, Principal, permits};
+
+use crate::l10n::{Lang, Texts};
 
 const STYLE: &str = "
 body{font-family:system-ui,-apple-system,'PingFang SC','Hiragino Sans GB','Microsoft YaHei','Noto Sans CJK SC','Noto Sans SC','Source Han Sans SC','WenQuanYi Micro Hei',sans-serif;margin:0;color:#1d2733;background:#f6f7f9}
@@ -26,45 +28,63 @@ footer{max-width:64rem;margin:2rem auto;padding:1rem 1.5rem;border-top:1px solid
 /// The signed-in user with the session's CSRF token (for the sign-out form), if any.
 pub(super) type Who<'a> = Option<(&'a Principal, &'a str)>;
 
-/// A whole page: `title`, the signed-in user and `body`.
-pub(super) fn page(title: &str, who: Who<'_>, body: Markup) -> Markup {
-    shell(title, who, body, None)
+/// A whole page: `title`, the signed-in user and `body`, in `t`'s language.
+pub(super) fn page(t: &Texts, title: &str, who: Who<'_>, body: Markup) -> Markup {
+    shell(t, title, who, body, None)
 }
 
 /// A page that reloads itself every `seconds` (a running job's): a meta refresh, no script.
-pub(super) fn refreshing_page(title: &str, who: Who<'_>, body: Markup, seconds: u32) -> Markup {
-    shell(title, who, body, Some(seconds))
+pub(super) fn refreshing_page(
+    t: &Texts,
+    title: &str,
+    who: Who<'_>,
+    body: Markup,
+    seconds: u32,
+) -> Markup {
+    shell(t, title, who, body, Some(seconds))
 }
 
-fn shell(title: &str, who: Who<'_>, body: Markup, refresh: Option<u32>) -> Markup {
+fn shell(t: &Texts, title: &str, who: Who<'_>, body: Markup, refresh: Option<u32>) -> Markup {
+    // The switch offers the other language, named in itself.
+    let other = match t.lang() {
+        Lang::Zh => Lang::En,
+        Lang::En => Lang::Zh,
+    };
     html! {
         (DOCTYPE)
-        html lang="zh-CN" {
+        html lang=(t.lang().tag()) {
             head {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width,initial-scale=1";
                 @if let Some(seconds) = refresh {
                     meta http-equiv="refresh" content=(seconds);
                 }
-                title { (title) " · pubdata" }
+                title { (title) " · " (t.t("site-name")) }
                 // The style sheet is this file's constant, not input.
                 style { (PreEscaped(STYLE)) }
             }
             body {
                 header {
-                    a href="/" { b { "pubdata 公共数据平台" } }
-                    a href="/catalog" { "目录 Catalog" }
+                    a href="/" { b { (t.t("site-name")) } }
+                    a href="/catalog" { (t.t("nav-catalog")) }
                     @if may_create(who) {
-                        a href="/catalog/new" { "新建 New entry" }
+                        a href="/catalog/new" { (t.t("nav-new-entry")) }
                     }
-                    span.who { (nav(who)) }
+                    span.who {
+                        (nav(t, who))
+                        a #lang href=(t.switch_to(other)) lang=(other.tag()) {
+                            (t.t("lang-switch"))
+                        }
+                    }
                 }
                 main { (body) }
                 footer {
-                    "pubdata 公共数据平台 · Public data platform · "
-                    a href="/api/v1/openapi.json" { "接口文档 API (OpenAPI)" }
+                    (t.t("footer-platform")) " · "
+                    a href="/catalog" { (t.t("footer-catalog")) }
                     " · "
-                    a href="/catalog" { "公共数据目录 Catalog" }
+                    a href="/api/v1/openapi.json" { (t.t("footer-api")) }
+                    " · "
+                    (t.tf("footer-time-zone", &[("zone", t.zone().into())]))
                 }
             }
         }
@@ -86,20 +106,20 @@ fn may_create(who: Who<'_>) -> bool {
 
 /// The right of the header: the audit link for those who may read it, who is signed in and the
 /// sign-out form; or the sign-in link.
-fn nav(who: Who<'_>) -> Markup {
+fn nav(t: &Texts, who: Who<'_>) -> Markup {
     html! {
         @match who {
             Some((p, csrf)) => {
                 @if permits(Some(p), &Action::ReadAudit) {
-                    a href="/audit" { "审计 Audit" }
+                    a href="/audit" { (t.t("nav-audit")) }
                 }
-                span { (p.user) " · " (p.role.name()) }
+                span { (p.user) " · " (t.label(p.role)) }
                 form.inline method="post" action="/logout" {
                     input type="hidden" name="csrf" value=(csrf);
-                    button { "退出 Sign out" }
+                    button { (t.t("nav-sign-out")) }
                 }
             }
-            None => a href="/login" { "登录 Sign in" },
+            None => a href="/login" { (t.t("nav-sign-in")) },
         }
     }
 }

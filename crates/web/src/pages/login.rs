@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::{PageError, PageForm, layout, page};
 use crate::AppState;
 use crate::auth::{Caller, SESSION_COOKIE};
+use crate::l10n::Texts;
 
 /// How long a browser session lives.
 const SESSION_HOURS: i64 = 12;
@@ -29,25 +30,25 @@ pub(super) struct LogoutForm {
     csrf: Option<String>,
 }
 
-fn login_page(message: Option<&str>) -> Html<String> {
+fn login_page(t: &Texts, message: Option<&str>) -> Html<String> {
     let body = html! {
-        h1 { "登录 Sign in" }
+        h1 { (t.t("login-title")) }
         @if let Some(m) = message {
             p.error { (m) }
         }
         form method="post" action="/login" {
-            label for="username" { "用户名 User name" }
+            label for="username" { (t.t("login-user")) }
             input type="text" id="username" name="username" autocomplete="username";
-            label for="password" { "密码 Password" }
+            label for="password" { (t.t("login-password")) }
             input type="password" id="password" name="password" autocomplete="current-password";
-            p { button type="submit" { "登录 Sign in" } }
+            p { button type="submit" { (t.t("login-submit")) } }
         }
     };
-    page(layout::page("登录", None, body))
+    page(layout::page(t, &t.t("login-title"), None, body))
 }
 
-pub(super) async fn login_form() -> Html<String> {
-    login_page(None)
+pub(super) async fn login_form(t: Texts) -> Html<String> {
+    login_page(&t, None)
 }
 
 /// Whether a browser's POST comes from another site. Sign-in has no session to carry a CSRF
@@ -95,6 +96,7 @@ pub(super) async fn login(
     client: crate::auth::ClientAddr,
     headers: HeaderMap,
     uri: axum::http::Uri,
+    t: Texts,
     PageForm(f): PageForm<LoginForm>,
 ) -> Result<Response, PageError> {
     if cross_site(&headers, &uri) {
@@ -111,7 +113,7 @@ pub(super) async fn login(
             .await?;
         return Ok((
             StatusCode::FORBIDDEN,
-            login_page(Some("请从本站登录 Sign in from this site's own page")),
+            login_page(&t, Some(&t.t("login-cross-site"))),
         )
             .into_response());
     }
@@ -139,10 +141,12 @@ pub(super) async fn login(
             Ok(r)
         }
         Err(StoreError::Throttled { seconds }) => {
-            let message = format!(
-                "登录失败次数过多，请 {seconds} 秒后再试 Too many failed sign-ins; try again in {seconds} s"
-            );
-            let mut r = (StatusCode::TOO_MANY_REQUESTS, login_page(Some(&message))).into_response();
+            let message = t.tf("login-throttled", &[("seconds", seconds.into())]);
+            let mut r = (
+                StatusCode::TOO_MANY_REQUESTS,
+                login_page(&t, Some(&message)),
+            )
+                .into_response();
             r.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             Ok(r)
@@ -150,9 +154,7 @@ pub(super) async fn login(
         Err(StoreError::Busy { seconds }) => {
             let mut r = (
                 StatusCode::SERVICE_UNAVAILABLE,
-                login_page(Some(
-                    "系统繁忙，请稍后再试 The server is busy; try again shortly",
-                )),
+                login_page(&t, Some(&t.t("login-busy"))),
             )
                 .into_response();
             r.headers_mut()
@@ -161,7 +163,7 @@ pub(super) async fn login(
         }
         Err(StoreError::BadCredentials) => Ok((
             StatusCode::UNAUTHORIZED,
-            login_page(Some("用户名或密码错误 Wrong user name or password")),
+            login_page(&t, Some(&t.t("login-wrong"))),
         )
             .into_response()),
         Err(e) => Err(e.into()),

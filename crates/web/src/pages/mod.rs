@@ -64,6 +64,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/audit", get(audit::audit))
         .route("/jobs/{id}", get(jobs::job))
+        .route("/lang", get(crate::l10n::switch))
         .route(
             "/login",
             get(login::login_form)
@@ -80,18 +81,23 @@ pub(crate) fn routes() -> Router<AppState> {
 /// `not_found`, which a served route answers for a missing thing), elsewhere a page saying so
 /// with a way back, never an empty body.
 pub(crate) async fn no_route(uri: axum::http::Uri) -> Response {
-    let message = format!("nothing is served at {}", uri.path());
     if uri.path().starts_with("/api/") {
+        let message = format!("nothing is served at {}", uri.path());
         return ApiError::new(StatusCode::NOT_FOUND, "no_route", message).into_response();
     }
+    let t = crate::l10n::current();
     let body = html! {
-        h1 { "找不到这个页面 · Page not found" }
-        p.error { (message) }
-        p { a href="/" { "返回首页 · Back to the home page" } " · " a href="/catalog" { "目录 · Catalog" } }
+        h1 { (t.t("not-found-title")) }
+        p.error { (t.tf("not-found-message", &[("path", uri.path().into())])) }
+        p {
+            a href="/" { (t.t("back-home")) }
+            " · "
+            a href="/catalog" { (t.t("nav-catalog")) }
+        }
     };
     (
         StatusCode::NOT_FOUND,
-        page(layout::page("找不到这个页面 · Not found", None, body)),
+        page(layout::page(&t, &t.t("not-found-title"), None, body)),
     )
         .into_response()
 }
@@ -130,11 +136,18 @@ impl IntoResponse for PageError {
         if e.status == StatusCode::UNAUTHORIZED {
             return Redirect::to("/login").into_response();
         }
+        // The message is the platform's (the API's words); the page around it is localized.
+        let t = crate::l10n::current();
         let body = html! {
-            h1 { (e.status.as_u16()) }
+            h1 { (t.t("error-title")) " " (e.status.as_u16()) }
             p.error { (e.message) }
+            p { a href="/" { (t.t("back-home")) } }
         };
-        (e.status, page(layout::page("error", None, body))).into_response()
+        (
+            e.status,
+            page(layout::page(&t, &t.t("error-title"), None, body)),
+        )
+            .into_response()
     }
 }
 

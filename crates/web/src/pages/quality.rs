@@ -5,55 +5,51 @@
 use maud::{Markup, html};
 use pubdata_platform::quality::{QualityReport, Reason};
 
-/// The Chinese label of a rejection reason (its snake_case name follows it on the page).
-fn reason_label(reason: Reason) -> &'static str {
-    match reason {
-        Reason::Missing => "必填项为空",
-        Reason::NotInteger => "不是整数",
-        Reason::NotDecimal => "不是数字",
-        Reason::NotDate => "不是日期",
-        Reason::NotTimestamp => "不是时间",
-        Reason::NotBoolean => "不是布尔值",
-        Reason::InvalidPersonalInfo => "个人信息校验失败",
-    }
-}
+use crate::l10n::Texts;
 
-fn reason(r: Reason) -> Markup {
-    html! { (reason_label(r)) " " (r.name()) }
+/// A rejection reason in words, with its name (as the JSON report and the API call it).
+fn reason(t: &Texts, r: Reason) -> Markup {
+    html! { (t.label(r)) " " span.muted { "(" (r.name()) ")" } }
 }
 
 /// The report `r` under `heading`.
-pub(super) fn report(heading: &str, r: &QualityReport) -> Markup {
+pub(super) fn report(t: &Texts, heading: &str, r: &QualityReport) -> Markup {
     html! {
         section #report {
             h3 { (heading) }
-            p {
-                "读入 Read " b { (r.rows_read) }
-                " · 接受 Accepted " b { (r.rows_accepted) }
-                " · 拒绝 Rejected " b { (r.rows_rejected) }
-                " · 重复键 Duplicate keys " b { (r.duplicate_keys) }
+            p #counts {
+                (t.t("quality-read")) " " b { (r.rows_read) }
+                " · " (t.t("quality-accepted")) " " b { (r.rows_accepted) }
+                " · " (t.t("quality-rejected")) " " b { (r.rows_rejected) }
+                " · " (t.t("quality-duplicate-keys")) " " b { (r.duplicate_keys) }
             }
             @if !r.rejections.is_empty() {
                 table #rejections {
-                    tr { th { "原因 Reason" } th { "单元格 Cells" } }
+                    tr { th { (t.t("quality-reason")) } th { (t.t("quality-cells")) } }
                     @for (why, n) in &r.rejections {
-                        tr { td { (reason(*why)) } td { (n) } }
+                        tr { td { (reason(t, *why)) } td { (n) } }
                     }
                 }
             }
             @if !r.examples.is_empty() {
-                h4 { "首批被拒单元格 First rejected cells" }
+                h4 { (t.t("quality-first-rejected")) }
                 table #examples {
-                    tr { th { "行 Row" } th { "数据项 Item" } th { "原因 Reason" } }
+                    tr {
+                        th { (t.t("quality-row")) } th { (t.t("quality-item")) }
+                        th { (t.t("quality-reason")) }
+                    }
                     @for e in &r.examples {
-                        tr { td { (e.row) } td { (e.item) } td { (reason(e.reason)) } }
+                        tr { td { (e.row) } td { (e.item) } td { (reason(t, e.reason)) } }
                     }
                 }
             }
             @if !r.items.is_empty() {
-                h4 { "空值率 Null rates" }
+                h4 { (t.t("quality-null-rates")) }
                 table #nulls {
-                    tr { th { "数据项 Item" } th { "空值 Nulls" } th { "比例 Rate" } }
+                    tr {
+                        th { (t.t("quality-item")) } th { (t.t("quality-nulls")) }
+                        th { (t.t("quality-rate")) }
+                    }
                     @for i in &r.items {
                         tr {
                             td { (i.item) }

@@ -1,0 +1,213 @@
+# The pages' words in English. Every message has its Chinese original in ../zh-CN/pages.ftl; a test
+# checks both files name the same messages.
+
+## Frame
+site-name = pubdata public data platform
+nav-catalog = Catalog
+nav-new-entry = New entry
+nav-audit = Audit
+nav-sign-in = Sign in
+nav-sign-out = Sign out
+lang-switch = 中文
+footer-platform = Public data platform
+footer-catalog = Public data catalog
+footer-api = API documentation (OpenAPI)
+footer-time-zone = Times are shown in { $zone }
+not-found-title = Page not found
+not-found-message = Nothing is served at { $path }
+back-home = Back to the home page
+error-title = Error
+
+## Home and catalog
+home-title = Home
+home-heading = Public data platform
+home-search = Search the catalog
+home-search-placeholder = Title, description, data item or holder
+home-recent = Recently changed
+stat-catalog-entries = Catalog entries
+stat-data-items = Data items
+stat-records-aggregated = Records aggregated
+stat-sharing-calls = Sharing calls
+stat-applications-served = Applications served
+stat-open-datasets = Open datasets
+stat-open-data-items = Open data items
+catalog-title = Public data catalog
+catalog-search-placeholder = Search
+catalog-total = { $n } entries
+col-title = Title
+col-owner = Holder
+col-items = Items
+col-sharing = Sharing
+col-open = Opening
+
+## Catalog entry
+entry-owner = Holder
+entry-update-cycle = Update cycle
+entry-revision = Revision { $n }
+entry-sharing = Sharing
+entry-open = Opening
+entry-edit = Edit this entry
+item-name = Name
+item-label = Label
+item-type = Type
+item-pi = Personal information
+item-pi-none = None
+item-grade = Grade
+item-required = Required
+item-key = Key
+versions-heading = Dataset versions
+versions-version = Version
+versions-mode = Mode
+versions-records = Records
+versions-read-rejected = Read / rejected
+versions-by = Uploaded by
+versions-file = File
+versions-at = At
+mode-append = Append
+mode-replace = Replace
+upload-heading = Upload data
+upload-mode = Mode
+upload-max-rejected = Rows that may be rejected
+upload-max-rejected-help = By default one rejected row refuses the whole file; give a number of rows, a share (such as 5%) or all to keep the rows that pass.
+upload-file = File
+upload-submit = Upload
+upload-choose-file = Choose a file to upload
+upload-rejected = Rejected upload
+
+## Quality report
+quality-of-version = Quality report of version { $version }
+quality-read = Read
+quality-accepted = Accepted
+quality-rejected = Rejected
+quality-duplicate-keys = Duplicate keys
+quality-reason = Reason
+quality-cells = Cells
+quality-first-rejected = First rejected cells
+quality-row = Row
+quality-item = Data item
+quality-null-rates = Null rates
+quality-nulls = Nulls
+quality-rate = Rate
+
+## Entry form
+form-new-heading = New catalog entry
+form-edit-heading = Edit catalog entry
+form-title = Title
+form-description = Description
+form-owner = Holder
+form-update-cycle = Update cycle
+form-sharing = Sharing
+form-sharing-reason = Reason for conditional or no sharing
+form-open = Opening
+form-open-reason = Reason for restricted or prohibited opening
+form-items = Data items
+form-items-help = One data item a row; a row whose name and label are both empty is ignored (empty a row to remove it). Press "Add a row" for more rows.
+form-add-row = Add a row
+form-save = Save
+
+## Sign-in
+login-title = Sign in
+login-user = User name
+login-password = Password
+login-submit = Sign in
+login-wrong = Wrong user name or password
+login-throttled = Too many failed sign-ins; try again in { $seconds } s
+login-busy = The server is busy; try again shortly
+login-cross-site = Sign in from this site's own page
+
+## Audit
+audit-title = Audit log
+audit-at = At
+audit-actor = Actor
+audit-action = Action
+audit-target = Target
+audit-outcome = Outcome
+audit-detail = Detail
+audit-all = All
+audit-filter = Filter
+audit-on-page = { $n } entries on this page
+audit-first = « First page
+audit-next = Next page »
+
+## Release jobs
+job-heading = Release job
+job-state = State
+job-kind = Kind
+job-data = Data
+job-policy = Policy
+job-submitted-by = Submitted by
+job-submitted = Submitted
+job-started = Started
+job-progress = Progress
+job-progress-rows = { $phase } · { $rows } rows
+job-finished = Finished
+job-error = Error
+job-rows-in = Rows in
+job-rows-out = Rows out
+job-download = Download the release (Parquet)
+job-reloads = This page reloads every { $seconds } s.
+
+## Values
+sharing-unconditional = Unconditional
+sharing-conditional = Conditional
+sharing-none = Not shared
+open-unconditional = Open
+open-restricted = Restricted
+open-prohibited = Prohibited
+cycle-real-time = Real time
+cycle-daily = Daily
+cycle-weekly = Weekly
+cycle-monthly = Monthly
+cycle-quarterly = Quarterly
+cycle-yearly = Yearly
+cycle-irregular = Irregular
+type-text = Text
+type-integer = Integer
+type-decimal = Decimal
+type-date = Date
+type-timestamp = Date and time
+type-boolean = Yes/no
+grade-l1 = L1 (public)
+grade-l2 = L2 (internal)
+grade-l3 = L3 (sensitive)
+grade-l4 = L4 (core)
+pi-cn-resident-id = Resident ID number
+pi-cn-mobile = Mobile number
+pi-cn-landline = Landline number
+pi-email = E-mail address
+pi-bank-card = Bank card number
+pi-cn-uscc = Unified social credit code
+pi-cn-license-plate = Licence plate
+pi-passport = Passport number
+pi-cn-hk-macau-permit = Hong Kong / Macao permit
+pi-cn-taiwan-permit = Taiwan permit
+pi-ip-address = IP address
+pi-person-name = Person's name
+pi-address = Address
+pi-date-of-birth = Date of birth
+pi-gender = Gender
+pi-postal-code = Postal code
+pi-geo-coordinate = Coordinates
+pi-organization-name = Organization name
+outcome-success = Success
+outcome-denied = Denied
+outcome-failed = Failed
+reason-missing = A required item is empty
+reason-not-integer = Not a whole number
+reason-not-decimal = Not a number
+reason-not-date = Not a date
+reason-not-timestamp = Not a date and time
+reason-not-boolean = Not yes or no
+reason-invalid-personal-info = Fails its personal-information check
+job-kind-deid = De-identification
+job-kind-anonymize = Anonymization
+job-state-queued = Queued
+job-state-running = Running
+job-state-succeeded = Succeeded
+job-state-failed = Failed
+job-state-cancelled = Cancelled
+role-authority-admin = Authority administrator
+role-department-officer = Department officer
+role-auditor = Auditor
+role-applicant = Applicant
+role-operator = Authorized operator
