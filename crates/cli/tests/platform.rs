@@ -508,3 +508,19 @@ fn a_folder_or_database_that_holds_no_platform_is_refused_and_nothing_is_created
     assert!(err.contains("no platform here"), "{err}");
     assert!(!typo.exists());
 }
+
+/// A zone that is not one, or a terms link a browser would run, stops `serve` before it starts,
+/// naming the value (nothing is created in the data folder).
+#[test]
+fn serve_refuses_a_bad_time_zone_or_terms_link_by_name() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("platform");
+    for (flag, value) in [
+        ("--time-zone", "Mars/Olympus"),
+        ("--terms-url", "javascript:alert(1)"),
+    ] {
+        let err = fails(&["serve", "--data-dir", s(&data), flag, value]);
+        assert!(err.contains(value) && err.contains(flag), "{err}");
+    }
+    assert!(!data.exists(), "nothing was created");
+}

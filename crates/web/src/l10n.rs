@@ -103,6 +103,7 @@ pub struct Texts {
     lang: Lang,
     zone: chrono_tz::Tz,
     here: String,
+    site: std::sync::Arc<crate::SiteInfo>,
 }
 
 impl Texts {
@@ -112,7 +113,18 @@ impl Texts {
             lang,
             zone,
             here: here.to_string(),
+            site: Default::default(),
         }
+    }
+
+    /// The same with who runs the portal, for the footer.
+    pub fn with_site(self, site: std::sync::Arc<crate::SiteInfo>) -> Texts {
+        Texts { site, ..self }
+    }
+
+    /// Who runs the portal.
+    pub fn site(&self) -> &crate::SiteInfo {
+        &self.site
     }
 
     /// The language.
@@ -281,7 +293,7 @@ pub async fn texts(State(s): State<AppState>, mut req: Request, next: Next) -> R
         .path_and_query()
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "/".into());
-    let t = Texts::new(chosen(req.headers()), s.time_zone, &here);
+    let t = Texts::new(chosen(req.headers()), s.time_zone, &here).with_site(s.site.clone());
     req.extensions_mut().insert(t.clone());
     CURRENT.scope(t, next.run(req)).await
 }

@@ -39,6 +39,8 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The time zone the pages show times in.
     pub time_zone: chrono_tz::Tz,
+    /// Who runs the portal, as every page's footer says.
+    pub site: std::sync::Arc<SiteInfo>,
     /// The per-address limit on anonymous requests.
     pub anonymous_rate: AnonymousRate,
     /// What the authority's SQL may take, and the runtime it runs on.
@@ -121,6 +123,16 @@ impl Drop for SqlRuntime {
 /// Scratch files untouched this long when `serve` starts are a stopped process's leftovers.
 const SCRATCH_GRACE_MINUTES: i64 = 60;
 
+/// What the pages' footer tells visitors about who runs the portal; each line is left out when
+/// not configured.
+#[derive(Debug, Clone, Default)]
+pub struct SiteInfo {
+    /// How to reach the authority (an address, a telephone number).
+    pub contact: Option<String>,
+    /// Where the portal's terms of use are published.
+    pub terms_url: Option<String>,
+}
+
 /// Default largest upload: 8 GiB.
 pub const DEFAULT_MAX_UPLOAD: u64 = 8 << 30;
 
@@ -133,6 +145,7 @@ impl AppState {
             max_upload: DEFAULT_MAX_UPLOAD,
             secure_cookies: false,
             time_zone: chrono_tz::Asia::Shanghai,
+            site: Default::default(),
             anonymous_rate: AnonymousRate::default(),
             sql: SqlSettings::new().expect("a runtime for SQL queries"),
             trusted_proxies: Vec::new(),

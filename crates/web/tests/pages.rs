@@ -1223,3 +1223,26 @@ async fn the_entry_form_adds_item_rows_without_a_script_and_keeps_every_flag() {
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.contains("item-5000-name"), "{page}");
 }
+
+#[tokio::test]
+async fn the_footer_shows_who_runs_the_portal_when_configured() {
+    let mut p = platform().await;
+    let (_, _, plain) = p.send("GET", "/", &Auth::None, None).await;
+    assert!(!plain.contains("id=\"contact\"") && !plain.contains("id=\"terms\""));
+    p.app = pubdata_web::app(pubdata_web::AppState {
+        site: std::sync::Arc::new(pubdata_web::SiteInfo {
+            contact: Some("0571-12345 <b>".into()),
+            terms_url: Some("/terms.html".into()),
+        }),
+        ..pubdata_web::AppState::new(
+            p.store.clone(),
+            pubdata_platform::ingest::local_storage(&p.data_dir).expect("location"),
+        )
+    });
+    let (_, _, page) = p.send("GET", "/catalog", &Auth::None, None).await;
+    assert!(
+        page.contains("<span id=\"contact\">联系我们： 0571-12345 &lt;b&gt;</span>")
+            && page.contains("<a id=\"terms\" href=\"/terms.html\">使用条款</a>"),
+        "{page}"
+    );
+}

@@ -173,6 +173,12 @@ pub struct ServeArgs {
     /// The time zone the pages show times in (an IANA name; times are stored in UTC).
     #[arg(long, default_value = "Asia/Shanghai", value_name = "ZONE", value_parser = parse_zone)]
     pub time_zone: chrono_tz::Tz,
+    /// How visitors reach the authority, shown in every page's footer (an address, a number).
+    #[arg(long, value_name = "TEXT")]
+    pub contact: Option<String>,
+    /// Where the portal's terms of use are published, linked from every page's footer.
+    #[arg(long, value_name = "URL", value_parser = parse_link)]
+    pub terms_url: Option<String>,
 }
 
 /// `pubdata admin ...`.
@@ -275,6 +281,10 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 trusted_proxies: args.trusted_proxies.clone(),
                 secure_cookies: args.secure_cookies,
                 time_zone: args.time_zone,
+                site: std::sync::Arc::new(pubdata_web::SiteInfo {
+                    contact: args.contact.clone(),
+                    terms_url: args.terms_url.clone(),
+                }),
                 anonymous_rate: pubdata_web::AnonymousRate {
                     per_second: args.anonymous_rate,
                     burst: args.anonymous_burst,
@@ -295,6 +305,21 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
 fn parse_zone(s: &str) -> Result<chrono_tz::Tz, String> {
     s.parse()
         .map_err(|_| format!("{s:?} is not a time zone name such as Asia/Shanghai or UTC"))
+}
+
+/// A link every page shows: an `https://` or `http://` address, or a path on this site; never a
+/// `javascript:` or other scheme a browser would run.
+fn parse_link(s: &str) -> Result<String, String> {
+    let lower = s.to_ascii_lowercase();
+    let web = lower.starts_with("https://") || lower.starts_with("http://");
+    let local = s.starts_with('/') && !s.starts_with("//");
+    if web || local {
+        Ok(s.to_string())
+    } else {
+        Err(format!(
+            "{s:?} is neither an http(s) address nor a path on this site"
+        ))
+    }
 }
 
 /// Runs `pubdata admin ...`.

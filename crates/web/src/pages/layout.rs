@@ -83,6 +83,14 @@ fn shell(t: &Texts, title: &str, who: Who<'_>, body: Markup, refresh: Option<u32
                     a href="/catalog" { (t.t("footer-catalog")) }
                     " · "
                     a href="/api/v1/openapi.json" { (t.t("footer-api")) }
+                    @if let Some(url) = &t.site().terms_url {
+                        " · "
+                        a #terms href=(url) { (t.t("footer-terms")) }
+                    }
+                    @if let Some(contact) = &t.site().contact {
+                        " · "
+                        span #contact { (t.t("footer-contact")) " " (contact) }
+                    }
                     " · "
                     (t.tf("footer-time-zone", &[("zone", t.zone().into())]))
                 }
