@@ -1,8 +1,14 @@
-//! The GB/T 2260 county-level code table a user supplies (`--regions FILE`), used to tell whether
-//! the region code of a resident ID is still current.
+//! GB/T 2260 county-level code tables: the one a user supplies (`--regions FILE`), used to tell
+//! whether the region code of a resident ID is still current, and the built-in one `encrypt_fpe`
+//! keeps encrypted region codes within (`data/gbt2260-2023.txt`, whose comments give its source,
+//! date and licence).
 
 use std::fmt;
 use std::path::Path;
+use std::sync::OnceLock;
+
+/// The built-in table: `#` comment lines, then one 6-digit code a line.
+const GBT2260_2023: &str = include_str!("../data/gbt2260-2023.txt");
 
 /// A set of current 6-digit region codes, loaded from a CSV in the form of `areas.csv`
 /// (header `code,name,cityCode,provinceCode`, names quoted).
@@ -76,6 +82,26 @@ impl RegionTable {
         Self::parse(s, "<string>")
     }
 
+    /// The built-in table of county-level codes as of 2023-06-30 (see `data/gbt2260-2023.txt`),
+    /// parsed on first use.
+    pub fn gbt2260_2023() -> &'static RegionTable {
+        static TABLE: OnceLock<RegionTable> = OnceLock::new();
+        TABLE.get_or_init(|| {
+            // The text is compiled in and a test parses it, so a failure here is a build defect.
+            Self::parse_code_lines(GBT2260_2023, "data/gbt2260-2023.txt")
+                .unwrap_or_else(|e| panic!("the built-in region table is malformed: {e}"))
+        })
+    }
+
+    /// The sorted codes of one province (those whose first two digits are `province`), a
+    /// contiguous run of the table.
+    pub fn province(&self, province: u32) -> &[u32] {
+        let (first, end) = (province * 10_000, (province + 1) * 10_000);
+        let start = self.codes.partition_point(|&c| c < first);
+        let stop = self.codes.partition_point(|&c| c < end);
+        &self.codes[start..stop]
+    }
+
     /// True when the 6-digit code is in the table.
     pub fn contains(&self, code6: u32) -> bool {
         self.codes.binary_search(&code6).is_ok()
@@ -89,6 +115,39 @@ impl RegionTable {
     /// True when the table holds no codes.
     pub fn is_empty(&self) -> bool {
         self.codes.is_empty()
+    }
+
+    /// Reads one 6-digit code a line, skipping blank lines and `#` comments.
+    fn parse_code_lines(text: &str, source_name: &str) -> Result<RegionTable, RegionError> {
+        let mut codes = Vec::with_capacity(4096);
+        for (i, line) in text.lines().enumerate() {
+            let line = line.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            match (line.len(), crate::checks::digits_value(line.as_bytes())) {
+                (6, Some(v)) => codes.push(v),
+                _ => {
+                    return Err(RegionError {
+                        source_name: source_name.to_string(),
+                        line: Some(i + 1),
+                        kind: RegionErrorKind::Row(format!(
+                            "`{line}` is not a 6-digit region code"
+                        )),
+                    });
+                }
+            }
+        }
+        if codes.is_empty() {
+            return Err(RegionError {
+                source_name: source_name.to_string(),
+                line: None,
+                kind: RegionErrorKind::Empty,
+            });
+        }
+        codes.sort_unstable();
+        codes.dedup();
+        Ok(RegionTable { codes })
     }
 
     fn parse(text: &str, source_name: &str) -> Result<RegionTable, RegionError> {
@@ -209,6 +268,32 @@ mod tests {
     }
 
     #[test]
+    fn the_built_in_table_is_the_2023_county_list() {
+        let t = RegionTable::gbt2260_2023();
+        assert_eq!(t.len(), 2978);
+        assert!(t.contains(330106) && t.contains(540481) && t.contains(659012));
+        // Retired before 2023: 330103 (下城区, merged 2021) and 540422 (米林县, now 米林市).
+        assert!(!t.contains(330103) && !t.contains(540422));
+        let beijing = t.province(11);
+        assert_eq!(beijing.len(), 16);
+        assert_eq!((beijing[0], beijing[15]), (110101, 110119));
+        assert_eq!(t.province(33).len(), 90);
+        assert!(t.province(33).iter().all(|c| c / 10_000 == 33));
+        assert!(t.province(71).is_empty() && t.province(99).is_empty());
+        let total: usize = (0..100).map(|p| t.province(p).len()).sum();
+        assert_eq!(total, t.len());
+    }
+
+    #[test]
+    fn code_lists_skip_comments_and_name_a_bad_line() {
+        let t = RegionTable::parse_code_lines("# c\n\n330106\n110101\n330106\n", "x").expect("ok");
+        assert_eq!(t.codes, [110101, 330106]);
+        let e = RegionTable::parse_code_lines("# c\n3301\n", "x").expect_err("short code");
+        assert_eq!(e.line(), Some(2));
+        assert!(RegionTable::parse_code_lines("# only comments\n", "x").is_err());
+    }
+
+    #[test]
     fn shared_areas_csv_loads() {
         let path = Path::new("../../../shared/data/regions/areas.csv");
         if !path.exists() {
@@ -226,5 +311,7 @@ mod tests {
         assert!(t.contains(110105));
         // 330103 (下城区) was merged away in 2021: a retired code old IDs still carry.
         assert!(!t.contains(330103));
+        // The same file the built-in table was cut from.
+        assert_eq!(&t, RegionTable::gbt2260_2023());
     }
 }
