@@ -83,8 +83,7 @@ pub enum ColumnOp {
     /// Format-preserving encryption.
     EncryptFpe {
         cipher: FpeCipher,
-        format: crate::policy::FpeFormat,
-        keep_birth: bool,
+        spec: crate::policy::FpeSpec,
     },
     /// Generalization.
     Generalize(Generalizer),
@@ -187,10 +186,9 @@ impl ColumnOp {
                 length,
                 prefix,
             } => ColumnOp::Pseudonymize(Pseudonymizer::new(key()?, *format, *length, prefix)),
-            Operator::EncryptFpe { format, keep_birth } => ColumnOp::EncryptFpe {
+            Operator::EncryptFpe(spec) => ColumnOp::EncryptFpe {
                 cipher: FpeCipher::new(key()?),
-                format: *format,
-                keep_birth: *keep_birth,
+                spec: *spec,
             },
             Operator::Generalize(g) => {
                 let hierarchy = match g {
@@ -282,11 +280,7 @@ impl ColumnOp {
                     p.pseudonym(v, &mut buf);
                     Ok(())
                 }
-                ColumnOp::EncryptFpe {
-                    cipher,
-                    format,
-                    keep_birth,
-                } => cipher.encrypt(*format, *keep_birth, v, &mut buf),
+                ColumnOp::EncryptFpe { cipher, spec } => cipher.encrypt(*spec, v, &mut buf),
                 ColumnOp::Generalize(g) => g.apply(v, &mut buf),
                 ColumnOp::DateShift { shifter, .. } => {
                     let person = by.and_then(|b| b.is_valid(i).then(|| b.value(i)));

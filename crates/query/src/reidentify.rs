@@ -13,23 +13,20 @@ use datafusion::logical_expr::{
     ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility, cast,
 };
 use datafusion::prelude::{SessionContext, ident};
-use pubdata_deid::policy::FpeFormat;
+use pubdata_deid::policy::FpeSpec;
 use pubdata_deid::transform::fpe::FpeCipher;
 use pubdata_tables::TableReader;
 
 use crate::plan::PlanError;
 use crate::source::{ROW_COLUMN, reader_table};
 
-/// A column to decrypt: its name, the format it was encrypted with, and whether the birth date
-/// was kept.
+/// A column to decrypt: its name and how it was encrypted (format, kept birth date).
 #[derive(Debug, Clone)]
 pub struct Encrypted {
     /// The column.
     pub column: String,
-    /// The format.
-    pub format: FpeFormat,
-    /// Whether a resident ID's birth date was kept in the clear.
-    pub keep_birth: bool,
+    /// The policy's `encrypt_fpe` parameters for it.
+    pub spec: FpeSpec,
 }
 
 /// `(value Utf8, row UInt64) -> Utf8`: one column decrypted; a value that does not decrypt stops
@@ -88,7 +85,7 @@ impl ScalarUDFImpl for DecryptUdf {
                 None => out.append_null(),
                 Some(v) => {
                     self.cipher
-                        .decrypt(self.target.format, self.target.keep_birth, v, &mut buf)
+                        .decrypt(self.target.spec, v, &mut buf)
                         .map_err(|reason| {
                             DataFusionError::Execution(format!(
                                 "row {}, column {:?}: {reason}",

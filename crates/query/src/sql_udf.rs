@@ -23,7 +23,7 @@ use datafusion::logical_expr::{
 };
 use datafusion::prelude::SessionContext;
 use pubdata_deid::keys::Key;
-use pubdata_deid::policy::{FpeFormat, Generalization, PseudonymFormat};
+use pubdata_deid::policy::{FpeFormat, FpeSpec, Generalization, PseudonymFormat};
 use pubdata_deid::transform::Invalid;
 use pubdata_deid::transform::dates::Date;
 use pubdata_deid::transform::fpe::FpeCipher;
@@ -146,12 +146,16 @@ impl ScalarUDFImpl for SqlUdf {
             }),
             Kind::Fpe { cipher, decrypt } => {
                 let format = fpe_format(self.name, &literal_str(self.name, &args.args[1])?)?;
+                let spec = FpeSpec {
+                    format,
+                    keep_birth: true,
+                };
                 let decrypt = *decrypt;
                 Box::new(move |v, out| {
                     if decrypt {
-                        cipher.decrypt(format, true, v, out)
+                        cipher.decrypt(spec, v, out)
                     } else {
-                        cipher.encrypt(format, true, v, out)
+                        cipher.encrypt(spec, v, out)
                     }
                 })
             }

@@ -37,10 +37,9 @@ pub fn reidentify(
         .columns
         .iter()
         .filter_map(|c| match c.operator {
-            Operator::EncryptFpe { format, keep_birth } => Some(Encrypted {
+            Operator::EncryptFpe(spec) => Some(Encrypted {
                 column: c.name.clone(),
-                format,
-                keep_birth,
+                spec,
             }),
             _ => None,
         })

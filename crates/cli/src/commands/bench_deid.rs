@@ -11,7 +11,7 @@ use arrow_array::cast::AsArray;
 use clap::Args;
 use pubdata_deid::apply::{ColumnOp, CompiledPolicy, RunCounts};
 use pubdata_deid::keys::Key;
-use pubdata_deid::policy::{FpeFormat, Operator};
+use pubdata_deid::policy::{FpeFormat, FpeSpec, Operator};
 use pubdata_deid::transform::fpe::FpeCipher;
 use pubdata_synth::CitizenGenerator;
 use pubdata_tables::{Format, ReadOptions, TableWriter};
@@ -269,16 +269,15 @@ fn bench(args: &DeidBenchArgs, dir: &Path) -> anyhow::Result<DeidBench> {
     }
     let cipher = FpeCipher::new(&key);
     let mut fpe = Vec::new();
-    for (column, format, keep_birth, label) in [
-        ("resident_id", FpeFormat::ResidentId, false, "resident_id"),
-        (
-            "resident_id",
-            FpeFormat::ResidentId,
-            true,
-            "resident_id keep_birth",
-        ),
-        ("mobile", FpeFormat::Mobile, false, "mobile"),
-        ("bank_card", FpeFormat::BankCard, false, "bank_card"),
+    let id = |keep_birth| FpeSpec {
+        format: FpeFormat::ResidentId,
+        keep_birth,
+    };
+    for (column, spec, label) in [
+        ("resident_id", id(false), "resident_id"),
+        ("resident_id", id(true), "resident_id keep_birth"),
+        ("mobile", FpeSpec::new(FpeFormat::Mobile), "mobile"),
+        ("bank_card", FpeSpec::new(FpeFormat::BankCard), "bank_card"),
     ] {
         let i = schema.index_of(column)?;
         let mut out = String::new();
@@ -287,7 +286,7 @@ fn bench(args: &DeidBenchArgs, dir: &Path) -> anyhow::Result<DeidBench> {
             for b in &batches {
                 for v in b.column(i).as_string::<i32>().iter().flatten() {
                     cipher
-                        .encrypt(format, keep_birth, v, &mut out)
+                        .encrypt(spec, v, &mut out)
                         .map_err(|e| anyhow::anyhow!("{label}: {e}"))?;
                     values += 1;
                 }

@@ -72,6 +72,26 @@ impl std::str::FromStr for FpeFormat {
     }
 }
 
+/// Everything `encrypt_fpe` needs to encrypt or decrypt one column; one value, so the policy, the
+/// engine and re-identification cannot disagree on a parameter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FpeSpec {
+    /// The value format.
+    pub format: FpeFormat,
+    /// Resident IDs: keep the birth date in the clear instead of encrypting it.
+    pub keep_birth: bool,
+}
+
+impl FpeSpec {
+    /// `format` with the birth date encrypted.
+    pub fn new(format: FpeFormat) -> FpeSpec {
+        FpeSpec {
+            format,
+            keep_birth: false,
+        }
+    }
+}
+
 /// Distribution of `noise`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoiseDistribution {
@@ -160,7 +180,7 @@ pub enum Operator {
         prefix: String,
     },
     /// Format-preserving encryption (FF1), reversible by the key holder.
-    EncryptFpe { format: FpeFormat, keep_birth: bool },
+    EncryptFpe(FpeSpec),
     /// Coarsen the value.
     Generalize(Generalization),
     /// Shift dates by a keyed offset of at most `max_days`, the same for every row of one person.
@@ -258,7 +278,7 @@ impl Operator {
             Operator::Mask { .. } => "mask",
             Operator::Redact { .. } => "redact",
             Operator::Pseudonymize { .. } => "pseudonymize",
-            Operator::EncryptFpe { .. } => "encrypt_fpe",
+            Operator::EncryptFpe(_) => "encrypt_fpe",
             Operator::Generalize(_) => "generalize",
             Operator::DateShift { .. } => "date_shift",
             Operator::Noise { .. } => "noise",
@@ -270,7 +290,7 @@ impl Operator {
         matches!(
             self,
             Operator::Pseudonymize { .. }
-                | Operator::EncryptFpe { .. }
+                | Operator::EncryptFpe(_)
                 | Operator::DateShift { .. }
                 | Operator::Redact {
                     replace: RedactReplace::Pseudonym,
@@ -381,7 +401,7 @@ impl Operator {
                     Some(Value::Boolean(b)) => *b,
                     Some(v) => return Err(format!("keep_birth must be true or false, not {v}")),
                 };
-                Operator::EncryptFpe { format, keep_birth }
+                Operator::EncryptFpe(FpeSpec { format, keep_birth })
             }
             "generalize" => Operator::Generalize(generalization(&mut p)?),
             "date_shift" => {
