@@ -20,7 +20,7 @@ use pubdata_tables::TableReader;
 use crate::plan::PlanError;
 use crate::source::{ROW_COLUMN, reader_table};
 
-/// A column to decrypt: its name and how it was encrypted (format, kept birth date).
+/// A column to decrypt: its name and how it was encrypted (format, kept birth date, region table).
 #[derive(Debug, Clone)]
 pub struct Encrypted {
     /// The column.

@@ -3,7 +3,8 @@
 //! - `pd_mask(text, keep_first, keep_last)`
 //! - `pd_pseudonymize(text)` (hex, 16 characters, with the session's key)
 //! - `pd_encrypt_fpe(text, format)` / `pd_decrypt_fpe(text, format)`, format one of
-//!   `resident_id`, `mobile`, `bank_card`, `digits` (resident IDs keep their birth date)
+//!   `resident_id`, `mobile`, `bank_card`, `digits` (resident IDs keep their birth date; no
+//!   region table, so region codes are encrypted over all 10,000 values)
 //! - `pd_generalize(text, to)`, `to` as in policies: `month`, `quarter`, `year`, `district`,
 //!   `city`, `province`, `region_birth_year`
 //! - `pd_redact(text)`
@@ -149,6 +150,7 @@ impl ScalarUDFImpl for SqlUdf {
                 let spec = FpeSpec {
                     format,
                     keep_birth: true,
+                    regions: None,
                 };
                 let decrypt = *decrypt;
                 Box::new(move |v, out| {

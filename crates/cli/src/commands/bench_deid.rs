@@ -11,7 +11,7 @@ use arrow_array::cast::AsArray;
 use clap::Args;
 use pubdata_deid::apply::{ColumnOp, CompiledPolicy, RunCounts};
 use pubdata_deid::keys::Key;
-use pubdata_deid::policy::{FpeFormat, FpeSpec, Operator};
+use pubdata_deid::policy::{FpeFormat, FpeRegions, FpeSpec, Operator};
 use pubdata_deid::transform::fpe::FpeCipher;
 use pubdata_synth::CitizenGenerator;
 use pubdata_tables::{Format, ReadOptions, TableWriter};
@@ -269,13 +269,21 @@ fn bench(args: &DeidBenchArgs, dir: &Path) -> anyhow::Result<DeidBench> {
     }
     let cipher = FpeCipher::new(&key);
     let mut fpe = Vec::new();
-    let id = |keep_birth| FpeSpec {
+    let id = |keep_birth, regions| FpeSpec {
         format: FpeFormat::ResidentId,
         keep_birth,
+        regions,
     };
+    let table = Some(FpeRegions::Gbt2260_2023);
     for (column, spec, label) in [
-        ("resident_id", id(false), "resident_id"),
-        ("resident_id", id(true), "resident_id keep_birth"),
+        ("resident_id", id(false, None), "resident_id"),
+        ("resident_id", id(true, None), "resident_id keep_birth"),
+        ("resident_id", id(false, table), "resident_id regions"),
+        (
+            "resident_id",
+            id(true, table),
+            "resident_id regions keep_birth",
+        ),
         ("mobile", FpeSpec::new(FpeFormat::Mobile), "mobile"),
         ("bank_card", FpeSpec::new(FpeFormat::BankCard), "bank_card"),
     ] {

@@ -14,8 +14,8 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 pub use operator::{
-    DateUnit, FpeFormat, FpeSpec, Generalization, NoiseDistribution, Operator, PlaceLevel,
-    PseudonymFormat, RedactReplace,
+    DateUnit, FpeFormat, FpeRegions, FpeSpec, Generalization, NoiseDistribution, Operator,
+    PlaceLevel, PseudonymFormat, RedactReplace,
 };
 pub use suggest::{DEFAULT_KEY_ENV, suggest_policy};
 pub use suppress::{RowCondition, SuppressRule};

@@ -1,6 +1,6 @@
 //! The operators a policy can put on a column, read from a column's TOML table.
 
-use pubdata_detect::PiiType;
+use pubdata_detect::{PiiType, RegionTable};
 use toml::{Table, Value};
 
 /// How `pseudonymize` writes its output.
@@ -72,6 +72,34 @@ impl std::str::FromStr for FpeFormat {
     }
 }
 
+/// A built-in region-code table that `encrypt_fpe` keeps resident IDs' region codes within.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FpeRegions {
+    /// County-level GB/T 2260 codes as of 2023-06-30 ([`RegionTable::gbt2260_2023`]).
+    Gbt2260_2023,
+}
+
+impl FpeRegions {
+    /// Every table, with the name policies give it. A table's contents never change once named
+    /// (that would change its ciphertexts): newer data comes as a new name.
+    pub const ALL: [(&'static str, FpeRegions); 1] = [("gbt2260-2023", FpeRegions::Gbt2260_2023)];
+
+    /// Its name in policies (also part of the FF1 tweak).
+    pub fn name(self) -> &'static str {
+        FpeRegions::ALL
+            .iter()
+            .find(|(_, r)| *r == self)
+            .map_or("gbt2260-2023", |(n, _)| n)
+    }
+
+    /// Its codes.
+    pub fn table(self) -> &'static RegionTable {
+        match self {
+            FpeRegions::Gbt2260_2023 => RegionTable::gbt2260_2023(),
+        }
+    }
+}
+
 /// Everything `encrypt_fpe` needs to encrypt or decrypt one column; one value, so the policy, the
 /// engine and re-identification cannot disagree on a parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,14 +108,18 @@ pub struct FpeSpec {
     pub format: FpeFormat,
     /// Resident IDs: keep the birth date in the clear instead of encrypting it.
     pub keep_birth: bool,
+    /// Resident IDs: keep the region code within this table's codes of the same province
+    /// (`None`: any four digits after the province, as before tables existed).
+    pub regions: Option<FpeRegions>,
 }
 
 impl FpeSpec {
-    /// `format` with the birth date encrypted.
+    /// `format` with the birth date encrypted and no region table.
     pub fn new(format: FpeFormat) -> FpeSpec {
         FpeSpec {
             format,
             keep_birth: false,
+            regions: None,
         }
     }
 }
@@ -239,13 +271,23 @@ impl<'a> Params<'a> {
         choices: &[(&str, T)],
         default: T,
     ) -> Result<T, String> {
+        Ok(self.optional_choice(key, choices)?.unwrap_or(default))
+    }
+
+    /// One of `choices` by name, or `None` when the key is absent; an unknown name is an error
+    /// listing the names.
+    fn optional_choice<T: Copy>(
+        &mut self,
+        key: &'static str,
+        choices: &[(&str, T)],
+    ) -> Result<Option<T>, String> {
         let Some(s) = self.string(key)? else {
-            return Ok(default);
+            return Ok(None);
         };
         choices
             .iter()
             .find(|(n, _)| *n == s)
-            .map(|(_, v)| *v)
+            .map(|(_, v)| Some(*v))
             .ok_or_else(|| {
                 let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
                 format!("{key} = {s:?} is not one of {}", names.join(", "))
@@ -401,7 +443,18 @@ impl Operator {
                     Some(Value::Boolean(b)) => *b,
                     Some(v) => return Err(format!("keep_birth must be true or false, not {v}")),
                 };
-                Operator::EncryptFpe(FpeSpec { format, keep_birth })
+                let regions = p.optional_choice("regions", &FpeRegions::ALL)?;
+                if regions.is_some() && format != FpeFormat::ResidentId {
+                    return Err(format!(
+                        "regions goes with format = \"resident_id\", not {:?}",
+                        format.name()
+                    ));
+                }
+                Operator::EncryptFpe(FpeSpec {
+                    format,
+                    keep_birth,
+                    regions,
+                })
             }
             "generalize" => Operator::Generalize(generalization(&mut p)?),
             "date_shift" => {

@@ -190,3 +190,63 @@ fn redact_detects_in_redaction_mode_unless_strict() {
     let e = errors(&bad);
     assert!(e.iter().any(|e| e.to_string().contains("strict")), "{e:?}");
 }
+
+#[test]
+fn encrypt_fpe_regions_name_a_built_in_table_and_go_with_resident_ids_only() {
+    let rule = |params: &str| {
+        format!(
+            "version = 1\n[dataset]\nkey_env = \"K\"\n[columns.id]\nop = \"encrypt_fpe\"\n{params}\n"
+        )
+    };
+    let p = Policy::parse(&rule(
+        "format = \"resident_id\"\nregions = \"gbt2260-2023\"",
+    ))
+    .expect("valid");
+    assert_eq!(
+        p.columns[0].operator,
+        Operator::EncryptFpe(FpeSpec {
+            format: FpeFormat::ResidentId,
+            keep_birth: false,
+            regions: Some(FpeRegions::Gbt2260_2023),
+        })
+    );
+    // Absent: no table, the encryption every earlier policy made.
+    let p = Policy::parse(&rule("format = \"resident_id\"\nkeep_birth = true")).expect("valid");
+    assert_eq!(
+        p.columns[0].operator,
+        Operator::EncryptFpe(FpeSpec {
+            format: FpeFormat::ResidentId,
+            keep_birth: true,
+            regions: None,
+        })
+    );
+    let e = errors(&rule(
+        "format = \"resident_id\"\nregions = \"gbt2260-2022\"",
+    ));
+    assert_eq!(e[0].line, 4, "{e:?}");
+    assert!(
+        e[0].message.contains("\"gbt2260-2022\"") && e[0].message.contains("gbt2260-2023"),
+        "{}",
+        e[0].message
+    );
+    let e = errors(&rule("format = \"mobile\"\nregions = \"gbt2260-2023\""));
+    assert!(
+        e[0].message
+            .contains("regions goes with format = \"resident_id\""),
+        "{}",
+        e[0].message
+    );
+    // The default format is digits, so a table alone is refused too.
+    let e = errors(&rule("regions = \"gbt2260-2023\""));
+    assert!(
+        e[0].message.contains("regions goes with"),
+        "{}",
+        e[0].message
+    );
+    let e = errors(&rule("format = \"resident_id\"\nregions = true"));
+    assert!(
+        e[0].message.contains("regions must be a string"),
+        "{}",
+        e[0].message
+    );
+}
