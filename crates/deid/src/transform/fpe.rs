@@ -575,7 +575,13 @@ mod tests {
         assert_eq!(out.len(), v.len());
         assert_eq!(dec(&a, spec, &out), v);
         assert_eq!(enc(&cipher(1), spec, v), Ok(out.clone()));
-        assert_ne!(enc(&b, spec, v), Ok(out.clone()), "other key, {v}");
+        // One other key collides with probability 1/|domain| (1 in 16,000 for Beijing's listed
+        // codes with the birth date kept); three other keys all colliding never happen.
+        let differs = |k: &FpeCipher| enc(k, spec, v) != Ok(out.clone());
+        assert!(
+            differs(&b) || differs(&cipher(3)) || differs(&cipher(4)),
+            "other keys, {v}"
+        );
         out
     }
 
