@@ -308,11 +308,30 @@ async fn ingest_aggregates_a_file_for_the_owners_officer_only() {
 
     let err = fails(&["ingest", &id, s(&csv), "--user", "health", "--data-dir", d]);
     assert!(err.contains("organization hz-water"), "{err}");
-    // One rejected row of two: by default the whole file is refused, and nothing is committed.
-    let err = fails(&["ingest", &id, s(&csv), "--user", "water", "--data-dir", d]);
+    // One rejected row of two: by default the whole file is refused, and nothing is committed;
+    // the report still says which row and why, on stdout (as JSON with --json).
+    let refuse = ["ingest", &id, s(&csv), "--user", "water", "--data-dir", d];
+    let err = fails(&refuse);
     assert!(
         err.contains("1 of its 2 rows were rejected") && err.contains("max_rejected"),
         "{err}"
+    );
+    let report = String::from_utf8_lossy(&pubdata(&refuse).stdout).into_owned();
+    assert!(
+        report.contains("2 rows read, 1 accepted, 1 rejected")
+            && report.contains("not a number [not_decimal]; first at row 2 (usage_m3)"),
+        "{report}"
+    );
+    let json = [&refuse[..], &["--json"]].concat();
+    let refused: serde_json::Value =
+        serde_json::from_slice(&pubdata(&json).stdout).expect("json report");
+    assert_eq!(
+        (
+            &refused["committed"],
+            &refused["report"]["examples"][0]["row"]
+        ),
+        (&serde_json::json!(false), &serde_json::json!(2)),
+        "{refused}"
     );
     assert!(
         !dir.path().join("datasets").join(&id).exists(),
@@ -519,8 +538,35 @@ fn serve_refuses_a_bad_time_zone_or_terms_link_by_name() {
         ("--time-zone", "Mars/Olympus"),
         ("--terms-url", "javascript:alert(1)"),
     ] {
-        let err = fails(&["serve", "--data-dir", s(&data), flag, value]);
-        assert!(err.contains(value) && err.contains(flag), "{err}");
+        // clap's own refusal: the value and the flag on its first line, then a pointer to --help.
+        let out = pubdata(&["serve", "--data-dir", s(&data), flag, value]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        let first = err.lines().next().unwrap_or_default();
+        assert!(
+            !out.status.success() && first.contains(value) && first.contains(flag),
+            "{err}"
+        );
     }
+    assert!(!data.exists(), "nothing was created");
+}
+
+/// A port already in use is the first and only thing `serve` says: no "serving" line before it,
+/// and no platform created.
+#[test]
+fn serve_on_a_taken_port_says_so_before_anything_else() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("platform");
+    let out = pubdata(&["serve", "--listen", &addr, "--data-dir", s(&data)]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(!out.status.success() && stdout.is_empty(), "{stdout}");
+    assert!(
+        stderr.contains(&format!("cannot serve on {addr}")) && stderr.contains("in use"),
+        "{stderr}"
+    );
     assert!(!data.exists(), "nothing was created");
 }

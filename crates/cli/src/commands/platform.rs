@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use pubdata_platform::demo;
+use pubdata_platform::ingest::IngestError;
 use pubdata_platform::org::{AdminLevel, OrganizationKind, Role};
 use pubdata_platform::storage::DatasetStorage;
 use pubdata_platform::store::{CHECKPOINT_FILE, NewUser, Organization, Store, StoreError};
@@ -238,6 +239,10 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 
 /// Runs `pubdata serve`.
 pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    // A port already taken is said first, before a store is opened (or created) or "serving"
+    // printed; the server binds again when it starts (after clearing its scratch folder).
+    std::net::TcpListener::bind(args.listen)
+        .with_context(|| format!("cannot serve on {}", args.listen))?;
     runtime()?.block_on(async {
         let store = args.location.open().await?;
         let datasets = args.location.datasets()?;
@@ -319,6 +324,42 @@ fn parse_link(s: &str) -> Result<String, String> {
         Err(format!(
             "{s:?} is neither an http(s) address nor a path on this site"
         ))
+    }
+}
+
+/// An upload's quality report in words: counts, then each reason with the first rows it hit
+/// (row and item, never the value).
+fn print_report(name: &str, r: &pubdata_platform::quality::QualityReport) {
+    let rows = |n: u64| if n == 1 { "row" } else { "rows" };
+    println!(
+        "{}: {} {} read, {} accepted, {} rejected",
+        name,
+        r.rows_read,
+        rows(r.rows_read),
+        r.rows_accepted,
+        r.rows_rejected
+    );
+    for (reason, n) in &r.rejections {
+        let at: Vec<String> = r
+            .examples
+            .iter()
+            .filter(|e| e.reason == *reason)
+            .take(5)
+            .map(|e| format!("row {} ({})", e.row, e.item))
+            .collect();
+        println!(
+            "  {n} rejected: {} [{}]{}",
+            reason.describe(),
+            reason.name(),
+            if at.is_empty() {
+                String::new()
+            } else {
+                format!("; first at {}", at.join(", "))
+            }
+        );
+    }
+    if r.duplicate_keys > 0 {
+        println!("  {} duplicate keys (kept)", r.duplicate_keys);
     }
 }
 
@@ -572,44 +613,34 @@ pub fn ingest(args: IngestArgs) -> anyhow::Result<()> {
                 actor: &user.username,
                 max_rejected: args.max_rejected,
             };
-            let v = pubdata_platform::ingest::ingest(
+            let v = match pubdata_platform::ingest::ingest(
                 &store,
                 &args.location.datasets()?,
                 &entry,
                 &upload,
             )
-            .await?;
+            .await
+            {
+                Ok(v) => v,
+                Err(e) => {
+                    // Refused for its rows: the report says which, as a committed one would.
+                    if let IngestError::TooManyRejected { report, .. }
+                    | IngestError::NothingAccepted { report, .. } = &e
+                    {
+                        if args.json {
+                            let refused = serde_json::json!({"committed": false, "report": report});
+                            println!("{}", serde_json::to_string_pretty(&refused)?);
+                        } else {
+                            print_report(&name, report);
+                        }
+                    }
+                    return Err(e.into());
+                }
+            };
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
-                let r = &v.report;
-                println!(
-                    "{}: {} rows read, {} accepted, {} rejected",
-                    name, r.rows_read, r.rows_accepted, r.rows_rejected
-                );
-                for (reason, n) in &r.rejections {
-                    // Where to look: the first rows with the item, never the value.
-                    let rows: Vec<String> = r
-                        .examples
-                        .iter()
-                        .filter(|e| e.reason == *reason)
-                        .take(5)
-                        .map(|e| format!("row {} ({})", e.row, e.item))
-                        .collect();
-                    println!(
-                        "  {n} rejected: {} [{}]{}",
-                        reason.describe(),
-                        reason.name(),
-                        if rows.is_empty() {
-                            String::new()
-                        } else {
-                            format!("; first at {}", rows.join(", "))
-                        }
-                    );
-                }
-                if r.duplicate_keys > 0 {
-                    println!("  {} duplicate keys (kept)", r.duplicate_keys);
-                }
+                print_report(&name, &v.report);
             }
             eprintln!(
                 "{} version {} committed: {} rows",
