@@ -221,9 +221,42 @@ fn label(item: &DataItem) -> Option<&str> {
     Some(item.label.trim()).filter(|l| !l.is_empty())
 }
 
+/// A label as headers are compared: full-width brackets as ASCII ones, without white space.
+fn folded(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_whitespace())
+        .map(|c| match c {
+            '（' => '(',
+            '）' => ')',
+            other => other,
+        })
+        .collect()
+}
+
+/// A folded label without a trailing unit in brackets (`用水量(立方米)` is `用水量`), if it has
+/// one and something is left.
+fn without_unit(folded: &str) -> Option<&str> {
+    let open = folded.strip_suffix(')')?.rfind('(')?;
+    Some(&folded[..open]).filter(|b| !b.is_empty())
+}
+
+/// Whether `header` heads `item`'s column: its name, its label, or its label and the header
+/// with or without a unit in brackets (`用水量`, `用水量（立方米）` and `用水量(m³)` all head an
+/// item labelled `用水量（立方米）`).
+fn heads(item: &DataItem, header: &str) -> bool {
+    if header == item.name {
+        return true;
+    }
+    let Some(l) = label(item) else {
+        return false;
+    };
+    let (h, l) = (folded(header), folded(l));
+    h == l || without_unit(&h).unwrap_or(&h) == without_unit(&l).unwrap_or(&l)
+}
+
 /// Maps a file's header to the entry's items: `result[i]` is the column holding item `i`. A
 /// column is headed by the item's name or by its label: departments' files carry the Chinese
-/// labels (街道代码, 月份) as often as the names.
+/// labels (街道代码, 月份) as often as the names. A name wins over a label when both match.
 pub fn match_header(items: &[DataItem], columns: &[&str]) -> Result<Vec<usize>, HeaderMismatch> {
     let trimmed: Vec<&str> = columns.iter().map(|c| c.trim()).collect();
     let mut missing = Vec::new();
@@ -231,23 +264,23 @@ pub fn match_header(items: &[DataItem], columns: &[&str]) -> Result<Vec<usize>, 
     let mut map = Vec::with_capacity(items.len());
     for item in items {
         let by_name = trimmed.iter().position(|c| *c == item.name);
-        let by_label = || label(item).and_then(|l| trimmed.iter().position(|c| *c == l));
+        let by_label = || trimmed.iter().position(|c| heads(item, c));
         match by_name.or_else(by_label) {
             Some(i) => map.push(i),
             None => {
                 missing_count += 1;
                 if missing.len() < LISTED {
-                    missing.push(clip(&item.name));
+                    // Both spellings the column may carry, so the uploader can rename it.
+                    missing.push(match label(item).filter(|l| *l != item.name) {
+                        Some(l) => format!("{} ({})", clip(&item.name), clip(l)),
+                        None => clip(&item.name),
+                    });
                 }
             }
         }
     }
-    let known: HashSet<&str> = items
-        .iter()
-        .flat_map(|i| std::iter::once(i.name.as_str()).chain(label(i)))
-        .collect();
     let unknown_at: Vec<usize> = (0..trimmed.len())
-        .filter(|&i| !known.contains(trimmed[i]))
+        .filter(|&i| !map.contains(&i) && !items.iter().any(|item| heads(item, trimmed[i])))
         .collect();
     if missing_count == 0 && unknown_at.is_empty() {
         return Ok(map);
@@ -643,10 +676,26 @@ mod tests {
             match_header(&it, &["account", "户主身份证号", "usage_m3", "抄表日期"]),
             Ok(vec![0, 1, 2, 3])
         );
-        // A header that is neither still names what is missing, by name.
+        // A header that is neither still names what is missing, by name and label.
         let err =
             match_header(&it, &["户号", "户主身份证号", "用水量", "日期"]).expect_err("mismatch");
-        assert_eq!(err.missing, vec!["read_on"]);
+        assert_eq!(err.missing, vec!["read_on (抄表日期)"]);
+        // A unit in brackets, full-width or not, on either side, does not stand in the way.
+        it[2].label = "用水量（立方米）".into();
+        for header in [
+            "用水量",
+            "用水量（立方米）",
+            "用水量(立方米)",
+            "用水量 (m³)",
+        ] {
+            assert_eq!(
+                match_header(&it, &["户号", "户主身份证号", header, "抄表日期"]),
+                Ok(vec![0, 1, 2, 3]),
+                "{header}"
+            );
+        }
+        // But another word is another item.
+        assert!(match_header(&it, &["户号", "户主身份证号", "用电量", "抄表日期"]).is_err());
     }
 
     #[test]
