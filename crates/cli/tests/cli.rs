@@ -406,6 +406,8 @@ fn policy_check_loads_the_key_and_the_files_the_policy_names() {
     };
     let (passed, text) = check(None);
     assert!(!passed && text.contains("PUBDATA_KEY"), "{text}");
+    // Named once: "p.toml: cannot load the key", not "p.toml: p.toml: ...".
+    assert!(!text.contains("p.toml: p.toml"), "{text}");
     let (passed, text) = check(Some(&"ab".repeat(16)[1..]));
     assert!(
         !passed && text.contains("odd number of hex digits"),

@@ -200,6 +200,15 @@ fn run(shared: &Shared, job: Job) {
         Err(e) => JobEnd::Failed(e.to_string()),
     };
     let succeeded = matches!(end, JobEnd::Succeeded { .. });
+    // A job shorter than the monitor's period would otherwise end still "starting" with no rows.
+    let (phase, rows) = *progress.lock().unwrap_or_else(|e| e.into_inner());
+    let phase = if succeeded { "done" } else { phase };
+    if let Err(e) = shared
+        .handle
+        .block_on(shared.store.job_progress(&job.id, phase, rows as i64))
+    {
+        tracing::warn!(error = %e, "cannot record a job's last progress");
+    }
     match shared
         .handle
         .block_on(shared.store.finish_job(&job.id, &end))

@@ -205,6 +205,8 @@ async fn an_officer_releases_an_uploaded_version_and_the_output_holds_no_raw_ide
     let job = wait_for_end(&p, &jobs[0]).await;
     assert_eq!(job["state"], "succeeded", "{job}");
     assert_eq!(job["report"]["counts"]["rows_in"], 3, "{job}");
+    // Ended, its progress says so (a job shorter than the progress period included).
+    assert_eq!(job["phase"], "done", "{job}");
     assert_eq!(
         job["report"]["input"]["path"],
         format!("{}_v1", entry.replace('-', "_"))

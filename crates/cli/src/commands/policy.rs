@@ -64,9 +64,12 @@ fn check(args: CheckArgs) -> anyhow::Result<()> {
     if errors.is_empty()
         && let Err(e) = pubdata_release::deid::load_policy(&source, &table_columns)
     {
+        // The loader names the policy itself; the report puts it in front of every line.
+        let text = e.to_string();
+        let prefix = format!("{}: ", source.label);
         errors.push(PolicyError {
             line: 0,
-            message: e.to_string(),
+            message: text.strip_prefix(&prefix).unwrap_or(&text).to_string(),
         });
     }
     let report = CheckReport {

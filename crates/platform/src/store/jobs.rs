@@ -139,7 +139,7 @@ impl StoredPolicy {
             return Ok(());
         }
         Err(StoreError::Invalid(format!(
-            "policy: {:?} is a {} policy, not a {} one",
+            "policy: {:?} is for {} jobs, not {} ones",
             self.name,
             self.kind.as_str(),
             kind.as_str()

@@ -15,7 +15,7 @@ main{max-width:64rem;margin:1.5rem auto;padding:0 1.5rem}
 .card{background:#fff;border:1px solid #d8dde3;border-radius:6px;padding:.8rem}
 .card b{display:block;font-size:1.6rem}
 table{border-collapse:collapse;width:100%;background:#fff;display:block;overflow-x:auto;max-width:100%}
-td{overflow-wrap:anywhere}
+td{overflow-wrap:break-word}
 @media (max-width:40rem){main{padding:0 .8rem;margin:1rem auto}header{padding:.6rem .8rem}}th,td{border:1px solid #d8dde3;padding:.35rem .5rem;text-align:left;vertical-align:top}
 form.inline{display:inline}label{display:block;margin:.5rem 0 .2rem;font-weight:600}
 input[type=text],input[type=password],input[type=search],select,textarea{width:100%;padding:.4rem;box-sizing:border-box;font:inherit}
