@@ -570,3 +570,20 @@ fn serve_on_a_taken_port_says_so_before_anything_else() {
     );
     assert!(!data.exists(), "nothing was created");
 }
+
+/// A database that refuses the connection is said in the driver's words (not "pool timed out"
+/// half a minute later).
+#[test]
+fn an_unreachable_database_is_named_with_its_refusal() {
+    for cmd in [
+        &["audit", "verify"][..],
+        &["serve", "--listen", "127.0.0.1:0"][..],
+    ] {
+        let args = [cmd, &["--database-url", "postgres://nobody@127.0.0.1:1/x"]].concat();
+        let err = fails(&args);
+        assert!(
+            err.to_lowercase().contains("refused") && !err.contains("timed out"),
+            "{cmd:?}: {err}"
+        );
+    }
+}

@@ -147,6 +147,15 @@ pub(crate) type Turn = tokio::sync::OwnedMutexGuard<()>;
 /// The PostgreSQL advisory lock key of the writers' turn ("pubdata" in ASCII, as an integer).
 const WRITE_LOCK_KEY: i64 = 0x70_7562_6461_7461;
 
+/// One connection to `url`, closed again: a server that refuses or a wrong password is said at
+/// once, in the driver's words, where a pool would retry for its whole acquire timeout (30 s) and
+/// then only say it timed out.
+async fn probe(url: &str) -> Result<(), StoreError> {
+    use sqlx::Connection;
+    sqlx::AnyConnection::connect(url).await?.close().await?;
+    Ok(())
+}
+
 /// Which database is behind the store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -170,6 +179,9 @@ impl Store {
                 "database URL {url:?}: expected sqlite://PATH or postgres://..."
             )));
         };
+        if backend == Backend::Postgres {
+            probe(url).await?;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 4 } else { 16 })
             .after_connect(move |conn, _| {
@@ -228,6 +240,9 @@ impl Store {
                 "SELECT COUNT(*) FROM information_schema.tables WHERE table_name = 'schema_migrations' AND table_schema = current_schema()",
             )
         };
+        if !url.starts_with("sqlite:") {
+            probe(&url).await?;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(1)
             .connect(&url)
