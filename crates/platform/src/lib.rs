@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod demo;
 pub mod ingest;
 mod key128;
+pub mod opening;
 pub mod org;
 pub mod quality;
 pub mod storage;

@@ -1,0 +1,268 @@
+//! Opening (开放): which releases of a catalog entry may exist, and for whom. The rules are the
+//! regulation's, decided here for every door (API, pages, command line, jobs):
+//!
+//! - *unconditional* (无条件开放): published for anyone, but never with a direct identifier or a
+//!   core-grade (L4) item in the clear: a de-identification policy must transform or drop it;
+//! - *restricted* (受限开放): only after de-identification (a policy, and no direct identifier in
+//!   the clear), and where quasi-identifiers stay, only if an anonymization's requirements
+//!   passed; served to grants, never to the public;
+//! - *prohibited* (禁止开放): no release.
+
+use crate::catalog::{CatalogEntry, OpenAttribute, PiiType, SecurityGrade};
+
+/// What a release does to one column of the version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Treatment {
+    /// Published as it is.
+    Clear,
+    /// Transformed by the de-identification policy (masked, generalized, encrypted...).
+    Transformed,
+    /// Left out of the release.
+    Dropped,
+}
+
+/// One column of the version, as the release would publish it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseColumn {
+    /// The column's name (a data item's name).
+    pub name: String,
+    /// What the recognizers found in its values (`pubdata scan`), if anything.
+    pub detected: Option<PiiType>,
+    /// What the release does to it.
+    pub treatment: Treatment,
+}
+
+/// What is known of a release before it is made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleasePlan {
+    /// Every column of the version.
+    pub columns: Vec<ReleaseColumn>,
+    /// Whether a de-identification policy is applied.
+    pub deidentified: bool,
+    /// Whether an anonymization ran, and if so whether its requirements (k, l, t ...) passed.
+    pub anonymization: Option<bool>,
+}
+
+/// Who a release may be served to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// Anyone, without signing in.
+    Public,
+    /// Only holders of an active grant (restricted opening).
+    Grants,
+}
+
+/// Why a release may not be made.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// The entry's open attribute is prohibited.
+    #[error("the entry is not to be opened (禁止开放): no release can be made")]
+    Prohibited,
+    /// A column would identify people, or is core-grade, and would be published as it is.
+    #[error(
+        "column {column:?} ({why}) would be published in the clear: transform or drop it in the de-identification policy"
+    )]
+    InTheClear {
+        /// The column.
+        column: String,
+        /// What it is: a personal-information type, or the core grade.
+        why: String,
+    },
+    /// Restricted data is opened only after de-identification.
+    #[error("restricted data (受限开放) is released only through a de-identification policy")]
+    NeedsDeidentification,
+    /// Quasi-identifiers stay, and no anonymization's requirements passed.
+    #[error(
+        "columns {columns:?} are quasi-identifiers kept in the clear: restricted data needs an anonymization whose requirements passed"
+    )]
+    NeedsAnonymization {
+        /// The quasi-identifier columns kept.
+        columns: Vec<String>,
+    },
+}
+
+/// Whether `plan` may be released from `entry`, and for whom; otherwise every reason it may not.
+pub fn check_release(entry: &CatalogEntry, plan: &ReleasePlan) -> Result<Audience, Vec<Refusal>> {
+    let audience = match entry.open {
+        OpenAttribute::Prohibited => return Err(vec![Refusal::Prohibited]),
+        OpenAttribute::Unconditional => Audience::Public,
+        OpenAttribute::Restricted => Audience::Grants,
+    };
+    let mut refusals = Vec::new();
+    if audience == Audience::Grants && !plan.deidentified {
+        refusals.push(Refusal::NeedsDeidentification);
+    }
+    let mut quasi = Vec::new();
+    for c in plan
+        .columns
+        .iter()
+        .filter(|c| c.treatment == Treatment::Clear)
+    {
+        let item = entry.items.iter().find(|i| i.name == c.name);
+        let declared = item.and_then(|i| i.personal_info);
+        // Either the catalog or the values say what it is; the more identifying wins.
+        let kinds = [declared, c.detected];
+        if let Some(kind) = kinds
+            .into_iter()
+            .flatten()
+            .find(|k| k.is_direct_identifier())
+        {
+            refusals.push(Refusal::InTheClear {
+                column: c.name.clone(),
+                why: kind.name().to_string(),
+            });
+        } else if item.is_some_and(|i| i.grade == SecurityGrade::L4) {
+            refusals.push(Refusal::InTheClear {
+                column: c.name.clone(),
+                why: "grade L4".to_string(),
+            });
+        } else if kinds.into_iter().flatten().next().is_some() {
+            quasi.push(c.name.clone());
+        }
+    }
+    if audience == Audience::Grants && !quasi.is_empty() && plan.anonymization != Some(true) {
+        refusals.push(Refusal::NeedsAnonymization { columns: quasi });
+    }
+    if refusals.is_empty() {
+        Ok(audience)
+    } else {
+        Err(refusals)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{DataItem, DataType, SharingAttribute, UpdateCycle};
+
+    fn entry(open: OpenAttribute) -> CatalogEntry {
+        let item = |name: &str, pi: Option<PiiType>, grade| DataItem {
+            name: name.into(),
+            label: name.into(),
+            data_type: DataType::Text,
+            personal_info: pi,
+            grade,
+            required: false,
+            key: false,
+        };
+        CatalogEntry {
+            title: "t".into(),
+            description: String::new(),
+            owner: "o".into(),
+            items: vec![
+                item("id", Some(PiiType::CnResidentId), SecurityGrade::L3),
+                item("birth", Some(PiiType::DateOfBirth), SecurityGrade::L2),
+                item("usage", None, SecurityGrade::L1),
+                item("secret", None, SecurityGrade::L4),
+                // The catalog says nothing; the values do.
+                item("remarks", None, SecurityGrade::L1),
+            ],
+            update_cycle: UpdateCycle::Monthly,
+            sharing: SharingAttribute::Unconditional,
+            sharing_reason: None,
+            open,
+            open_reason: None,
+        }
+    }
+
+    fn plan(
+        id: Treatment,
+        birth: Treatment,
+        remarks: Treatment,
+        deidentified: bool,
+        anonymization: Option<bool>,
+    ) -> ReleasePlan {
+        let col = |name: &str, detected, treatment| ReleaseColumn {
+            name: name.into(),
+            detected,
+            treatment,
+        };
+        ReleasePlan {
+            columns: vec![
+                col("id", None, id),
+                col("birth", None, birth),
+                col("usage", None, Treatment::Clear),
+                col("secret", None, Treatment::Dropped),
+                col("remarks", Some(PiiType::CnMobile), remarks),
+            ],
+            deidentified,
+            anonymization,
+        }
+    }
+
+    /// The short name of each refusal, to compare with the table.
+    fn names(r: &Result<Audience, Vec<Refusal>>) -> Vec<String> {
+        match r {
+            Ok(a) => vec![format!("{a:?}")],
+            Err(v) => v
+                .iter()
+                .map(|r| match r {
+                    Refusal::Prohibited => "prohibited".to_string(),
+                    Refusal::InTheClear { column, .. } => format!("clear:{column}"),
+                    Refusal::NeedsDeidentification => "needs-deid".to_string(),
+                    Refusal::NeedsAnonymization { columns } => {
+                        format!("needs-anon:{}", columns.join(","))
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// open attribute, id, birth, remarks, de-identified, anonymization passed, outcome.
+    type Row = (
+        OpenAttribute,
+        Treatment,
+        Treatment,
+        Treatment,
+        bool,
+        Option<bool>,
+        Vec<String>,
+    );
+
+    #[test]
+    fn the_opening_rules_as_a_table() {
+        use OpenAttribute::{Prohibited, Restricted, Unconditional};
+        use Treatment::{Clear, Dropped, Transformed};
+        let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+        #[rustfmt::skip]
+        let table: &[Row] = &[
+            // open,       id,          birth,       remarks,     deid,  anon,        outcome
+            (Unconditional, Clear,       Clear,       Transformed, false, None,        s(&["clear:id"])),
+            (Unconditional, Transformed, Clear,       Clear,       true,  None,        s(&["clear:remarks"])),
+            (Unconditional, Transformed, Clear,       Transformed, true,  None,        s(&["Public"])),
+            (Unconditional, Dropped,     Clear,       Dropped,     false, None,        s(&["Public"])),
+            (Restricted,    Dropped,     Clear,       Dropped,     false, None,        s(&["needs-deid", "needs-anon:birth"])),
+            (Restricted,    Clear,       Transformed, Transformed, true,  Some(true),  s(&["clear:id"])),
+            (Restricted,    Transformed, Clear,       Transformed, true,  None,        s(&["needs-anon:birth"])),
+            (Restricted,    Transformed, Clear,       Transformed, true,  Some(false), s(&["needs-anon:birth"])),
+            (Restricted,    Transformed, Clear,       Transformed, true,  Some(true),  s(&["Grants"])),
+            (Restricted,    Transformed, Transformed, Transformed, true,  None,        s(&["Grants"])),
+            (Prohibited,    Dropped,     Dropped,     Dropped,     true,  Some(true),  s(&["prohibited"])),
+        ];
+        for (i, (open, id, birth, remarks, deid, anon, want)) in table.iter().enumerate() {
+            let got = check_release(&entry(*open), &plan(*id, *birth, *remarks, *deid, *anon));
+            assert_eq!(&names(&got), want, "row {i}");
+        }
+    }
+
+    #[test]
+    fn a_core_grade_item_in_the_clear_is_refused_even_without_personal_information() {
+        let mut p = plan(
+            Treatment::Dropped,
+            Treatment::Clear,
+            Treatment::Dropped,
+            false,
+            None,
+        );
+        p.columns[3].treatment = Treatment::Clear;
+        let got = check_release(&entry(OpenAttribute::Unconditional), &p);
+        let Err(refusals) = got else {
+            panic!("an L4 item was released: {got:?}")
+        };
+        assert_eq!(
+            refusals[0].to_string(),
+            "column \"secret\" (grade L4) would be published in the clear: transform or drop it \
+             in the de-identification policy"
+        );
+    }
+}
