@@ -81,10 +81,33 @@ pub enum Refusal {
     },
 }
 
+/// Every reason a release may not be made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusals(pub Vec<Refusal>);
+
+impl std::fmt::Display for Refusals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text: Vec<String> = self.0.iter().map(Refusal::to_string).collect();
+        write!(f, "{}", text.join("; "))
+    }
+}
+
+impl std::error::Error for Refusals {}
+
+impl Audience {
+    /// Its name in the store and the API.
+    pub fn name(self) -> &'static str {
+        match self {
+            Audience::Public => "public",
+            Audience::Grants => "grants",
+        }
+    }
+}
+
 /// Whether `plan` may be released from `entry`, and for whom; otherwise every reason it may not.
-pub fn check_release(entry: &CatalogEntry, plan: &ReleasePlan) -> Result<Audience, Vec<Refusal>> {
+pub fn check_release(entry: &CatalogEntry, plan: &ReleasePlan) -> Result<Audience, Refusals> {
     let audience = match entry.open {
-        OpenAttribute::Prohibited => return Err(vec![Refusal::Prohibited]),
+        OpenAttribute::Prohibited => return Err(Refusals(vec![Refusal::Prohibited])),
         OpenAttribute::Unconditional => Audience::Public,
         OpenAttribute::Restricted => Audience::Grants,
     };
@@ -126,7 +149,7 @@ pub fn check_release(entry: &CatalogEntry, plan: &ReleasePlan) -> Result<Audienc
     if refusals.is_empty() {
         Ok(audience)
     } else {
-        Err(refusals)
+        Err(Refusals(refusals))
     }
 }
 
@@ -191,20 +214,21 @@ mod tests {
     }
 
     /// The short name of each refusal, to compare with the table.
-    fn names(r: &Result<Audience, Vec<Refusal>>) -> Vec<String> {
+    fn names(r: &Result<Audience, Refusals>) -> Vec<String> {
         match r {
             Ok(a) => vec![format!("{a:?}")],
-            Err(v) => v
-                .iter()
-                .map(|r| match r {
-                    Refusal::Prohibited => "prohibited".to_string(),
-                    Refusal::InTheClear { column, .. } => format!("clear:{column}"),
-                    Refusal::NeedsDeidentification => "needs-deid".to_string(),
-                    Refusal::NeedsAnonymization { columns } => {
-                        format!("needs-anon:{}", columns.join(","))
-                    }
-                })
-                .collect(),
+            Err(v) => {
+                v.0.iter()
+                    .map(|r| match r {
+                        Refusal::Prohibited => "prohibited".to_string(),
+                        Refusal::InTheClear { column, .. } => format!("clear:{column}"),
+                        Refusal::NeedsDeidentification => "needs-deid".to_string(),
+                        Refusal::NeedsAnonymization { columns } => {
+                            format!("needs-anon:{}", columns.join(","))
+                        }
+                    })
+                    .collect()
+            }
         }
     }
 
@@ -260,7 +284,7 @@ mod tests {
             panic!("an L4 item was released: {got:?}")
         };
         assert_eq!(
-            refusals[0].to_string(),
+            refusals.to_string(),
             "column \"secret\" (grade L4) would be published in the clear: transform or drop it \
              in the de-identification policy"
         );

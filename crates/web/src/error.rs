@@ -130,6 +130,11 @@ impl From<StoreError> for ApiError {
                 report: None,
                 retry_after: None,
             },
+            StoreError::NotReleasable(r) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "opening_rules",
+                r.to_string(),
+            ),
             StoreError::BadCredentials => {
                 ApiError::new(StatusCode::UNAUTHORIZED, "bad_credentials", e.to_string())
             }

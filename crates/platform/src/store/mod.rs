@@ -12,6 +12,7 @@ mod entries;
 mod jobs;
 mod people;
 mod refusals;
+mod releases;
 mod stats;
 mod throttle;
 mod verifier;
@@ -29,6 +30,7 @@ pub use datasets::VersionInfo;
 pub use entries::{EntryQuery, StoredEntry};
 pub use jobs::{HEARTBEAT_STALE, Job, JobEnd, JobKind, JobState, NewJob, StoredPolicy};
 pub use people::{Credential, CredentialKind, NewUser, Organization, User};
+pub use releases::{MAX_REASON, NewRelease, Release, Withdrawal};
 pub use stats::Stats;
 pub use throttle::{FREE_CLIENT_FAILURES, FREE_FAILURES};
 
@@ -48,6 +50,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/0002_version_audit_head.sql"),
     ),
     (3, "jobs", include_str!("../../migrations/0003_jobs.sql")),
+    (
+        4,
+        "releases",
+        include_str!("../../migrations/0004_releases.sql"),
+    ),
 ];
 
 /// What can go wrong in the store.
@@ -73,6 +80,9 @@ pub enum StoreError {
     /// A catalog entry breaks the catalog rules.
     #[error(transparent)]
     Rules(#[from] Violations),
+    /// A release would break the opening rules.
+    #[error(transparent)]
+    NotReleasable(#[from] crate::opening::Refusals),
     /// The caller may not do this (the refusal is audited).
     #[error(transparent)]
     Denied(#[from] crate::access::Denied),

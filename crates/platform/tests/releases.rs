@@ -1,0 +1,152 @@
+//! Releases in the store on both back ends: published only where the opening rules allow,
+//! numbered per entry, withdrawn with a reason and kept in the record; every step audited.
+
+mod common;
+
+use common::{backends, entry, finish, item, water};
+use pubdata_detect::PiiType;
+use pubdata_platform::audit::Outcome;
+use pubdata_platform::catalog::{OpenAttribute, SecurityGrade};
+use pubdata_platform::opening::{ReleaseColumn, ReleasePlan, Treatment};
+use pubdata_platform::store::{AuditFilter, NewRelease, StoreError};
+
+/// A release of the entry's three columns; the values of `remarks` hold mobile numbers (as a
+/// scan finds), which the catalog does not declare.
+fn new_release(entry_id: &str, remarks: Treatment) -> NewRelease {
+    let col = |name: &str, treatment| ReleaseColumn {
+        name: name.into(),
+        detected: (name == "remarks").then_some(PiiType::CnMobile),
+        treatment,
+    };
+    NewRelease {
+        entry_id: entry_id.into(),
+        version: 1,
+        plan: ReleasePlan {
+            columns: vec![
+                col("account", Treatment::Clear),
+                col("remarks", remarks),
+                col("usage_m3", Treatment::Clear),
+            ],
+            deidentified: remarks != Treatment::Clear,
+            anonymization: None,
+        },
+        object: format!("releases/{entry_id}/1.parquet"),
+        rows: 2,
+        policy_id: None,
+        report: None,
+        input_sha256: "a".repeat(64),
+        output_sha256: "b".repeat(64),
+    }
+}
+
+#[tokio::test]
+async fn releases_follow_the_opening_rules_are_numbered_and_withdrawn_with_a_reason() {
+    for b in backends().await {
+        let s = &b.store;
+        s.create_organization(&water(), "admin").await.expect("org");
+        let mut e = entry("居民月度用水量");
+        e.items.push(item("remarks", "备注", None, SecurityGrade::L2));
+        let stored = s.create_entry(&e, "water").await.expect("entry");
+        let id = stored.id.clone();
+        // No version yet: nothing to release.
+        let err = s
+            .publish_release(&new_release(&id, Treatment::Transformed), "water")
+            .await
+            .expect_err("no version");
+        assert!(
+            matches!(err, StoreError::NotFound { .. }),
+            "{}: {err}",
+            b.name
+        );
+        s.commit_version(
+            &id,
+            "append",
+            &format!("{id}/p.parquet"),
+            2,
+            "water",
+            "u.csv",
+            "{}",
+        )
+        .await
+        .expect("version");
+
+        // Mobile numbers in the clear: refused by name, audited, nothing stored.
+        let err = s
+            .publish_release(&new_release(&id, Treatment::Clear), "water")
+            .await
+            .expect_err("identifier in the clear");
+        assert!(
+            matches!(err, StoreError::NotReleasable(_))
+                && err.to_string().contains("\"remarks\" (cn_mobile)"),
+            "{}: {err}",
+            b.name
+        );
+        assert!(s.releases(&id).await.expect("list").is_empty());
+        let refused = s
+            .audit_entries(&AuditFilter {
+                action: Some("release.publish".into()),
+                outcome: Some(Outcome::Failed),
+                ..Default::default()
+            })
+            .await
+            .expect("audit");
+        assert_eq!(refused.len(), 1, "{}", b.name);
+
+        // Transformed: public, numbered from 1; the dropped column is not listed.
+        let mut plan = new_release(&id, Treatment::Transformed);
+        let first = s.publish_release(&plan, "water").await.expect("release 1");
+        assert_eq!(
+            (first.number, first.audience.as_str(), first.columns.len()),
+            (1, "public", 3),
+            "{}",
+            b.name
+        );
+        plan.plan.columns[1].treatment = Treatment::Dropped;
+        let second = s.publish_release(&plan, "admin").await.expect("release 2");
+        assert_eq!(second.number, 2);
+        assert_eq!(second.columns, ["account", "usage_m3"]);
+
+        // Withdrawing needs a reason, happens once, and keeps the release in the record.
+        let err = s
+            .withdraw_release(&first.id, "  ", "water")
+            .await
+            .expect_err("no reason");
+        assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+        let gone = s
+            .withdraw_release(&first.id, "发布了错误的月份", "water")
+            .await
+            .expect("withdraw");
+        assert!(!gone.is_live());
+        assert_eq!(
+            gone.withdrawn.as_ref().map(|w| w.reason.as_str()),
+            Some("发布了错误的月份")
+        );
+        let again = s.withdraw_release(&first.id, "again", "water").await;
+        assert!(matches!(again, Err(StoreError::Conflict(_))), "{again:?}");
+        let listed = s.releases(&id).await.expect("list");
+        let numbers: Vec<(i64, bool)> = listed.iter().map(|r| (r.number, r.is_live())).collect();
+        assert_eq!(numbers, [(2, true), (1, false)], "{}", b.name);
+        let withdrawn = s
+            .audit_entries(&AuditFilter {
+                action: Some("release.withdraw".into()),
+                ..Default::default()
+            })
+            .await
+            .expect("audit");
+        assert_eq!(withdrawn.len(), 1);
+        assert!(s.verify_audit().await.is_ok(), "{}", b.name);
+
+        // A prohibited entry has no release, whatever the plan.
+        e.open = OpenAttribute::Prohibited;
+        e.open_reason = Some("涉及个人隐私".into());
+        s.update_entry(&id, stored.revision, &e, "water")
+            .await
+            .expect("edit");
+        let err = s
+            .publish_release(&new_release(&id, Treatment::Dropped), "water")
+            .await
+            .expect_err("prohibited");
+        assert!(err.to_string().contains("禁止开放"), "{err}");
+        finish(b).await;
+    }
+}
