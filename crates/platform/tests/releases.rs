@@ -45,7 +45,8 @@ async fn releases_follow_the_opening_rules_are_numbered_and_withdrawn_with_a_rea
         let s = &b.store;
         s.create_organization(&water(), "admin").await.expect("org");
         let mut e = entry("居民月度用水量");
-        e.items.push(item("remarks", "备注", None, SecurityGrade::L2));
+        e.items
+            .push(item("remarks", "备注", None, SecurityGrade::L2));
         let stored = s.create_entry(&e, "water").await.expect("entry");
         let id = stored.id.clone();
         // No version yet: nothing to release.

@@ -11,6 +11,7 @@ pub mod input;
 pub mod jobs;
 pub mod names;
 pub mod output;
+pub mod publish;
 pub mod reidentify;
 
 use std::sync::Arc;
