@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use fluent_bundle::concurrent::FluentBundle;
@@ -330,9 +330,12 @@ pub(crate) struct Switch {
 
 /// `GET /lang?to=en&back=/catalog`: remembers the language for a year and goes back to the page.
 /// Only an address on this site is gone back to (never `//elsewhere`).
-pub(crate) async fn switch(axum::extract::Query(q): axum::extract::Query<Switch>) -> Response {
+pub(crate) async fn switch(
+    crate::pages::PageQuery(q): crate::pages::PageQuery<Switch>,
+) -> Result<Response, crate::pages::PageError> {
     let Some(lang) = Lang::parse(&q.to) else {
-        return (StatusCode::BAD_REQUEST, "to: zh or en").into_response();
+        let message = format!("to: {:?} is not a language of the pages (zh or en)", q.to);
+        return Err(crate::error::ApiError::bad_request(message).into());
     };
     let local = q.back.starts_with('/') && !q.back.starts_with("//") && !q.back.contains('\\');
     let back = if local { q.back.as_str() } else { "/" };
@@ -344,7 +347,7 @@ pub(crate) async fn switch(axum::extract::Query(q): axum::extract::Query<Switch>
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         r.headers_mut().insert(header::SET_COOKIE, v);
     }
-    r
+    Ok(r)
 }
 
 #[cfg(test)]

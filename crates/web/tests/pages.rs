@@ -1106,6 +1106,16 @@ async fn pages_speak_chinese_first_english_on_request_and_remember_the_choice() 
             .await;
         assert_eq!(headers[header::LOCATION], "/", "{away}");
     }
+    // A language the pages do not have is the error page, in the visitor's language.
+    let (status, _, refused) = p
+        .send_with("GET", "/lang?to=fr&back=/", &Auth::None, None, &english)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        refused.contains("<p class=\"error\">to: &quot;fr&quot; is not a language")
+            && refused.contains("Back to the home page"),
+        "{refused}"
+    );
     // Error pages speak the visitor's language too.
     let (status, _, missing) = p
         .send_with("GET", "/no/such/page", &Auth::None, None, &english)
