@@ -9,7 +9,7 @@ use pubdata_platform::audit::Outcome;
 use pubdata_platform::store::AuditFilter;
 use serde::{Deserialize, Serialize};
 
-use super::{PageError, PageQuery, blank_as_none, layout, page, signed_in, who};
+use super::{PageError, PageQuery, blank_as_none, layout, page, signed_in, when, who};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::l10n::Texts;
@@ -121,7 +121,7 @@ pub(super) async fn audit(
                 @let r = &e.record;
                 tr {
                     td { (e.seq) }
-                    td { time datetime=(r.at) { (t.time(&r.at)) } }
+                    td { (when(&t, &r.at)) }
                     td { (r.actor) }
                     td { (r.action) }
                     td { (r.target) }

@@ -12,7 +12,7 @@ use pubdata_platform::ingest::{IngestError, Mode, RejectLimit, Upload, ingest};
 use pubdata_platform::quality::QualityReport;
 use pubdata_platform::store::{StoredEntry, VersionInfo};
 
-use super::{PageError, layout, page, quality, signed_in, who};
+use super::{PageError, layout, page, quality, signed_in, when, who};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -65,7 +65,7 @@ fn versions(t: &Texts, versions: &[(VersionInfo, QualityReport)]) -> Markup {
                     td { (r.rows_read) " / " (r.rows_rejected) }
                     td { (v.uploaded_by) }
                     td { (v.source_name) }
-                    td { (super::jobs::when(t, &v.created_at)) }
+                    td { (when(t, &v.created_at)) }
                 }
             }
         }

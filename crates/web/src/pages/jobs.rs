@@ -8,7 +8,7 @@ use pubdata_platform::access::Action;
 use pubdata_platform::store::{Job, JobKind, JobState};
 use serde::Deserialize;
 
-use super::{PageError, layout, page, who};
+use super::{PageError, layout, page, when, who};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::l10n::Texts;
@@ -94,11 +94,6 @@ fn details(t: &Texts, job: &Job) -> Markup {
             }
         }
     }
-}
-
-/// A stored time in the platform's zone, machine-readable in `datetime`.
-pub(super) fn when(t: &Texts, at: &str) -> Markup {
-    html! { time datetime=(at) { (t.time(at)) } }
 }
 
 /// `GET /jobs/{id}`: for whoever may read the holder's data.

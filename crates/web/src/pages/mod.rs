@@ -182,6 +182,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for PageQuery<T> {
     }
 }
 
+/// A stored time in the platform's zone, machine-readable in `datetime`: every page shows times
+/// this way.
+fn when(t: &crate::l10n::Texts, at: &str) -> Markup {
+    html! { time datetime=(at) { (t.time(at)) } }
+}
+
 /// The signed-in user and the session's CSRF token, for the layout's sign-out form.
 fn who(c: &Caller) -> Option<(&pubdata_platform::access::Principal, &str)> {
     c.principal
