@@ -226,6 +226,14 @@ pub struct DataItem {
     /// Part of the record key (duplicates are reported on upload).
     #[serde(default)]
     pub key: bool,
+    /// Published in open releases (default); an item marked not open is left out of every
+    /// release, whatever the entry's open attribute.
+    #[serde(default = "yes")]
+    pub open: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A catalog entry (目录条目) as submitted for creation or update.
@@ -432,6 +440,7 @@ mod tests {
             grade,
             required: false,
             key: false,
+            open: true,
         }
     }
 

@@ -134,6 +134,7 @@ fn item(
         grade,
         required: true,
         key: false,
+        open: true,
     }
 }
 

@@ -565,6 +565,7 @@ mod tests {
             grade: SecurityGrade::L2,
             required,
             key,
+            open: true,
         }
     }
 

@@ -8,7 +8,7 @@ use pubdata_detect::PiiType;
 use pubdata_platform::audit::Outcome;
 use pubdata_platform::catalog::{OpenAttribute, SecurityGrade};
 use pubdata_platform::opening::{ReleaseColumn, ReleasePlan, Treatment};
-use pubdata_platform::store::{AuditFilter, NewRelease, StoreError};
+use pubdata_platform::store::{AuditFilter, NewRelease, OpenCount, StoreError};
 
 /// A release of the entry's three columns; the values of `remarks` hold mobile numbers (as a
 /// scan finds), which the catalog does not declare.
@@ -148,6 +148,101 @@ async fn releases_follow_the_opening_rules_are_numbered_and_withdrawn_with_a_rea
             .await
             .expect_err("prohibited");
         assert!(err.to_string().contains("禁止开放"), "{err}");
+        finish(b).await;
+    }
+}
+
+#[tokio::test]
+async fn the_portal_finds_live_public_releases_and_restricted_entries_and_counts_their_use() {
+    for b in backends().await {
+        let s = &b.store;
+        s.create_organization(&water(), "admin").await.expect("org");
+        let mut with_data = entry("居民月度用水量");
+        with_data
+            .items
+            .push(item("remarks", "备注", None, SecurityGrade::L2));
+        let open = s.create_entry(&with_data, "water").await.expect("entry");
+        let unreleased = s
+            .create_entry(&entry("尚未发布的数据"), "water")
+            .await
+            .expect("entry");
+        let mut r = entry("用水户档案");
+        r.open = OpenAttribute::Restricted;
+        r.open_reason = Some("含个人信息".into());
+        let restricted = s.create_entry(&r, "water").await.expect("entry");
+        let mut p = entry("禁止开放的数据");
+        p.open = OpenAttribute::Prohibited;
+        p.open_reason = Some("涉及国家安全".into());
+        s.create_entry(&p, "water").await.expect("entry");
+        s.commit_version(
+            &open.id,
+            "append",
+            &format!("{}/p.parquet", open.id),
+            2,
+            "water",
+            "u.csv",
+            "{}",
+        )
+        .await
+        .expect("version");
+        let release = s
+            .publish_release(&new_release(&open.id, Treatment::Transformed), "water")
+            .await
+            .expect("release");
+
+        let listed = s.open_datasets().await.expect("portal");
+        let ids: Vec<(&str, bool)> = listed
+            .iter()
+            .map(|d| (d.entry.id.as_str(), d.latest.is_some()))
+            .collect();
+        assert_eq!(
+            ids,
+            [(open.id.as_str(), true), (restricted.id.as_str(), false)],
+            "{}: the released and the restricted entries, never the unreleased or prohibited",
+            b.name
+        );
+        assert!(matches!(
+            s.open_dataset(&unreleased.id).await,
+            Err(StoreError::NotFound { .. })
+        ));
+
+        for what in [
+            OpenCount::View,
+            OpenCount::View,
+            OpenCount::Download,
+            OpenCount::ApiCall,
+            OpenCount::ApiCall,
+            OpenCount::ApiCall,
+        ] {
+            s.count_open(&open.id, what).await.expect("count");
+        }
+        let d = s.open_dataset(&open.id).await.expect("dataset");
+        assert_eq!(
+            (d.counts.views, d.counts.downloads, d.counts.api_calls),
+            (2, 1, 3),
+            "{}",
+            b.name
+        );
+        let stats = s.stats().await.expect("stats");
+        assert_eq!(
+            (
+                stats.open_datasets,
+                stats.open_data_items,
+                stats.downloads,
+                stats.api_calls
+            ),
+            (1, 3, 1, 3),
+            "{}",
+            b.name
+        );
+
+        // Withdrawn: no longer served nor counted as open, still in the record.
+        s.withdraw_release(&release.id, "数据有误", "water")
+            .await
+            .expect("withdraw");
+        assert!(s.open_dataset(&open.id).await.is_err(), "{}", b.name);
+        assert_eq!(s.stats().await.expect("stats").open_datasets, 0);
+        assert_eq!(s.releases(&open.id).await.expect("record").len(), 1);
         finish(b).await;
     }
 }

@@ -287,16 +287,13 @@ impl Default for QueryLimits {
     }
 }
 
-/// Runs one read-only `sql` over `tables` within `limits`.
-pub async fn query_datasets(
-    tables: &[DatasetTable],
-    sql: &str,
-    limits: &QueryLimits,
-) -> Result<QueryResult, QueryError> {
+/// A session over `tables` whose operators hold at most `memory` bytes and never spill, with
+/// the unkeyed operators as SQL functions.
+pub fn context(tables: &[DatasetTable], memory: usize) -> Result<SessionContext, QueryError> {
     // No spilling: past the memory limit a query fails, instead of writing up to 100 GB of
     // spill files into the OS temporary folder.
     let runtime = RuntimeEnvBuilder::new()
-        .with_memory_limit(limits.memory, 1.0)
+        .with_memory_limit(memory, 1.0)
         .with_disk_manager_builder(
             DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
         )
@@ -328,6 +325,16 @@ pub async fn query_datasets(
             Arc::new(StreamingTable::try_new(t.schema.clone(), parts)?),
         )?;
     }
+    Ok(ctx)
+}
+
+/// Runs one read-only `sql` over `tables` within `limits`.
+pub async fn query_datasets(
+    tables: &[DatasetTable],
+    sql: &str,
+    limits: &QueryLimits,
+) -> Result<QueryResult, QueryError> {
+    let ctx = context(tables, limits.memory)?;
     let options = SQLOptions::new()
         .with_allow_ddl(false)
         .with_allow_dml(false)
@@ -422,7 +429,7 @@ pub fn type_name(t: &ArrowDataType) -> String {
 
 /// One cell as JSON: integers, finite floats and booleans as themselves, null as null, the rest
 /// (dates, decimals, text, NaN) as the text Arrow displays.
-fn json_value(
+pub fn json_value(
     column: &dyn Array,
     row: usize,
     text: &datafusion::arrow::util::display::ArrayFormatter<'_>,

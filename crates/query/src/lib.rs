@@ -4,6 +4,7 @@
 
 pub mod datasets;
 pub mod freq;
+pub mod open;
 pub mod plan;
 pub mod policy_udf;
 pub mod reidentify;

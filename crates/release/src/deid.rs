@@ -192,25 +192,51 @@ pub fn deid(
 ) -> Result<DeidReport, ReleaseError> {
     let start = Instant::now();
     output.format()?;
-    let reader = input.open()?;
-    let columns: Vec<String> = reader
+    let columns = input_columns(input)?;
+    let (parsed, resources) = load_policy(policy, &columns)?;
+    deid_loaded(policy, &parsed, &resources, input, output, control, start)
+}
+
+/// The input's column names.
+pub fn input_columns(input: &Input) -> Result<Vec<String>, ReleaseError> {
+    Ok(input
+        .open()?
         .schema()
         .fields()
         .iter()
         .map(|f| f.name().clone())
-        .collect();
-    let (parsed, resources) = load_policy(policy, &columns)?;
+        .collect())
+}
+
+/// [`deid`] with the policy already loaded (and possibly tightened by the caller, as publishing
+/// drops the items the catalog keeps closed); `started` is when the run began, for the report.
+pub fn deid_loaded(
+    policy: &PolicySource,
+    parsed: &Policy,
+    resources: &Resources,
+    input: &Input,
+    output: &Output,
+    control: &Control,
+    started: Instant,
+) -> Result<DeidReport, ReleaseError> {
     let key_id = resources.key.as_ref().map(key_id);
     let batch_size = input.options().batch_size;
-    let (counts, written) = run_plan(reader, &parsed, &resources, output, batch_size, control)
-        .map_err(|e| match e {
-            ReleaseError::Invalid(m) => ReleaseError::Invalid(format!("{}: {m}", input.label())),
-            other => other,
-        })?;
+    let (counts, written) = run_plan(
+        input.open()?,
+        parsed,
+        resources,
+        output,
+        batch_size,
+        control,
+    )
+    .map_err(|e| match e {
+        ReleaseError::Invalid(m) => ReleaseError::Invalid(format!("{}: {m}", input.label())),
+        other => other,
+    })?;
     Ok(DeidReport {
         pubdata_version: env!("CARGO_PKG_VERSION").to_string(),
         finished_at: crate::now_utc(),
-        seconds: start.elapsed().as_secs_f64(),
+        seconds: started.elapsed().as_secs_f64(),
         policy: FileDigest {
             path: policy.label.clone(),
             sha256: policy.sha256(),

@@ -9,7 +9,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use pubdata_platform::storage::DatasetStorage;
-use pubdata_platform::store::{HEARTBEAT_STALE, Job, JobEnd, JobKind, Store};
+use pubdata_platform::store::{HEARTBEAT_STALE, Job, JobEnd, JobKind, NewRelease, Store};
 
 use crate::{Control, Input, Output, PolicySource, ReleaseError};
 
@@ -120,14 +120,27 @@ async fn reap(shared: &Shared) {
         Ok(ids) => {
             for id in ids {
                 tracing::warn!(job = %id, "a job's process died while it ran; marked failed");
-                remove_outputs(&shared.storage, &id).await;
+                remove_outputs(&shared.store, &shared.storage, &id).await;
             }
         }
         Err(e) => tracing::error!(error = %e, "cannot look for dead jobs"),
     }
 }
 
-async fn remove_outputs(storage: &DatasetStorage, job_id: &str) {
+async fn remove_outputs(store: &Store, storage: &DatasetStorage, job_id: &str) {
+    // A job that published before it was failed as dead (or cancelled too late) leaves a
+    // release: its object is the record's and stays.
+    match store.release_by_object(&output_key(job_id)).await {
+        Ok(None) => {}
+        Ok(Some(r)) => {
+            tracing::info!(release = %r.id, "the job's output is a published release; kept");
+            return;
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot tell whether a job's output was published; kept");
+            return;
+        }
+    }
     for key in [output_key(job_id), report_key(job_id)] {
         if let Err(e) = storage.delete(&key).await {
             tracing::debug!(key, error = %e, "nothing to remove");
@@ -218,12 +231,14 @@ fn run(shared: &Shared, job: Job) {
             tracing::info!(end = ?end, "job ended without output");
             shared
                 .handle
-                .block_on(remove_outputs(&shared.storage, &job.id));
+                .block_on(remove_outputs(&shared.store, &shared.storage, &job.id));
         }
         // Failed as dead meanwhile (its heartbeat was missed): what it wrote is not recorded.
-        Ok(false) => shared
-            .handle
-            .block_on(remove_outputs(&shared.storage, &job.id)),
+        Ok(false) => {
+            shared
+                .handle
+                .block_on(remove_outputs(&shared.store, &shared.storage, &job.id))
+        }
         Err(e) => tracing::error!(error = %e, "cannot record a job's end"),
     }
 }
@@ -275,6 +290,38 @@ fn execute(
         JobKind::Anonymize => serde_json::to_string(&crate::anonymize::anonymize(
             &policy, &input, &output, None, control,
         )?),
+        JobKind::Publish => {
+            let entry = shared
+                .handle
+                .block_on(store.entry(&job.entry_id))
+                .map_err(ReleaseError::invalid)?;
+            let (plan, report) =
+                crate::publish::prepare(&entry.entry, &policy, &input, &output, control)?;
+            control.check()?;
+            let text = serde_json::to_string(&report).map_err(ReleaseError::invalid)?;
+            // Recorded in the submitter's name; the store checks the rules once more against
+            // the entry as it is now.
+            let release = shared
+                .handle
+                .block_on(store.publish_release(
+                    &NewRelease {
+                        entry_id: job.entry_id.clone(),
+                        version: job.version,
+                        plan,
+                        object: key.clone(),
+                        rows: report.deid.counts.rows_out as i64,
+                        policy_id: Some(job.policy_id.clone()),
+                        report: Some(text),
+                        input_sha256: report.deid.input.sha256.clone(),
+                        output_sha256: report.deid.output.sha256.clone(),
+                    },
+                    &job.submitted_by,
+                ))
+                .map_err(ReleaseError::invalid)?;
+            let mut value = serde_json::to_value(&report).map_err(ReleaseError::invalid)?;
+            value["release"] = serde_json::json!({"id": release.id, "number": release.number});
+            serde_json::to_string(&value)
+        }
     }
     .map_err(ReleaseError::invalid)?;
     crate::output::put_bytes(&shared.storage, &report_key(&job.id), report.as_bytes())?;

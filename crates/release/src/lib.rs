@@ -193,5 +193,8 @@ pub fn check_stored_policy(
             Ok(())
         }
         JobKind::Anonymize => anonymize::parse_policy(source).map(|_| ()),
+        JobKind::Publish => Err(ReleaseError::invalid(
+            "kind: a release is published through a de-identification (deid) policy; store it as one",
+        )),
     }
 }

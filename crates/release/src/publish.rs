@@ -2,10 +2,169 @@
 //! the version's values and the de-identification policy applied, as the plan the platform's
 //! opening rules judge ([`pubdata_platform::opening::check_release`]).
 
-use pubdata_deid::detect::PiiType;
+use std::time::Instant;
+
+use pubdata_deid::detect::{Detector, PiiType};
 use pubdata_deid::policy::{Operator, Policy};
-use pubdata_deid::scan::ColumnReport;
-use pubdata_platform::opening::{ReleaseColumn, ReleasePlan, Treatment};
+use pubdata_deid::scan::{ColumnReport, ScanOptions, Scanner};
+use pubdata_platform::catalog::CatalogEntry;
+use pubdata_platform::opening::{ReleaseColumn, ReleasePlan, Treatment, check_release};
+use pubdata_platform::store::{JobKind, NewJob, Store, StoreError, StoredPolicy};
+use serde::Serialize;
+
+use crate::deid::{DeidReport, deid_loaded, input_columns, load_policy};
+use crate::{Control, Input, Output, PolicySource, ReleaseError};
+
+/// What a publish run reports: the de-identification run, and what the scan found in each
+/// column and what the release does to it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishReport {
+    /// The de-identification run that made the release.
+    #[serde(flatten)]
+    pub deid: DeidReport,
+    /// Per column of the version: what the recognizers found and what the release does.
+    pub columns: Vec<ColumnPlan>,
+}
+
+/// One column's line in a [`PublishReport`].
+#[derive(Debug, Clone, Serialize)]
+pub struct ColumnPlan {
+    /// The column.
+    pub name: String,
+    /// What its values hold, by the recognizers (`pubdata scan`), if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detected: Option<&'static str>,
+    /// `clear`, `transformed` or `dropped`.
+    pub treatment: &'static str,
+}
+
+/// Makes a release of `input` for `entry` into `output`: scans the values, applies `policy`
+/// with every item the catalog keeps closed dropped, and checks the opening rules before a
+/// row is written. A refusal names every reason and writes nothing. Returns the plan the rules
+/// passed (the store checks it again when recording the release) and the report.
+pub fn prepare(
+    entry: &CatalogEntry,
+    policy: &PolicySource,
+    input: &Input,
+    output: &Output,
+    control: &Control,
+) -> Result<(ReleasePlan, PublishReport), ReleaseError> {
+    let started = Instant::now();
+    output.format()?;
+    let scanned = scan(input, control)?;
+    let columns = input_columns(input)?;
+    let (mut parsed, resources) = load_policy(policy, &columns)?;
+    for rule in &mut parsed.columns {
+        if entry.items.iter().any(|i| i.name == rule.name && !i.open) {
+            rule.operator = Operator::Drop;
+        }
+    }
+    let release_plan = plan(&scanned, Some(&parsed), None);
+    check_release(entry, &release_plan).map_err(|refused| {
+        ReleaseError::invalid(format!("{}: not publishable: {refused}", input.label()))
+    })?;
+    let deid = deid_loaded(policy, &parsed, &resources, input, output, control, started)?;
+    let columns = release_plan
+        .columns
+        .iter()
+        .map(|c| ColumnPlan {
+            name: c.name.clone(),
+            detected: c.detected.map(|t| t.name()),
+            treatment: match c.treatment {
+                Treatment::Clear => "clear",
+                Treatment::Transformed => "transformed",
+                Treatment::Dropped => "dropped",
+            },
+        })
+        .collect();
+    Ok((release_plan, PublishReport { deid, columns }))
+}
+
+/// Every column of the input scanned as `pubdata scan` does, over the whole stream.
+fn scan(input: &Input, control: &Control) -> Result<Vec<ColumnReport>, ReleaseError> {
+    let reader = input.open()?;
+    let schema = reader.schema();
+    let detector = Detector::new();
+    let mut scanner = Scanner::new(&detector, &schema, ScanOptions::default());
+    control.report("scanning", 0);
+    for batch in reader {
+        control.check()?;
+        let batch = batch.map_err(|e| ReleaseError::invalid(format!("{}: {e}", input.label())))?;
+        scanner
+            .push(&batch)
+            .map_err(|e| ReleaseError::invalid(format!("{}: {e}", input.label())))?;
+        control.report("scanning", scanner.rows());
+    }
+    Ok(scanner.finish())
+}
+
+/// The de-identification policy that publishes a version as the catalog describes it: every
+/// column kept, those the catalog keeps closed dropped. Publishing without a policy of one's own
+/// stores this one, so the record names exactly what was applied; the opening rules still
+/// refuse it where a column identifies people.
+pub fn as_catalogued_policy(entry: &CatalogEntry) -> String {
+    let mut text = String::from("version = 1\n");
+    for item in &entry.items {
+        // TOML basic strings: names are JSON-escaped, which TOML reads the same way.
+        let name = serde_json::to_string(&item.name).unwrap_or_default();
+        let op = if item.open { "keep" } else { "drop" };
+        text.push_str(&format!("[columns.{name}]\nop = \"{op}\"\n"));
+    }
+    text
+}
+
+/// The stored policy that publishes `entry` as catalogued ([`as_catalogued_policy`]), stored
+/// once per text under a name that says so, so that the record names exactly what was applied.
+pub async fn catalogued_policy(
+    store: &Store,
+    entry_id: &str,
+    entry: &CatalogEntry,
+    actor: &str,
+) -> Result<StoredPolicy, StoreError> {
+    let text = as_catalogued_policy(entry);
+    let digest = crate::hex_sha256(text.as_bytes());
+    let name = format!("{entry_id} as catalogued {}", &digest[..12]);
+    if let Some(p) = store.policies().await?.into_iter().find(|p| p.name == name) {
+        return Ok(p);
+    }
+    store
+        .create_policy(actor, &name, JobKind::Deid, &text, &entry.owner)
+        .await
+}
+
+/// Queues a release of the current version of every demo entry open to the public that has
+/// data and no release yet, as catalogued; returns the jobs. `serve --demo` waits for them.
+pub async fn queue_demo_releases(store: &Store) -> Result<Vec<String>, StoreError> {
+    let mut jobs = Vec::new();
+    for e in store.entries_with_open(&["unconditional"]).await? {
+        let Some(v) = store
+            .versions(&e.id)
+            .await?
+            .into_iter()
+            .max_by_key(|v| v.version)
+        else {
+            continue;
+        };
+        if !store.releases(&e.id).await?.is_empty() {
+            continue;
+        }
+        let policy = catalogued_policy(store, &e.id, &e.entry, "demo").await?;
+        let job = store
+            .submit_job(
+                "demo",
+                &NewJob {
+                    kind: JobKind::Publish,
+                    entry_id: e.id.clone(),
+                    version: v.version,
+                    policy_id: policy.id,
+                    owner: e.entry.owner.clone(),
+                },
+            )
+            .await?;
+        jobs.push(job.id);
+    }
+    Ok(jobs)
+}
 
 /// The plan of a release of the scanned columns under `policy` (none: every column as it is),
 /// with whether an anonymization ran and passed.
@@ -110,6 +269,7 @@ mod tests {
             grade: SecurityGrade::L1,
             required: false,
             key: false,
+            open: true,
         };
         CatalogEntry {
             title: "t".into(),

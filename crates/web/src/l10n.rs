@@ -421,7 +421,20 @@ mod tests {
                 let pattern = pattern.unwrap_or_else(|| panic!("{id} has no value"));
                 let mut args = FluentArgs::new();
                 for name in [
-                    "n", "path", "version", "id", "seconds", "phase", "rows", "zone",
+                    "n",
+                    "path",
+                    "version",
+                    "id",
+                    "seconds",
+                    "phase",
+                    "rows",
+                    "zone",
+                    "views",
+                    "downloads",
+                    "calls",
+                    "number",
+                    "page",
+                    "pages",
                 ] {
                     args.set(name, "x");
                 }

@@ -12,6 +12,7 @@ mod guard;
 mod jobs;
 pub mod l10n;
 mod limits;
+mod open;
 pub mod openapi;
 mod pages;
 mod sql;
@@ -173,6 +174,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(axum::Router::from(openapi::router()))
         .merge(pages::routes())
+        .merge(open::routes())
         .fallback(pages::no_route)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

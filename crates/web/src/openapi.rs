@@ -34,6 +34,7 @@ pub(crate) fn router() -> OpenApiRouter<AppState> {
         .merge(crate::uploads::routes())
         .merge(crate::sql::routes())
         .merge(crate::jobs::routes())
+        .merge(crate::open::releases::routes())
 }
 
 /// The document, as `GET /api/v1/openapi.json` serves it.

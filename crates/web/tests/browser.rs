@@ -1,5 +1,7 @@
 //! The portal in a real browser: Debian's headless Chromium, driven through chromedriver, signs
-//! in, creates a catalog entry, uploads a CSV, and finds both in the catalog and the statistics.
+//! in, creates a catalog entry, uploads a CSV, and finds both in the catalog and the statistics;
+//! and a visitor, not signed in, searches the open data, opens a dataset, previews it and
+//! downloads its CSV and Parquet files, whose bytes are the release's.
 
 mod common;
 
@@ -46,6 +48,20 @@ impl Drop for Driver {
 }
 
 async fn browser(driver_port: u16, profile: &std::path::Path) -> Client {
+    browser_with(driver_port, profile, None).await
+}
+
+/// A browser that saves downloads into `downloads`, without asking.
+async fn browser_with(
+    driver_port: u16,
+    profile: &std::path::Path,
+    downloads: Option<&std::path::Path>,
+) -> Client {
+    let mut prefs = json!({"intl.accept_languages": "zh-CN,zh"});
+    if let Some(d) = downloads {
+        prefs["download.default_directory"] = json!(d.display().to_string());
+        prefs["download.prompt_for_download"] = json!(false);
+    }
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
@@ -56,7 +72,7 @@ async fn browser(driver_port: u16, profile: &std::path::Path) -> Client {
                      "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
                      format!("--user-data-dir={}", profile.display())],
             // A browser set to Chinese, as the portal's visitors' are: the pages follow it.
-            "prefs": {"intl.accept_languages": "zh-CN,zh"}
+            "prefs": prefs
         }),
     );
     let started = Instant::now();
@@ -310,5 +326,127 @@ async fn an_officer_signs_in_creates_an_entry_uploads_a_csv_and_finds_it() {
             std::fs::write(shots.join(format!("{name}-{width}.png")), png).expect("write");
         }
     }
+    c.close().await.expect("close the browser");
+}
+
+/// Waits for a finished download named `name` in `dir` (Chromium writes `.crdownload` first).
+async fn downloaded(dir: &std::path::Path, name: &str) -> Vec<u8> {
+    let path = dir.join(name);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(bytes) = std::fs::read(&path) {
+            return bytes;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} was not downloaded into {}",
+            dir.display()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_visitor_finds_previews_and_downloads_open_data() {
+    let Some(driver_bin) = chromedriver() else {
+        return;
+    };
+    let mut p = common::platform().await;
+    p.start_workers(1);
+    // The water company publishes its usage figures.
+    let (status, _, body) = p
+        .send(
+            "POST",
+            &format!("/api/v1/catalog/{}/versions?name=usage.csv", p.entry_id),
+            &p.auth("water"),
+            Some(("text/csv", "usage_m3\n12.5\n8\n30.25\n".to_string())),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{body}");
+    let (status, job) = p
+        .json(
+            "POST",
+            &format!("/api/v1/catalog/{}/releases", p.entry_id),
+            &p.auth("water"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 202, "{job}");
+    let release = loop {
+        let list = p.store.releases(&p.entry_id).await.expect("releases");
+        if let Some(r) = list.into_iter().next() {
+            break r;
+        }
+        let j = p
+            .store
+            .job(job["id"].as_str().expect("id"))
+            .await
+            .expect("job");
+        assert!(!j.state.is_final() || j.error.is_none(), "{:?}", j.error);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    let app = p.app.clone();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let driver_port = free_port();
+    let _driver = Driver(
+        Command::new(&driver_bin)
+            .arg(format!("--port={driver_port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts"),
+    );
+    let profile = tempfile::tempdir().expect("profile dir");
+    let downloads = tempfile::tempdir().expect("download dir");
+    let c = browser_with(driver_port, profile.path(), Some(downloads.path())).await;
+
+    // Search from the portal, then open the dataset.
+    c.goto(&format!("{base}/open")).await.expect("portal");
+    fill(&c, "#search input[name=q]", "用水").await;
+    submit(&c, "#search").await;
+    assert!(text(&c, "#total").await.contains('1'));
+    let link = c
+        .find(Locator::LinkText("居民用水量"))
+        .await
+        .expect("the dataset is listed");
+    click_and_wait(&c, link).await;
+    let preview = text(&c, "#preview").await;
+    assert!(
+        preview.contains("usage_m3") && preview.contains("30.25"),
+        "{preview}"
+    );
+
+    // Download the CSV and the Parquet file: the bytes are the release's.
+    for format in ["CSV", "Parquet"] {
+        c.find(Locator::Css(&format!(
+            "#downloads a[data-format='{format}']"
+        )))
+        .await
+        .expect("download link")
+        .click()
+        .await
+        .expect("click");
+    }
+    let name = |f: &str| format!("{}-r1-data.{f}", p.entry_id);
+    let csv = downloaded(downloads.path(), &name("csv")).await;
+    assert!(
+        csv.starts_with(b"\xEF\xBB\xBF"),
+        "the CSV has a byte-order mark"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&csv[3..]),
+        "usage_m3\r\n12.5\r\n8.0\r\n30.25\r\n"
+    );
+    let parquet = downloaded(downloads.path(), &name("parquet")).await;
+    use sha2::Digest;
+    assert_eq!(
+        data_encoding::HEXLOWER.encode(&sha2::Sha256::digest(&parquet)),
+        release.output_sha256
+    );
     c.close().await.expect("close the browser");
 }

@@ -48,6 +48,7 @@ fn item(name: &str, label: &str, pii: Option<PiiType>, data_type: DataType) -> D
         },
         required: false,
         key: false,
+        open: true,
     }
 }
 

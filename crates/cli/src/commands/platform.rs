@@ -278,32 +278,65 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
         let mut sql = pubdata_web::SqlSettings::new().context("cannot start the SQL runtime")?;
         sql.time_limit = std::time::Duration::from_secs(args.sql_time_limit.max(1));
         sql.memory = args.sql_memory.max(1) << 20;
+        let state = pubdata_web::AppState {
+            sql,
+            trusted_proxies: args.trusted_proxies.clone(),
+            secure_cookies: args.secure_cookies,
+            time_zone: args.time_zone,
+            site: std::sync::Arc::new(pubdata_web::SiteInfo {
+                contact: args.contact.clone(),
+                terms_url: args.terms_url.clone(),
+            }),
+            anonymous_rate: pubdata_web::AnonymousRate {
+                per_second: args.anonymous_rate,
+                burst: args.anonymous_burst,
+            },
+            ..pubdata_web::AppState::new(store.clone(), datasets)
+        }
+        .start_workers(
+            args.workers
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())),
+        );
+        if args.demo {
+            publish_demo(&store, &state).await?;
+        }
         // Until Ctrl-C; the last checkpoint of the audit chain's head is written after.
-        let served = pubdata_web::serve(
-            args.listen,
-            pubdata_web::AppState {
-                sql,
-                trusted_proxies: args.trusted_proxies.clone(),
-                secure_cookies: args.secure_cookies,
-                time_zone: args.time_zone,
-                site: std::sync::Arc::new(pubdata_web::SiteInfo {
-                    contact: args.contact.clone(),
-                    terms_url: args.terms_url.clone(),
-                }),
-                anonymous_rate: pubdata_web::AnonymousRate {
-                    per_second: args.anonymous_rate,
-                    burst: args.anonymous_burst,
-                },
-                ..pubdata_web::AppState::new(store.clone(), datasets)
-            }
-            .start_workers(args.workers.unwrap_or_else(|| {
-                std::thread::available_parallelism().map_or(1, |n| n.get())
-            })),
-        )
+        let served = pubdata_web::serve(args.listen, state)
             .await
             .with_context(|| format!("cannot serve on {}", args.listen));
         finish(&store, served).await
     })
+}
+
+/// Publishes the demo's open entries through the release jobs (as a department would) and
+/// waits for them, so the portal shows data from the first page.
+async fn publish_demo(store: &Store, state: &pubdata_web::AppState) -> anyhow::Result<()> {
+    let jobs = pubdata_release::publish::queue_demo_releases(store)
+        .await
+        .context("queuing the demo releases")?;
+    if let Some(w) = &state.workers {
+        w.wake();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    for id in &jobs {
+        loop {
+            let job = store.job(id).await?;
+            if job.state.is_final() {
+                if let Some(e) = job.error {
+                    anyhow::bail!("demo release of {} failed: {e}", job.entry_id);
+                }
+                break;
+            }
+            if std::time::Instant::now() > deadline {
+                anyhow::bail!("demo release of {} did not finish in 120 s", job.entry_id);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    if !jobs.is_empty() {
+        println!("demo: published {} open releases", jobs.len());
+    }
+    Ok(())
 }
 
 /// An IANA time zone name (`Asia/Shanghai`), with what to give instead when it is not one.

@@ -196,6 +196,23 @@ impl Store {
         }
     }
 
+    /// Every entry whose open attribute is one of `open` (by name), oldest first.
+    pub async fn entries_with_open(&self, open: &[&str]) -> Result<Vec<StoredEntry>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM catalog_entries ORDER BY created_at, id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for row in &rows {
+            let e = stored(row)?;
+            if open.contains(&e.entry.open.name()) {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
     /// Entries matching `query`, most recently changed first, and how many match in all.
     pub async fn entries(&self, query: &EntryQuery) -> Result<(Vec<StoredEntry>, i64), StoreError> {
         let text_query = query.text.as_deref().unwrap_or("").trim().to_lowercase();

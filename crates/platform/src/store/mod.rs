@@ -10,6 +10,7 @@ mod checkpoint;
 mod datasets;
 mod entries;
 mod jobs;
+mod open;
 mod people;
 mod refusals;
 mod releases;
@@ -29,6 +30,7 @@ pub use checkpoint::{AnchoredVerification, CHECKPOINT_FILE, CHECKPOINT_INTERVAL,
 pub use datasets::VersionInfo;
 pub use entries::{EntryQuery, StoredEntry};
 pub use jobs::{HEARTBEAT_STALE, Job, JobEnd, JobKind, JobState, NewJob, StoredPolicy};
+pub use open::{OpenCount, OpenCounts, OpenDataset};
 pub use people::{Credential, CredentialKind, NewUser, Organization, User};
 pub use releases::{MAX_REASON, NewRelease, Release, Withdrawal};
 pub use stats::Stats;
@@ -54,6 +56,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "releases",
         include_str!("../../migrations/0004_releases.sql"),
+    ),
+    (
+        5,
+        "open_counts",
+        include_str!("../../migrations/0005_open_counts.sql"),
     ),
 ];
 

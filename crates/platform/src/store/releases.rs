@@ -46,7 +46,8 @@ pub struct Release {
     pub version: i64,
     /// Who it may be served to: `public` or `grants`.
     pub audience: String,
-    /// The object in the dataset location.
+    /// The object in the dataset location (the server's; never shown).
+    #[serde(skip)]
     pub object: String,
     /// Rows released.
     pub rows: i64,
@@ -238,6 +239,31 @@ impl Store {
                 id: id.to_string(),
             })?;
         release(&row)
+    }
+
+    /// Every release made for the public, newest first per entry, withdrawn ones included.
+    pub async fn public_releases(&self) -> Result<Vec<Release>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM releases WHERE audience = 'public' ORDER BY entry_id, number DESC"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(release)
+            .collect()
+    }
+
+    /// The release whose object is `object`, if one was published from it.
+    pub async fn release_by_object(&self, object: &str) -> Result<Option<Release>, StoreError> {
+        let sql = format!("SELECT {COLUMNS} FROM releases WHERE object = $1");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(object)
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(release)
+            .transpose()
     }
 
     /// The entry's releases, newest first, withdrawn ones included (the record).

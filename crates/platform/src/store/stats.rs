@@ -17,10 +17,14 @@ pub struct Stats {
     pub sharing_calls: i64,
     /// Applications for restricted-open data served (申请服务); likewise later.
     pub applications_served: i64,
-    /// Datasets open to the public (开放数据集); opening comes later.
+    /// Datasets open to the public (开放数据集): entries with a live public release.
     pub open_datasets: i64,
-    /// Data items of open datasets (开放数据项); likewise later.
+    /// Data items their newest releases publish (开放数据项).
     pub open_data_items: i64,
+    /// Files of open datasets downloaded (下载次数).
+    pub downloads: i64,
+    /// API calls that read open datasets (接口调用次数).
+    pub api_calls: i64,
 }
 
 impl Store {
@@ -40,14 +44,23 @@ impl Store {
         )
         .fetch_one(&self.pool)
         .await?;
+        let open: Vec<_> = self
+            .open_datasets()
+            .await?
+            .into_iter()
+            .filter_map(|d| d.latest)
+            .collect();
+        let counts = self.open_count_totals().await?;
         Ok(Stats {
             catalog_entries: int(&catalog, "n")?,
             data_items: int(&catalog, "items")?,
             records_aggregated: int(&records, "n")?,
             sharing_calls: 0,
             applications_served: 0,
-            open_datasets: 0,
-            open_data_items: 0,
+            open_datasets: open.len() as i64,
+            open_data_items: open.iter().map(|r| r.columns.len() as i64).sum(),
+            downloads: counts.downloads,
+            api_calls: counts.api_calls,
         })
     }
 }

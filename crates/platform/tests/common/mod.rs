@@ -122,6 +122,7 @@ pub fn item(name: &str, label: &str, pii: Option<PiiType>, grade: SecurityGrade)
         grade,
         required: false,
         key: false,
+        open: true,
     }
 }
 

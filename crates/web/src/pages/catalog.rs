@@ -80,6 +80,8 @@ pub(super) async fn home(
         (t.t("stat-applications-served"), st.applications_served),
         (t.t("stat-open-datasets"), st.open_datasets),
         (t.t("stat-open-data-items"), st.open_data_items),
+        (t.t("stat-downloads"), st.downloads),
+        (t.t("stat-api-calls"), st.api_calls),
     ];
     let body = html! {
         h1 { (t.t("home-heading")) }

@@ -31,6 +31,8 @@ struct ItemRow {
     personal_info: String,
     required: bool,
     key: bool,
+    /// Published in open releases; a blank row shows it ticked.
+    open: bool,
 }
 
 impl ItemRow {
@@ -109,6 +111,7 @@ impl EntryForm {
                         "pi" => r.personal_info = v,
                         "required" => r.required = true,
                         "key" => r.key = true,
+                        "open" => r.open = true,
                         _ => return Err(bad(format!("the entry form has no field {k:?}"))),
                     }
                 }
@@ -190,6 +193,7 @@ impl EntryForm {
                         .unwrap_or_default(),
                     required: i.required,
                     key: i.key,
+                    open: i.open,
                 })
                 .collect(),
             ..EntryForm::default()
@@ -258,6 +262,7 @@ fn parse_row(row: &ItemRow) -> Result<DataItem, Vec<String>> {
             grade,
             required: row.required,
             key: row.key,
+            open: row.open,
         }),
         _ => Err(errors),
     }
@@ -299,7 +304,7 @@ fn item_rows(t: &Texts, rows: &[ItemRow]) -> Markup {
             tr {
                 th { (t.t("item-name")) } th { (t.t("item-label")) } th { (t.t("item-type")) }
                 th { (t.t("item-grade")) } th { (t.t("item-pi")) }
-                th { (t.t("item-required")) } th { (t.t("item-key")) }
+                th { (t.t("item-required")) } th { (t.t("item-key")) } th { (t.t("item-open")) }
             }
             @for (n, r) in rows.iter().enumerate() {
                 @let field = |f: &str| format!("item-{n}-{f}");
@@ -311,6 +316,7 @@ fn item_rows(t: &Texts, rows: &[ItemRow]) -> Markup {
                     td { (select(t, &field("pi"), &PiiType::ALL, PiiType::name, &r.personal_info, Some(t.t("item-pi-none")))) }
                     td { input type="checkbox" name=(field("required")) checked[r.required] aria-label=(t.t("item-required")); }
                     td { input type="checkbox" name=(field("key")) checked[r.key] aria-label=(t.t("item-key")); }
+                    td { input type="checkbox" name=(field("open")) checked[r.open || r.is_blank()] aria-label=(t.t("item-open")); }
                 }
             }
         }

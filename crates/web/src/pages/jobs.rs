@@ -39,7 +39,7 @@ impl Figures {
     /// Rows (or records) read and written.
     fn in_out(&self, kind: JobKind) -> (u64, u64) {
         match kind {
-            JobKind::Deid => (
+            JobKind::Deid | JobKind::Publish => (
                 self.counts.rows_in.or(self.rows_in).unwrap_or(0),
                 self.counts.rows_out.or(self.rows_out).unwrap_or(0),
             ),

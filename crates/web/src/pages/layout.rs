@@ -67,6 +67,7 @@ fn shell(t: &Texts, title: &str, who: Who<'_>, body: Markup, refresh: Option<u32
                 header {
                     a href="/" { b { (t.t("site-name")) } }
                     a href="/catalog" { (t.t("nav-catalog")) }
+                    a href="/open" { (t.t("nav-open")) }
                     @if may_create(who) {
                         a href="/catalog/new" { (t.t("nav-new-entry")) }
                     }

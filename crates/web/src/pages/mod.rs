@@ -13,6 +13,7 @@ mod forms;
 mod jobs;
 mod layout;
 mod login;
+mod open;
 mod quality;
 
 use axum::Router;
@@ -43,6 +44,8 @@ pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(catalog::home))
         .route("/catalog", get(catalog::catalog))
+        .route("/open", get(open::portal))
+        .route("/open/{id}", get(open::dataset))
         .route(
             "/catalog/new",
             get(forms::new_entry_form)

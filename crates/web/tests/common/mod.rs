@@ -68,6 +68,7 @@ pub fn entry(owner: &str, title: &str) -> CatalogEntry {
             grade: SecurityGrade::L1,
             required: true,
             key: false,
+            open: true,
         }],
         update_cycle: UpdateCycle::Monthly,
         sharing: SharingAttribute::Unconditional,
@@ -241,6 +242,29 @@ impl Platform {
             headers,
             String::from_utf8_lossy(&bytes).into_owned(),
         )
+    }
+
+    /// Sends a request with `extra` headers; returns the body's bytes as they are.
+    pub async fn bytes(
+        &self,
+        method: &str,
+        path: &str,
+        extra: &[(&str, &str)],
+    ) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+        let mut req = Request::builder().method(method).uri(path);
+        for (name, value) in extra {
+            req = req.header(*name, *value);
+        }
+        let resp = self
+            .app
+            .clone()
+            .oneshot(req.body(Body::empty()).expect("request"))
+            .await
+            .expect("response");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let bytes = resp.into_body().collect().await.expect("body").to_bytes();
+        (status, headers, bytes.to_vec())
     }
 
     /// Sends JSON and parses the JSON answer (Null when the body is empty or not JSON).

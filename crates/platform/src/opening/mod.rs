@@ -8,6 +8,8 @@
 //!   passed; served to grants, never to the public;
 //! - *prohibited* (禁止开放): no release.
 
+pub mod search;
+
 use crate::catalog::{CatalogEntry, OpenAttribute, PiiType, SecurityGrade};
 
 /// What a release does to one column of the version.
@@ -71,6 +73,12 @@ pub enum Refusal {
     /// Restricted data is opened only after de-identification.
     #[error("restricted data (受限开放) is released only through a de-identification policy")]
     NeedsDeidentification,
+    /// The entry marks the item not open, and the release would publish it.
+    #[error("column {column:?} is marked not open in the catalog: the release must leave it out")]
+    NotOpen {
+        /// The column.
+        column: String,
+    },
     /// Quasi-identifiers stay, and no anonymization's requirements passed.
     #[error(
         "columns {columns:?} are quasi-identifiers kept in the clear: restricted data needs an anonymization whose requirements passed"
@@ -104,6 +112,13 @@ impl Audience {
     }
 }
 
+/// Whether a stored release may leave the platform for a visitor without a grant: only a live
+/// release made for the public. This is the one egress decision every public door (pages,
+/// downloads, the CKAN and DCAT adapters) takes before serving a row.
+pub fn servable_to_public(audience: &str, withdrawn: bool) -> bool {
+    audience == Audience::Public.name() && !withdrawn
+}
+
 /// Whether `plan` may be released from `entry`, and for whom; otherwise every reason it may not.
 pub fn check_release(entry: &CatalogEntry, plan: &ReleasePlan) -> Result<Audience, Refusals> {
     let audience = match entry.open {
@@ -119,9 +134,18 @@ pub fn check_release(entry: &CatalogEntry, plan: &ReleasePlan) -> Result<Audienc
     for c in plan
         .columns
         .iter()
-        .filter(|c| c.treatment == Treatment::Clear)
+        .filter(|c| c.treatment != Treatment::Dropped)
     {
         let item = entry.items.iter().find(|i| i.name == c.name);
+        if item.is_some_and(|i| !i.open) {
+            refusals.push(Refusal::NotOpen {
+                column: c.name.clone(),
+            });
+            continue;
+        }
+        if c.treatment != Treatment::Clear {
+            continue;
+        }
         let declared = item.and_then(|i| i.personal_info);
         // Either the catalog or the values say what it is; the more identifying wins.
         let kinds = [declared, c.detected];
@@ -167,6 +191,7 @@ mod tests {
             grade,
             required: false,
             key: false,
+            open: true,
         };
         CatalogEntry {
             title: "t".into(),
@@ -223,6 +248,7 @@ mod tests {
                         Refusal::Prohibited => "prohibited".to_string(),
                         Refusal::InTheClear { column, .. } => format!("clear:{column}"),
                         Refusal::NeedsDeidentification => "needs-deid".to_string(),
+                        Refusal::NotOpen { column } => format!("not-open:{column}"),
                         Refusal::NeedsAnonymization { columns } => {
                             format!("needs-anon:{}", columns.join(","))
                         }
@@ -267,6 +293,35 @@ mod tests {
             let got = check_release(&entry(*open), &plan(*id, *birth, *remarks, *deid, *anon));
             assert_eq!(&names(&got), want, "row {i}");
         }
+    }
+
+    #[test]
+    fn an_item_marked_not_open_is_refused_unless_dropped_whatever_its_treatment() {
+        let mut e = entry(OpenAttribute::Unconditional);
+        e.items[2].open = false;
+        for (treatment, want) in [
+            (Treatment::Clear, vec!["not-open:usage".to_string()]),
+            (Treatment::Transformed, vec!["not-open:usage".to_string()]),
+            (Treatment::Dropped, vec!["Public".to_string()]),
+        ] {
+            let mut p = plan(
+                Treatment::Dropped,
+                Treatment::Clear,
+                Treatment::Dropped,
+                true,
+                None,
+            );
+            p.columns[2].treatment = treatment;
+            assert_eq!(names(&check_release(&e, &p)), want, "{treatment:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_live_public_release_is_servable_without_a_grant() {
+        assert!(servable_to_public("public", false));
+        assert!(!servable_to_public("public", true));
+        assert!(!servable_to_public("grants", false));
+        assert!(!servable_to_public("", false));
     }
 
     #[test]

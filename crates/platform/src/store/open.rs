@@ -1,0 +1,170 @@
+//! The open-data portal's view of the store: the datasets a visitor may find (entries open to
+//! the public with a live public release, and restricted entries, whose metadata is public),
+//! and their view, download and API-call counters.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use super::{Release, Store, StoreError, StoredEntry, int, text};
+use crate::catalog::OpenAttribute;
+use crate::opening::servable_to_public;
+
+/// A dataset of the portal.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OpenDataset {
+    /// The catalog entry.
+    pub entry: StoredEntry,
+    /// The holding organization's name.
+    pub organization: String,
+    /// The holding organization's region code (GB/T 2260).
+    pub region: String,
+    /// The newest release that may be served to anyone, if any (never one for grants).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latest: Option<Release>,
+    /// Every release made for the public, newest first, withdrawn ones included (the record).
+    pub history: Vec<Release>,
+    /// How often it was viewed, downloaded and called.
+    pub counts: OpenCounts,
+}
+
+impl OpenDataset {
+    /// When its metadata or data last changed: its newest public release or its catalog edit.
+    pub fn modified(&self) -> &str {
+        match &self.latest {
+            Some(r) if r.published_at.as_str() > self.entry.updated_at.as_str() => &r.published_at,
+            _ => &self.entry.updated_at,
+        }
+    }
+}
+
+/// A dataset's counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct OpenCounts {
+    /// Dataset page views.
+    pub views: i64,
+    /// File downloads.
+    pub downloads: i64,
+    /// API calls that read it (CKAN, DCAT, previews over the API).
+    pub api_calls: i64,
+}
+
+/// What a visitor did, for the counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenCount {
+    /// Viewed the dataset's page.
+    View,
+    /// Downloaded a file.
+    Download,
+    /// Read it through the API.
+    ApiCall,
+}
+
+impl Store {
+    /// Every dataset of the portal, in catalog order. The portal searches, facets and pages
+    /// them (`opening::search`).
+    pub async fn open_datasets(&self) -> Result<Vec<OpenDataset>, StoreError> {
+        let orgs: HashMap<String, (String, String)> = self
+            .organizations()
+            .await?
+            .into_iter()
+            .map(|o| (o.code, (o.name, o.region)))
+            .collect();
+        let entries = self
+            .entries_with_open(&["unconditional", "restricted"])
+            .await?;
+        let mut releases: HashMap<String, Vec<Release>> = HashMap::new();
+        for r in self.public_releases().await? {
+            releases.entry(r.entry_id.clone()).or_default().push(r);
+        }
+        let counts = self.open_counts().await?;
+        let mut out = Vec::new();
+        for entry in entries {
+            let history = releases.remove(&entry.id).unwrap_or_default();
+            let latest = history
+                .iter()
+                .find(|r| servable_to_public(&r.audience, r.withdrawn.is_some()))
+                .cloned();
+            // An entry open to the public is found once it has something to serve; a
+            // restricted one is found by its metadata (with the way to apply).
+            if entry.entry.open == OpenAttribute::Unconditional && latest.is_none() {
+                continue;
+            }
+            let (organization, region) = orgs
+                .get(&entry.entry.owner)
+                .cloned()
+                .unwrap_or_else(|| (entry.entry.owner.clone(), String::new()));
+            out.push(OpenDataset {
+                counts: counts.get(&entry.id).copied().unwrap_or_default(),
+                entry,
+                organization,
+                region,
+                latest,
+                history,
+            });
+        }
+        Ok(out)
+    }
+
+    /// One dataset of the portal, or not found (an entry that is prohibited, or open but not
+    /// yet released, is not on the portal).
+    pub async fn open_dataset(&self, entry_id: &str) -> Result<OpenDataset, StoreError> {
+        self.open_datasets()
+            .await?
+            .into_iter()
+            .find(|d| d.entry.id == entry_id)
+            .ok_or_else(|| StoreError::NotFound {
+                what: "open dataset",
+                id: entry_id.to_string(),
+            })
+    }
+
+    /// Counts one view, download or API call of an entry's open data.
+    pub async fn count_open(&self, entry_id: &str, what: OpenCount) -> Result<(), StoreError> {
+        let column = match what {
+            OpenCount::View => "views",
+            OpenCount::Download => "downloads",
+            OpenCount::ApiCall => "api_calls",
+        };
+        let sql = format!(
+            "INSERT INTO open_counts (entry_id, {column}) VALUES ($1, 1)
+             ON CONFLICT (entry_id) DO UPDATE SET {column} = open_counts.{column} + 1"
+        );
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(entry_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn open_counts(&self) -> Result<HashMap<String, OpenCounts>, StoreError> {
+        let rows = sqlx::query("SELECT entry_id, views, downloads, api_calls FROM open_counts")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    text(r, "entry_id")?,
+                    OpenCounts {
+                        views: int(r, "views")?,
+                        downloads: int(r, "downloads")?,
+                        api_calls: int(r, "api_calls")?,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// The counters summed over every entry.
+    pub async fn open_count_totals(&self) -> Result<OpenCounts, StoreError> {
+        Ok(self
+            .open_counts()
+            .await?
+            .values()
+            .fold(OpenCounts::default(), |a, c| OpenCounts {
+                views: a.views + c.views,
+                downloads: a.downloads + c.downloads,
+                api_calls: a.api_calls + c.api_calls,
+            }))
+    }
+}

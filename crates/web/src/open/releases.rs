@@ -1,0 +1,192 @@
+//! Publishing over the API: a holder's officer (or the authority) publishes a release of an
+//! entry's version as a job, lists an entry's releases, and withdraws one with a reason. The
+//! opening rules are the platform's: the job checks them before writing a row, and the store
+//! again when recording.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use pubdata_platform::access::Action;
+use pubdata_platform::store::{Job, JobKind, NewJob, Release};
+use serde::Deserialize;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ErrorBody};
+
+pub(crate) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, publish))
+        .routes(routes!(withdraw))
+}
+
+fn json<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    body.map(|Json(b)| b)
+        .map_err(|r| ApiError::new(r.status(), "bad_request", r.body_text()))
+}
+
+/// What to publish.
+#[derive(Deserialize, utoipa::ToSchema, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Publish {
+    /// The version (default: the current one).
+    #[serde(default)]
+    version: Option<i64>,
+    /// A stored de-identification policy's id. Without one, the version is published as the
+    /// catalog describes it (every open item kept), which the opening rules refuse where a
+    /// column identifies people.
+    #[serde(default)]
+    policy: Option<String>,
+}
+
+/// Publish a release of an entry's version: a job scans the values, applies the policy, checks
+/// the opening rules and records the release (follow it at `/api/v1/jobs/{id}`).
+///
+/// Who may call it: an authority administrator; a department officer of the holder.
+#[utoipa::path(post, path = "/api/v1/catalog/{id}/releases", tag = "opening",
+    params(("id" = String, Path, description = "The catalog entry.")),
+    request_body = Publish,
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 202, description = "Queued.", body = Job),
+        (status = 404, description = "No such entry or policy.", body = ErrorBody),
+        (status = 422, description = "The entry is not to be opened, or has no such version.", body = ErrorBody),
+    ))]
+async fn publish(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Json<Publish>, JsonRejection>,
+) -> Result<(StatusCode, Json<Job>), ApiError> {
+    caller.check_csrf_header(&headers)?;
+    let b = json(body)?;
+    let entry = s.store.entry(&id).await?;
+    let owner = entry.entry.owner.clone();
+    caller
+        .may(
+            &s,
+            &Action::ReleaseData {
+                owner: owner.clone(),
+            },
+            &format!("entry:{id}"),
+        )
+        .await?;
+    if entry.entry.open == pubdata_platform::catalog::OpenAttribute::Prohibited {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "opening_rules",
+            pubdata_platform::opening::Refusal::Prohibited.to_string(),
+        ));
+    }
+    let Some(version) = pubdata_release::names::resolve_version(&s.store, &id, b.version).await?
+    else {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            match b.version {
+                Some(n) => format!("version: entry {id} has no version {n}"),
+                None => format!("entry: {id} has no data yet; upload a version first"),
+            },
+        ));
+    };
+    let policy = match &b.policy {
+        Some(p) => {
+            let p = s.store.policy(p).await?;
+            p.fits(JobKind::Publish)?;
+            p
+        }
+        None => {
+            pubdata_release::publish::catalogued_policy(
+                &s.store,
+                &entry.id,
+                &entry.entry,
+                caller.actor(),
+            )
+            .await?
+        }
+    };
+    let job = s
+        .store
+        .submit_job(
+            caller.actor(),
+            &NewJob {
+                kind: JobKind::Publish,
+                entry_id: id.clone(),
+                version: version.version,
+                policy_id: policy.id,
+                owner,
+            },
+        )
+        .await?;
+    if let Some(w) = &s.workers {
+        w.wake();
+    }
+    Ok((StatusCode::ACCEPTED, Json(job)))
+}
+
+/// An entry's releases, newest first, withdrawn ones included with who withdrew them and why.
+///
+/// Who may call it: anyone (a release's record is public; its rows are served by the portal
+/// only where they may be).
+#[utoipa::path(get, path = "/api/v1/catalog/{id}/releases", tag = "opening",
+    params(("id" = String, Path, description = "The catalog entry.")),
+    responses((status = 200, description = "The releases.", body = Vec<Release>)))]
+async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<Release>>, ApiError> {
+    caller.may(&s, &Action::ViewCatalog, "catalog").await?;
+    s.store.entry(&id).await?;
+    Ok(Json(s.store.releases(&id).await?))
+}
+
+/// Why a release is withdrawn.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Withdraw {
+    /// The reason, kept in the record.
+    reason: String,
+}
+
+/// Withdraw a release: it is no longer served, and stays in the record with the reason.
+///
+/// Who may call it: an authority administrator; a department officer of the holder.
+#[utoipa::path(post, path = "/api/v1/releases/{id}/withdraw", tag = "opening",
+    params(("id" = String, Path, description = "The release.")),
+    request_body = Withdraw,
+    security(("bearer" = []), ("session" = [])),
+    responses(
+        (status = 200, description = "Withdrawn.", body = Release),
+        (status = 409, description = "Withdrawn before.", body = ErrorBody),
+    ))]
+async fn withdraw(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Result<Json<Withdraw>, JsonRejection>,
+) -> Result<Json<Release>, ApiError> {
+    caller.check_csrf_header(&headers)?;
+    let b = json(body)?;
+    let release = s.store.release(&id).await?;
+    let entry = s.store.entry(&release.entry_id).await?;
+    caller
+        .may(
+            &s,
+            &Action::ReleaseData {
+                owner: entry.entry.owner,
+            },
+            &format!("release:{id}"),
+        )
+        .await?;
+    Ok(Json(
+        s.store
+            .withdraw_release(&id, &b.reason, caller.actor())
+            .await?,
+    ))
+}
