@@ -17,6 +17,10 @@ pub struct AnonymizeReport {
     pub policy: String,
     /// SHA-256 of the policy file, hex.
     pub policy_sha256: String,
+    /// SHA-256 of the input's bytes, hex.
+    pub input_sha256: String,
+    /// SHA-256 of the output's bytes, hex.
+    pub output_sha256: String,
     /// Records read.
     pub records_in: u64,
     /// Records written.

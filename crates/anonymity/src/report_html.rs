@@ -549,6 +549,8 @@ mod tests {
 
     fn sample() -> AnonymizeReport {
         AnonymizeReport {
+            input_sha256: "a".repeat(64),
+            output_sha256: "b".repeat(64),
             input: "data/people.csv".into(),
             output: "out/people-anon.csv".into(),
             policy: "policy.toml".into(),

@@ -224,7 +224,8 @@ pub fn anonymize(
         )));
     }
 
-    let records_out = write_output(input, output, &policy, &evaluator, &release, control)?;
+    let (records_out, written) =
+        write_output(input, output, &policy, &evaluator, &release, control)?;
 
     let threshold = threshold
         .or(policy.requirements.max_prosecutor_risk)
@@ -235,6 +236,8 @@ pub fn anonymize(
         output: output.label(),
         policy: source.label.clone(),
         policy_sha256: source.sha256(),
+        input_sha256: input.sha256()?,
+        output_sha256: written.sha256,
         records_in: grouped.rows,
         records_out,
         suppressed: release.suppressed_records(),
@@ -258,7 +261,7 @@ pub fn anonymize(
 }
 
 /// Second pass: generalize the quasi-identifiers, leave out suppressed records and dropped
-/// columns, write whole or not at all. Returns the records written.
+/// columns, write whole or not at all. Returns the records written and what was written.
 fn write_output(
     input: &Input,
     output: &Output,
@@ -266,7 +269,7 @@ fn write_output(
     evaluator: &Evaluator<'_>,
     release: &Release,
     control: &Control,
-) -> Result<u64, ReleaseError> {
+) -> Result<(u64, crate::output::Written), ReleaseError> {
     let reader = input.open()?;
     let schema = reader.schema();
     let qis = &evaluator.problem.qis;
@@ -341,6 +344,6 @@ fn write_output(
         control.report("writing", read);
     }
     control.check()?;
-    writer.finish()?;
-    Ok(written)
+    let done = writer.finish()?;
+    Ok((written, done))
 }

@@ -295,8 +295,12 @@ fn execute(
                 .handle
                 .block_on(store.entry(&job.entry_id))
                 .map_err(ReleaseError::invalid)?;
-            let (plan, report) =
-                crate::publish::prepare(&entry.entry, &policy, &input, &output, control)?;
+            let (plan, report) = if stored.kind == JobKind::Anonymize {
+                crate::publish::prepare_anonymized(&entry.entry, &policy, &input, &output, control)?
+            } else {
+                crate::publish::prepare(&entry.entry, &policy, &input, &output, control)?
+            };
+            let (input_sha256, output_sha256) = report.hashes();
             control.check()?;
             let text = serde_json::to_string(&report).map_err(ReleaseError::invalid)?;
             // Recorded in the submitter's name; the store checks the rules once more against
@@ -309,11 +313,11 @@ fn execute(
                         version: job.version,
                         plan,
                         object: key.clone(),
-                        rows: report.deid.counts.rows_out as i64,
+                        rows: report.rows() as i64,
                         policy_id: Some(job.policy_id.clone()),
                         report: Some(text),
-                        input_sha256: report.deid.input.sha256.clone(),
-                        output_sha256: report.deid.output.sha256.clone(),
+                        input_sha256,
+                        output_sha256,
                     },
                     &job.submitted_by,
                 ))

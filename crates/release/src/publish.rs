@@ -14,16 +14,46 @@ use serde::Serialize;
 
 use crate::deid::{DeidReport, deid_loaded, input_columns, load_policy};
 use crate::{Control, Input, Output, PolicySource, ReleaseError};
+use pubdata_anonymity::policy::AnonymizePolicy;
+use pubdata_anonymity::report::AnonymizeReport;
 
-/// What a publish run reports: the de-identification run, and what the scan found in each
-/// column and what the release does to it.
+/// What a publish run reports: the run that made the release (a de-identification or an
+/// anonymization), and what the scan found in each column and what the release does to it.
 #[derive(Debug, Clone, Serialize)]
 pub struct PublishReport {
-    /// The de-identification run that made the release.
+    /// The run that made the release.
     #[serde(flatten)]
-    pub deid: DeidReport,
+    pub run: Run,
     /// Per column of the version: what the recognizers found and what the release does.
     pub columns: Vec<ColumnPlan>,
+}
+
+/// The run behind a release.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum Run {
+    /// A de-identification policy applied value by value.
+    Deid(Box<DeidReport>),
+    /// An anonymization whose requirements passed (restricted data with quasi-identifiers).
+    Anonymized(Box<AnonymizeReport>),
+}
+
+impl PublishReport {
+    /// Rows released.
+    pub fn rows(&self) -> u64 {
+        match &self.run {
+            Run::Deid(r) => r.counts.rows_out,
+            Run::Anonymized(r) => r.records_out,
+        }
+    }
+
+    /// SHA-256 of the version's data and of the released object.
+    pub fn hashes(&self) -> (String, String) {
+        match &self.run {
+            Run::Deid(r) => (r.input.sha256.clone(), r.output.sha256.clone()),
+            Run::Anonymized(r) => (r.input_sha256.clone(), r.output_sha256.clone()),
+        }
+    }
 }
 
 /// One column's line in a [`PublishReport`].
@@ -64,7 +94,72 @@ pub fn prepare(
         ReleaseError::invalid(format!("{}: not publishable: {refused}", input.label()))
     })?;
     let deid = deid_loaded(policy, &parsed, &resources, input, output, control, started)?;
-    let columns = release_plan
+    Ok((
+        release_plan.clone(),
+        PublishReport {
+            run: Run::Deid(Box::new(deid)),
+            columns: column_plans(&release_plan),
+        },
+    ))
+}
+
+/// [`prepare`] through an anonymization policy (`[anonymize]`): quasi-identifiers generalized
+/// until the policy's requirements pass, dropped columns left out, kept ones as they are. The
+/// rules are checked first as if the anonymization passed (an identifier kept in the clear is
+/// refused before the search), and the anonymization writes nothing unless its gate passes.
+pub fn prepare_anonymized(
+    entry: &CatalogEntry,
+    policy: &PolicySource,
+    input: &Input,
+    output: &Output,
+    control: &Control,
+) -> Result<(ReleasePlan, PublishReport), ReleaseError> {
+    output.format()?;
+    let scanned = scan(input, control)?;
+    let parsed = crate::anonymize::parse_policy(policy)?;
+    let release_plan = plan_anonymized(&scanned, &parsed);
+    check_release(entry, &release_plan).map_err(|refused| {
+        ReleaseError::invalid(format!("{}: not publishable: {refused}", input.label()))
+    })?;
+    let report = crate::anonymize::anonymize(policy, input, output, None, control)?;
+    Ok((
+        release_plan.clone(),
+        PublishReport {
+            run: Run::Anonymized(Box::new(report)),
+            columns: column_plans(&release_plan),
+        },
+    ))
+}
+
+/// The plan of an anonymization that passed its requirements: quasi-identifiers transformed,
+/// dropped columns left out, the sensitive column and kept ones in the clear.
+fn plan_anonymized(scanned: &[ColumnReport], policy: &AnonymizePolicy) -> ReleasePlan {
+    let columns = scanned
+        .iter()
+        .map(|c| {
+            let treatment = if policy.quasi_identifiers.iter().any(|q| q.column == c.name) {
+                Treatment::Transformed
+            } else if policy.drop.contains(&c.name) {
+                Treatment::Dropped
+            } else {
+                Treatment::Clear
+            };
+            ReleaseColumn {
+                name: c.name.clone(),
+                detected: found(c),
+                treatment,
+            }
+        })
+        .collect();
+    ReleasePlan {
+        columns,
+        deidentified: true,
+        anonymization: Some(true),
+    }
+}
+
+fn column_plans(release_plan: &ReleasePlan) -> Vec<ColumnPlan> {
+    release_plan
         .columns
         .iter()
         .map(|c| ColumnPlan {
@@ -76,8 +171,7 @@ pub fn prepare(
                 Treatment::Dropped => "dropped",
             },
         })
-        .collect();
-    Ok((release_plan, PublishReport { deid, columns }))
+        .collect()
 }
 
 /// Every column of the input scanned as `pubdata scan` does, over the whole stream.

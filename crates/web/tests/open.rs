@@ -113,6 +113,15 @@ async fn wait_for_end(p: &Platform, id: &str) -> Value {
     panic!("job {id} did not end in 60 s");
 }
 
+async fn store_policy(p: &Platform, name: &str, kind: &str, text: &str) -> String {
+    let body = json!({"name": name, "kind": kind, "text": text, "owner": "hz-water"});
+    let (status, policy) = p
+        .json("POST", "/api/v1/policies", &p.auth("water"), Some(body))
+        .await;
+    assert_eq!(status.as_u16(), 201, "{policy}");
+    policy["id"].as_str().expect("id").to_string()
+}
+
 async fn publish(p: &Platform, caller: &str, id: &str, body: Value) -> (u16, Value) {
     let (status, job) = p
         .json(
@@ -564,4 +573,74 @@ async fn the_portal_searches_facets_and_counts_views() {
     assert_eq!(stats["open_data_items"], 4, "{stats}");
     let d = p.store.open_dataset(&id).await.expect("dataset");
     assert_eq!(d.counts.views, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restricted_data_is_released_through_an_anonymization_for_grants_and_never_served() {
+    let (p, _, _) = setup().await;
+    let mut e = entry("用水户分区记录", OpenAttribute::Restricted);
+    // The district locates people: a quasi-identifier, by the catalog's word.
+    e.items[3].personal_info = Some(pubdata_detect::PiiType::Address);
+    let e = p.store.create_entry(&e, "setup").await.expect("entry");
+    upload(&p, &e.id).await;
+    // De-identified value by value, the district kept: refused, it needs an anonymization.
+    let deid = store_policy(&p, "districts kept", "deid", POLICY).await;
+    let (_, job) = publish(&p, "water", &e.id, json!({"policy": deid})).await;
+    let job = wait_for_end(&p, job["id"].as_str().expect("id")).await;
+    assert_eq!(job["state"], "failed");
+    assert!(
+        job["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("anonymization"),
+        "{job}"
+    );
+    // An anonymization that meets k = 2: released, for grants only.
+    let anonymize = "[anonymize]\ndrop = [\"meter\", \"contact\", \"remarks\"]\nkeep = [\"usage_m3\"]\n\
+                     quasi_identifiers = [{ column = \"district\", hierarchy = { masking = [4, 2] } }]\n\
+                     [anonymize.requirements]\nk = 2\n";
+    let anon = store_policy(&p, "k2 districts", "anonymize", anonymize).await;
+    let (status, job) = publish(&p, "water", &e.id, json!({"policy": anon})).await;
+    assert_eq!(status, 202, "{job}");
+    let job = wait_for_end(&p, job["id"].as_str().expect("id")).await;
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let (_, list) = p
+        .json(
+            "GET",
+            &format!("/api/v1/catalog/{}/releases", e.id),
+            &Auth::None,
+            None,
+        )
+        .await;
+    assert_eq!(list[0]["audience"], "grants", "{list}");
+    assert_eq!(list[0]["columns"], json!(["district", "usage_m3"]));
+    assert_eq!(list[0]["rows"], 4);
+    // Never served to the public, by any door.
+    let rid = list[0]["id"].as_str().expect("id");
+    for route in [
+        format!("/open/{}/releases/1/data.csv", e.id),
+        format!("/open/{}/releases/1/data.parquet", e.id),
+        format!("/open/{}/data.jsonl", e.id),
+        format!("/api/3/action/datastore_search?resource_id={rid}-csv"),
+        format!("/api/3/action/resource_show?id={rid}-parquet"),
+    ] {
+        let (status, _, _) = p.bytes("GET", &route, &[]).await;
+        assert_eq!(status.as_u16(), 404, "{route}");
+    }
+    let (_, show) = p
+        .json(
+            "GET",
+            &format!("/api/3/action/package_show?id={}", e.id),
+            &Auth::None,
+            None,
+        )
+        .await;
+    assert_eq!(show["result"]["resources"], json!([]), "{show}");
+    let (_, _, ttl) = p
+        .send("GET", &format!("/dataset/{}.ttl", e.id), &Auth::None, None)
+        .await;
+    assert!(
+        ttl.contains("restricted public") && !ttl.contains("Distribution"),
+        "{ttl}"
+    );
 }

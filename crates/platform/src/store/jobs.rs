@@ -140,8 +140,8 @@ pub struct StoredPolicy {
 impl StoredPolicy {
     /// Refuses a policy stored for another kind of job, naming both.
     pub fn fits(&self, kind: JobKind) -> Result<(), StoreError> {
-        // A release is published through a de-identification policy.
-        if self.kind == kind || (kind == JobKind::Publish && self.kind == JobKind::Deid) {
+        // A release is published through a de-identification or an anonymization policy.
+        if self.kind == kind || kind == JobKind::Publish {
             return Ok(());
         }
         Err(StoreError::Invalid(format!(

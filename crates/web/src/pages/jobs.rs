@@ -39,9 +39,16 @@ impl Figures {
     /// Rows (or records) read and written.
     fn in_out(&self, kind: JobKind) -> (u64, u64) {
         match kind {
+            // A release made by an anonymization reports records, like an anonymization.
             JobKind::Deid | JobKind::Publish => (
-                self.counts.rows_in.or(self.rows_in).unwrap_or(0),
-                self.counts.rows_out.or(self.rows_out).unwrap_or(0),
+                self.counts
+                    .rows_in
+                    .or(self.rows_in)
+                    .unwrap_or(self.records_in),
+                self.counts
+                    .rows_out
+                    .or(self.rows_out)
+                    .unwrap_or(self.records_out),
             ),
             JobKind::Anonymize => (self.records_in, self.records_out),
         }
