@@ -644,3 +644,137 @@ async fn restricted_data_is_released_through_an_anonymization_for_grants_and_nev
         "{ttl}"
     );
 }
+
+fn form(pairs: &[(&str, &str)]) -> Option<(&'static str, String)> {
+    let body = serde_urlencoded::to_string(pairs).expect("form");
+    Some(("application/x-www-form-urlencoded", body))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_officer_publishes_and_withdraws_from_the_entry_page() {
+    let (p, id, policy) = setup().await;
+    let water = p.session("water").await;
+    let cookie = Auth::Cookie {
+        token: water.token.clone(),
+        csrf: None,
+    };
+    let (status, _, page) = p
+        .send("GET", &format!("/catalog/{id}"), &cookie, None)
+        .await;
+    assert_eq!(status.as_u16(), 200);
+    assert!(
+        page.contains("id=\"publish\"") && page.contains("meters ("),
+        "{page}"
+    );
+    // An auditor sees the releases, never the forms; anonymous visitors see neither.
+    let auditor = p.session("auditor").await;
+    let auditor_cookie = Auth::Cookie {
+        token: auditor.token.clone(),
+        csrf: None,
+    };
+    let (_, _, page) = p
+        .send("GET", &format!("/catalog/{id}"), &auditor_cookie, None)
+        .await;
+    assert!(page.contains("id=\"releases\"") || page.contains("尚无发布"));
+    assert!(!page.contains("id=\"publish\""));
+    let (_, _, page) = p
+        .send("GET", &format!("/catalog/{id}"), &Auth::None, None)
+        .await;
+    assert!(!page.contains("尚无发布") && !page.contains("id=\"publish\""));
+
+    // Without the form's CSRF token, or as the auditor, nothing is queued.
+    let path = format!("/catalog/{id}/publish");
+    let (status, _, _) = p
+        .send(
+            "POST",
+            &path,
+            &cookie,
+            form(&[("version", "1"), ("policy", &policy)]),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 403);
+    let (status, _, _) = p
+        .send(
+            "POST",
+            &path,
+            &auditor_cookie,
+            form(&[
+                ("csrf", &auditor.csrf),
+                ("version", "1"),
+                ("policy", &policy),
+            ]),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 403);
+    let (status, _, _) = p
+        .send("POST", &path, &Auth::None, form(&[("version", "1")]))
+        .await;
+    assert_eq!(status.as_u16(), 303, "anonymous: to the sign-in page");
+    let (_, list) = p
+        .json(
+            "GET",
+            &format!("/api/v1/catalog/{id}/releases"),
+            &Auth::None,
+            None,
+        )
+        .await;
+    assert_eq!(list, json!([]));
+
+    // The officer publishes: to the job's page, which links the release once it is made.
+    let (status, headers, _) = p
+        .send(
+            "POST",
+            &path,
+            &cookie,
+            form(&[("csrf", &water.csrf), ("version", "1"), ("policy", &policy)]),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 303);
+    let job_page = headers["location"].to_str().expect("location").to_string();
+    let job_id = job_page.trim_start_matches("/jobs/");
+    assert_eq!(wait_for_end(&p, job_id).await["state"], "succeeded");
+    let (_, _, page) = p.send("GET", &job_page, &cookie, None).await;
+    assert!(page.contains(&format!("/open/{id}/releases/1")), "{page}");
+
+    // The release's page: policy, each column's treatment, the hashes; never a raw value.
+    let (status, _, page) = p
+        .send("GET", &format!("/open/{id}/releases/1"), &Auth::None, None)
+        .await;
+    assert_eq!(status.as_u16(), 200);
+    let (_, list) = p
+        .json(
+            "GET",
+            &format!("/api/v1/catalog/{id}/releases"),
+            &Auth::None,
+            None,
+        )
+        .await;
+    let sha = list[0]["output_sha256"].as_str().expect("sha").to_string();
+    assert!(
+        page.contains(&sha) && page.contains("op = &quot;mask&quot;"),
+        "{page}"
+    );
+    assert!(
+        page.contains("cn_mobile"),
+        "the scan's finding is shown: {page}"
+    );
+    for raw in raw_values() {
+        assert!(!page.contains(raw), "{raw}");
+    }
+
+    // Withdrawn from the page, with a reason.
+    let rid = list[0]["id"].as_str().expect("id");
+    let (status, _, _) = p
+        .send(
+            "POST",
+            &format!("/catalog/{id}/releases/{rid}/withdraw"),
+            &cookie,
+            form(&[("csrf", &water.csrf), ("reason", "区县代码有误")]),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 303);
+    let (_, _, page) = p
+        .send("GET", &format!("/catalog/{id}"), &cookie, None)
+        .await;
+    assert!(page.contains("区县代码有误"), "{page}");
+}

@@ -241,6 +241,19 @@ impl Store {
         release(&row)
     }
 
+    /// The report of release `id`'s run, as the job recorded it (JSON), if any.
+    pub async fn release_report(&self, id: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT report FROM releases WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound {
+                what: "release",
+                id: id.to_string(),
+            })?;
+        Ok(Some(text(&row, "report")?).filter(|r| !r.is_empty()))
+    }
+
     /// Every release made for the public, newest first per entry, withdrawn ones included.
     pub async fn public_releases(&self) -> Result<Vec<Release>, StoreError> {
         let sql = format!(

@@ -64,11 +64,25 @@ async fn publish(
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
     caller.check_csrf_header(&headers)?;
     let b = json(body)?;
-    let entry = s.store.entry(&id).await?;
+    let job = submit(&s, &caller, &id, b.version, b.policy.as_deref()).await?;
+    Ok((StatusCode::ACCEPTED, Json(job)))
+}
+
+/// Queues a publish job for entry `id`: the one way every door (API, page) publishes. The caller
+/// must be the holder's officer or the authority; a prohibited entry or a missing version is
+/// refused at once, the rest by the job.
+pub(crate) async fn submit(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    version: Option<i64>,
+    policy: Option<&str>,
+) -> Result<Job, ApiError> {
+    let entry = s.store.entry(id).await?;
     let owner = entry.entry.owner.clone();
     caller
         .may(
-            &s,
+            s,
             &Action::ReleaseData {
                 owner: owner.clone(),
             },
@@ -82,18 +96,18 @@ async fn publish(
             pubdata_platform::opening::Refusal::Prohibited.to_string(),
         ));
     }
-    let Some(version) = pubdata_release::names::resolve_version(&s.store, &id, b.version).await?
+    let Some(version) = pubdata_release::names::resolve_version(&s.store, id, version).await?
     else {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "invalid",
-            match b.version {
+            match version {
                 Some(n) => format!("version: entry {id} has no version {n}"),
                 None => format!("entry: {id} has no data yet; upload a version first"),
             },
         ));
     };
-    let policy = match &b.policy {
+    let policy = match policy {
         Some(p) => {
             let p = s.store.policy(p).await?;
             p.fits(JobKind::Publish)?;
@@ -115,7 +129,7 @@ async fn publish(
             caller.actor(),
             &NewJob {
                 kind: JobKind::Publish,
-                entry_id: id.clone(),
+                entry_id: id.to_string(),
                 version: version.version,
                 policy_id: policy.id,
                 owner,
@@ -125,7 +139,31 @@ async fn publish(
     if let Some(w) = &s.workers {
         w.wake();
     }
-    Ok((StatusCode::ACCEPTED, Json(job)))
+    Ok(job)
+}
+
+/// Withdraws release `rid` of entry `id` for `caller`, who must be the holder's officer or the
+/// authority.
+pub(crate) async fn withdraw_for(
+    s: &AppState,
+    caller: &Caller,
+    rid: &str,
+    reason: &str,
+) -> Result<Release, ApiError> {
+    let release = s.store.release(rid).await?;
+    let entry = s.store.entry(&release.entry_id).await?;
+    caller
+        .may(
+            s,
+            &Action::ReleaseData {
+                owner: entry.entry.owner,
+            },
+            &format!("release:{rid}"),
+        )
+        .await?;
+    Ok(s.store
+        .withdraw_release(rid, reason, caller.actor())
+        .await?)
 }
 
 /// An entry's releases, newest first, withdrawn ones included with who withdrew them and why.
@@ -173,20 +211,5 @@ async fn withdraw(
 ) -> Result<Json<Release>, ApiError> {
     caller.check_csrf_header(&headers)?;
     let b = json(body)?;
-    let release = s.store.release(&id).await?;
-    let entry = s.store.entry(&release.entry_id).await?;
-    caller
-        .may(
-            &s,
-            &Action::ReleaseData {
-                owner: entry.entry.owner,
-            },
-            &format!("release:{id}"),
-        )
-        .await?;
-    Ok(Json(
-        s.store
-            .withdraw_release(&id, &b.reason, caller.actor())
-            .await?,
-    ))
+    Ok(Json(withdraw_for(&s, &caller, &id, &b.reason).await?))
 }

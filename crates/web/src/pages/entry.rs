@@ -130,6 +130,7 @@ async fn render(
         None
     };
     let reason = |r: &Option<String>| r.clone().unwrap_or_default();
+    let releases = super::publish::section(s, caller, t, &e).await?;
     let owner_name = match s.store.organization(&e.entry.owner).await {
         Ok(o) => o.name,
         Err(_) => e.entry.owner.clone(),
@@ -164,6 +165,7 @@ async fn render(
         @if let Some(listed) = &data {
             (versions(t, listed))
         }
+        (releases)
         @if caller.permits(&Action::EditEntry { owner: owner() }) {
             p { a #edit href={ "/catalog/" (id) "/edit" } { (t.t("entry-edit")) } }
         }

@@ -123,6 +123,9 @@ pub(super) async fn job(
     let body = html! {
         h1 { (t.t("job-heading")) " " code { (job.id) } }
         (details(&t, &job))
+        @if let Some(n) = job.report.as_ref().and_then(|r| r["release"]["number"].as_i64()) {
+            p { a #release href={ "/open/" (job.entry_id) "/releases/" (n) } { (t.t("job-release")) } }
+        }
         @if job.output.is_some() {
             p {
                 a #download href={ "/api/v1/jobs/" (job.id) "/output" } {

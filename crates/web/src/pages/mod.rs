@@ -14,6 +14,7 @@ mod jobs;
 mod layout;
 mod login;
 mod open;
+mod publish;
 mod quality;
 
 use axum::Router;
@@ -46,6 +47,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/catalog", get(catalog::catalog))
         .route("/open", get(open::portal))
         .route("/open/{id}", get(open::dataset))
+        .route("/open/{id}/releases/{number}", get(publish::release))
+        .route("/catalog/{id}/publish", post(publish::publish))
+        .route(
+            "/catalog/{id}/releases/{rid}/withdraw",
+            post(publish::withdraw),
+        )
         .route(
             "/catalog/new",
             get(forms::new_entry_form)

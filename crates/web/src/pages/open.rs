@@ -329,7 +329,7 @@ pub(super) async fn dataset(
                 tr { th { "#" } th { (t.t("open-history-version")) } th { (t.t("open-history-rows")) } th { (t.t("open-history-published")) } th { (t.t("open-history-state")) } }
                 @for r in &d.history {
                     tr {
-                        td { (r.number) } td { (r.version) } td { (r.rows) } td { (when(&t, &r.published_at)) }
+                        td { a href={ "/open/" (d.entry.id) "/releases/" (r.number) } { (r.number) } } td { (r.version) } td { (r.rows) } td { (when(&t, &r.published_at)) }
                         td {
                             @match &r.withdrawn {
                                 Some(w) => { (t.t("open-withdrawn")) " " (when(&t, &w.at)) ": " (w.reason) }
