@@ -7,6 +7,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod bulk;
 pub mod catalog;
 pub mod demo;
 pub mod ingest;

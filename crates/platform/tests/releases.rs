@@ -246,3 +246,50 @@ async fn the_portal_finds_live_public_releases_and_restricted_entries_and_counts
         finish(b).await;
     }
 }
+
+#[tokio::test]
+async fn the_portal_sees_a_release_another_process_published_at_once() {
+    for b in backends().await {
+        let s = &b.store;
+        s.create_organization(&water(), "admin").await.expect("org");
+        assert!(s.open_datasets().await.expect("portal").is_empty());
+        // Another process (a second store on the same database) publishes.
+        let other = pubdata_platform::store::Store::open(&b.url)
+            .await
+            .expect("second store");
+        let mut e = entry("居民月度用水量");
+        e.items
+            .push(item("remarks", "备注", None, SecurityGrade::L2));
+        let stored = other.create_entry(&e, "water").await.expect("entry");
+        other
+            .commit_version(
+                &stored.id,
+                "append",
+                &format!("{}/p.parquet", stored.id),
+                2,
+                "water",
+                "u.csv",
+                "{}",
+            )
+            .await
+            .expect("version");
+        let r = other
+            .publish_release(&new_release(&stored.id, Treatment::Transformed), "water")
+            .await
+            .expect("release");
+        let listed = s.open_datasets().await.expect("portal");
+        assert_eq!(listed.len(), 1, "{}", b.name);
+        // And its withdrawal.
+        other
+            .withdraw_release(&r.id, "有误", "water")
+            .await
+            .expect("withdraw");
+        assert!(
+            s.open_datasets().await.expect("portal").is_empty(),
+            "{}",
+            b.name
+        );
+        other.close().await;
+        finish(b).await;
+    }
+}

@@ -16,6 +16,19 @@ use crate::progress::{rows_bar, thousands};
 pub enum GenCommand {
     /// Residents with IDs, phones, addresses, bank cards, plates, employers, diagnoses, income and remarks.
     Citizens(CitizensArgs),
+    /// A province-sized open catalog in a platform, for benchmarks: entries with a version and a
+    /// public release each, reusing a release already published there (run `serve --demo` once).
+    Catalog(CatalogArgs),
+}
+
+/// Arguments of `pubdata gen catalog`.
+#[derive(Args)]
+pub struct CatalogArgs {
+    /// Entries to add.
+    #[arg(long, default_value_t = 10_000)]
+    pub entries: u64,
+    #[command(flatten)]
+    pub location: super::platform::Location,
 }
 
 /// Arguments of `pubdata gen citizens`.
@@ -52,7 +65,40 @@ struct Truth<'a> {
 pub fn run(cmd: GenCommand) -> anyhow::Result<()> {
     match cmd {
         GenCommand::Citizens(args) => citizens(args),
+        GenCommand::Catalog(args) => catalog(args),
     }
+}
+
+fn catalog(args: CatalogArgs) -> anyhow::Result<()> {
+    super::platform::runtime()?.block_on(async {
+        args.location.require_platform().await?;
+        let store = args.location.open().await?;
+        let template = store
+            .open_datasets()
+            .await?
+            .iter()
+            .find_map(|d| d.latest.clone())
+            .context(
+                "no public release to copy: run `pubdata serve --demo` on this platform once, \
+                 or publish a release",
+            )?;
+        let bar = rows_bar(Some(args.entries), "entries");
+        let started = Instant::now();
+        let made =
+            pubdata_platform::bulk::synthetic_catalog(&store, &template, args.entries, |n| {
+                bar.set_position(n)
+            })
+            .await;
+        bar.finish_and_clear();
+        let made = made.context("adding the synthetic catalog")?;
+        println!(
+            "added {} entries with a public release each (copies of {}) in {:.1} s",
+            thousands(made),
+            template.entry_id,
+            started.elapsed().as_secs_f64()
+        );
+        super::platform::finish(&store, Ok(())).await
+    })
 }
 
 fn citizens(args: CitizensArgs) -> anyhow::Result<()> {

@@ -150,6 +150,8 @@ pub struct Store {
     refusals: Arc<refusals::Refusals>,
     /// The checkpoint of the audit chain's head, when one is kept (see [`checkpoint`]).
     checkpoint: Option<Arc<checkpoint::Keeper>>,
+    /// The portal's datasets as last loaded (see [`open`]).
+    open_cache: Arc<open::OpenCache>,
 }
 
 /// How long an SQLite writer waits for another process's write lock before it fails.
@@ -226,6 +228,7 @@ impl Store {
             verifications: Arc::new(tokio::sync::Semaphore::new(VERIFY_QUEUE)),
             refusals: Arc::default(),
             checkpoint: None,
+            open_cache: Arc::default(),
             // One core fewer than the machine has: under a flood of sign-ins the catalog, the
             // pages and the API keep a core.
             verifier: verifier::Verifier::start(

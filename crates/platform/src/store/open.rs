@@ -1,8 +1,17 @@
 //! The open-data portal's view of the store: the datasets a visitor may find (entries open to
 //! the public with a live public release, and restricted entries, whose metadata is public),
 //! and their view, download and API-call counters.
+//!
+//! Every search of the portal and of the CKAN adapter reads all of them, so they are kept in
+//! memory, keyed by the audit chain's head: every change to an entry, a version, a release or an
+//! organization appends to the chain in its own transaction, so a head that has not moved means
+//! nothing they show has changed, in this process or any other. The counters are not audited;
+//! the list is reloaded for them at most every few seconds, and a single dataset reads its own
+//! afresh.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 
@@ -60,10 +69,49 @@ pub enum OpenCount {
     ApiCall,
 }
 
+/// How stale the counters of a cached list may be.
+const COUNTS_FRESH: Duration = Duration::from_secs(5);
+
+/// The portal's datasets as last loaded: the audit chain's head they were loaded at, when, and
+/// the list.
+type Loaded = (i64, Instant, Arc<Vec<OpenDataset>>);
+
+/// The portal's datasets as last loaded.
+#[derive(Default)]
+pub(crate) struct OpenCache(Mutex<Option<Loaded>>);
+
+impl std::fmt::Debug for OpenCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OpenCache")
+    }
+}
+
 impl Store {
     /// Every dataset of the portal, in catalog order. The portal searches, facets and pages
     /// them (`opening::search`).
-    pub async fn open_datasets(&self) -> Result<Vec<OpenDataset>, StoreError> {
+    pub async fn open_datasets(&self) -> Result<Arc<Vec<OpenDataset>>, StoreError> {
+        let head: i64 = {
+            let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS n FROM audit_log")
+                .fetch_one(&self.pool)
+                .await?;
+            int(&row, "n")?
+        };
+        {
+            let cached = self.open_cache.0.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((at_head, at, list)) = cached.as_ref()
+                && *at_head == head
+                && at.elapsed() < COUNTS_FRESH
+            {
+                return Ok(list.clone());
+            }
+        }
+        let list = Arc::new(self.load_open_datasets().await?);
+        *self.open_cache.0.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((head, Instant::now(), list.clone()));
+        Ok(list)
+    }
+
+    async fn load_open_datasets(&self) -> Result<Vec<OpenDataset>, StoreError> {
         let orgs: HashMap<String, (String, String)> = self
             .organizations()
             .await?
@@ -109,14 +157,30 @@ impl Store {
     /// One dataset of the portal, or not found (an entry that is prohibited, or open but not
     /// yet released, is not on the portal).
     pub async fn open_dataset(&self, entry_id: &str) -> Result<OpenDataset, StoreError> {
-        self.open_datasets()
+        let mut d = self
+            .open_datasets()
             .await?
-            .into_iter()
+            .iter()
             .find(|d| d.entry.id == entry_id)
+            .cloned()
             .ok_or_else(|| StoreError::NotFound {
                 what: "open dataset",
                 id: entry_id.to_string(),
-            })
+            })?;
+        let row =
+            sqlx::query("SELECT views, downloads, api_calls FROM open_counts WHERE entry_id = $1")
+                .bind(entry_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        d.counts = match row {
+            Some(r) => OpenCounts {
+                views: int(&r, "views")?,
+                downloads: int(&r, "downloads")?,
+                api_calls: int(&r, "api_calls")?,
+            },
+            None => OpenCounts::default(),
+        };
+        Ok(d)
     }
 
     /// Counts one view, download or API call of an entry's open data.

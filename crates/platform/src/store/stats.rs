@@ -47,8 +47,8 @@ impl Store {
         let open: Vec<_> = self
             .open_datasets()
             .await?
-            .into_iter()
-            .filter_map(|d| d.latest)
+            .iter()
+            .filter_map(|d| d.latest.clone())
             .collect();
         let counts = self.open_count_totals().await?;
         Ok(Stats {

@@ -411,8 +411,8 @@ async fn package_list(s: &AppState, p: &Map<String, Value>) -> Answer {
         .store
         .open_datasets()
         .await?
-        .into_iter()
-        .map(|d| d.entry.id)
+        .iter()
+        .map(|d| d.entry.id.clone())
         .collect();
     names.sort();
     let offset = natural(p, "offset", 0)?;
@@ -637,7 +637,7 @@ async fn organization_list(s: &AppState, site: &str, p: &Map<String, Value>) -> 
     let all_fields = boolean(p, "all_fields", false)?;
     let datasets = s.store.open_datasets().await?;
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-    for d in &datasets {
+    for d in datasets.iter() {
         *counts.entry(d.entry.entry.owner.clone()).or_default() += 1;
     }
     let mut list: Vec<Organization> = orgs(s).await?.into_values().collect();
@@ -682,13 +682,8 @@ async fn organization_show(s: &AppState, site: &str, p: &Map<String, Value>) -> 
     let o = orgs
         .get(&id)
         .ok_or_else(|| Failure::NotFound(format!("organization {id}")))?;
-    let datasets: Vec<OpenDataset> = s
-        .store
-        .open_datasets()
-        .await?
-        .into_iter()
-        .filter(|d| d.entry.entry.owner == id)
-        .collect();
+    let all = s.store.open_datasets().await?;
+    let datasets: Vec<&OpenDataset> = all.iter().filter(|d| d.entry.entry.owner == id).collect();
     let mut v = organization(o, Some(datasets.len()));
     v["extras"] = json!([{"key": "region", "value": o.region}]);
     v["tags"] = json!([]);
