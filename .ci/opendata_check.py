@@ -49,7 +49,7 @@ check(sorted(d["name"] for d in found) == sorted(names), "search datasets != pac
 water = [d for d in found if d["title"] == "居民生活用水量（按街道汇总）"]
 check(len(water) == 1, "the demo's water usage is not found")
 formats = sorted(r["format"] for r in water[0]["resources"])
-check(formats == ["CSV", "JSONL", "Parquet"], f"water resources: {formats}")
+check(formats == ["CSV", "JSONL", "Parquet", "XLSX"], f"water resources: {formats}")
 restricted = [d for d in found if d["license_id"] == "other-closed"]
 check(restricted and all(d["resources"] == [] for d in restricted), "a restricted dataset has resources")
 hits = [json.loads(l) for l in ckanapi("search", "datasets", "q=用水量").splitlines()]
@@ -145,7 +145,7 @@ check(distributions, "no dcat:Distribution")
 for d in distributions:
     check(ttl.value(d, DCAT.accessURL) is not None, f"{d} lacks dcat:accessURL")
 one = rdflib.Graph().parse(data=get(f"/dataset/{water[0]['id']}.ttl"), format="turtle")
-check(len(list(one.subjects(rdflib.RDF.type, DCAT.Distribution))) == 3, "the water dataset's distributions")
+check(len(list(one.subjects(rdflib.RDF.type, DCAT.Distribution))) == 4, "the water dataset's distributions")
 
 print(
     f"opendata: ckanapi read {len(found)} datasets (search, dump, datastore_search) and rdflib "

@@ -127,6 +127,101 @@ fn jsonl_chunk(batch: &RecordBatch, names: &[String]) -> Result<Vec<u8>, QueryEr
     Ok(out)
 }
 
+/// Data rows an XLSX worksheet holds (below its header row).
+pub const XLSX_MAX_ROWS: i64 = 1_048_575;
+
+/// Sends what the workbook writes into a channel, a chunk per write: the response body.
+struct ChannelWriter(tokio::sync::mpsc::Sender<Result<Vec<u8>, QueryError>>);
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .blocking_send(Ok(buf.to_vec()))
+            .map_err(|_| std::io::Error::other("the download was closed"))?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> QueryError {
+    QueryError::DataFusion(datafusion::error::DataFusionError::External(Box::new(e)))
+}
+
+/// Every row of `table` as an XLSX workbook of one sheet: numbers as numbers, the rest as text,
+/// nulls as empty cells. Rows go to a temporary file in `scratch` as they are read (constant
+/// memory); the workbook is then zipped into the returned stream. The caller checks the row
+/// count against [`XLSX_MAX_ROWS`] first.
+pub fn xlsx(
+    table: DatasetTable,
+    scratch: std::path::PathBuf,
+) -> BoxStream<'static, Result<Vec<u8>, QueryError>> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, QueryError>>(8);
+    let failed = tx.clone();
+    tokio::task::spawn_blocking(move || {
+        let result = (|| -> Result<(), QueryError> {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .build()
+                .map_err(|e| QueryError::DataFusion(e.into()))?;
+            let mut workbook = rust_xlsxwriter::Workbook::new();
+            workbook.set_tempdir(&scratch).map_err(xlsx_error)?;
+            let sheet = workbook
+                .add_worksheet_with_constant_memory()
+                .map_err(xlsx_error)?;
+            runtime.block_on(async {
+                let name = table.name.clone();
+                let ctx = context(&[table], MEMORY)?;
+                let frame = ctx.table(name.as_str()).await?;
+                for (c, f) in frame.schema().fields().iter().enumerate() {
+                    sheet
+                        .write_string(0, c as u16, f.name().as_str())
+                        .map_err(xlsx_error)?;
+                }
+                let mut row: u32 = 1;
+                let mut rows = frame.execute_stream().await?;
+                while let Some(batch) = rows.next().await {
+                    let batch = batch?;
+                    let f = formatters(&batch)?;
+                    for r in 0..batch.num_rows() {
+                        for (c, (column, text)) in batch.columns().iter().zip(&f).enumerate() {
+                            let col = c as u16;
+                            match json_value(column.as_ref(), r, text) {
+                                serde_json::Value::Null => {}
+                                serde_json::Value::Number(n) => {
+                                    sheet
+                                        .write_number(row, col, n.as_f64().unwrap_or(f64::NAN))
+                                        .map_err(xlsx_error)?;
+                                }
+                                serde_json::Value::Bool(b) => {
+                                    sheet.write_boolean(row, col, b).map_err(xlsx_error)?;
+                                }
+                                serde_json::Value::String(s) => {
+                                    sheet.write_string(row, col, s).map_err(xlsx_error)?;
+                                }
+                                other => {
+                                    sheet
+                                        .write_string(row, col, other.to_string())
+                                        .map_err(xlsx_error)?;
+                                }
+                            }
+                        }
+                        row += 1;
+                    }
+                }
+                Ok::<(), QueryError>(())
+            })?;
+            workbook
+                .save_to_writer(ChannelWriter(tx))
+                .map_err(xlsx_error)
+        })();
+        if let Err(e) = result {
+            let _ = failed.blocking_send(Err(e));
+        }
+    });
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|c| (c, rx)) }).boxed()
+}
+
 /// A `datastore_search` over one release.
 #[derive(Debug, Clone, Default)]
 pub struct DatastoreQuery {

@@ -359,6 +359,32 @@ async fn downloads_are_the_release_byte_for_byte_with_range_and_etag_on_parquet(
     assert_eq!(rows[3]["usage_m3"], json!(30.0));
     assert_eq!(rows[0]["district"], "330106");
 
+    // XLSX: a workbook whose sheet holds the released rows, numbers as numbers.
+    let (status, headers, xlsx) = p.bytes("GET", &format!("/open/{id}/data.xlsx"), &[]).await;
+    assert_eq!(status.as_u16(), 200);
+    assert!(
+        headers["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .contains("spreadsheetml")
+    );
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("data.xlsx");
+    std::fs::write(&file, &xlsx).expect("write");
+    let read: Vec<_> = pubdata_tables::open(&file, &Default::default())
+        .expect("an XLSX the table reader opens")
+        .collect::<Result<_, _>>()
+        .expect("rows");
+    assert_eq!(read.iter().map(|b| b.num_rows()).sum::<usize>(), 4);
+    assert_eq!(
+        read[0]
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect::<Vec<_>>(),
+        ["contact", "remarks", "district", "usage_m3"]
+    );
     let (status, _, _) = p.bytes("GET", &format!("/open/{id}/data.xml"), &[]).await;
     assert_eq!(status.as_u16(), 404);
     let (status, _, _) = p
@@ -366,11 +392,11 @@ async fn downloads_are_the_release_byte_for_byte_with_range_and_etag_on_parquet(
         .await;
     assert_eq!(status.as_u16(), 404);
 
-    // Counted: three whole downloads (not the 304, the ranges or the refusals).
+    // Counted: four whole downloads (not the 304, the ranges or the refusals).
     let d = p.store.open_dataset(&id).await.expect("dataset");
     assert_eq!(
-        d.counts.downloads, 3,
-        "parquet, csv and jsonl: {:?}",
+        d.counts.downloads, 4,
+        "parquet, csv, jsonl and xlsx: {:?}",
         d.counts
     );
 }
@@ -387,6 +413,7 @@ async fn no_public_route_serves_the_raw_version() {
         format!("/open/{id}/data.csv"),
         format!("/open/{id}/data.jsonl"),
         format!("/open/{id}/data.parquet"),
+        format!("/open/{id}/data.xlsx"),
         format!("/open/{id}/releases/1/data.csv"),
         "/api/3/action/package_list".to_string(),
         "/api/3/action/package_search?q=用水".to_string(),

@@ -62,7 +62,7 @@ impl Facet {
 }
 
 /// The formats every live public release is served in.
-pub const FORMATS: [&str; 3] = ["CSV", "JSONL", "Parquet"];
+pub const FORMATS: [&str; 4] = ["CSV", "JSONL", "Parquet", "XLSX"];
 
 /// The licence of public releases: CKAN's "Other (Open)", whose terms the portal's terms of
 /// use (`serve --terms-url`) state.

@@ -27,11 +27,13 @@ pub(crate) enum File {
     Jsonl,
     /// `data.parquet`.
     Parquet,
+    /// `data.xlsx`.
+    Xlsx,
 }
 
 impl File {
     /// Every file, in the order pages offer them.
-    pub(crate) const ALL: [File; 3] = [File::Csv, File::Jsonl, File::Parquet];
+    pub(crate) const ALL: [File; 4] = [File::Csv, File::Jsonl, File::Parquet, File::Xlsx];
 
     /// Its name in addresses.
     pub(crate) fn name(self) -> &'static str {
@@ -39,6 +41,7 @@ impl File {
             File::Csv => "data.csv",
             File::Jsonl => "data.jsonl",
             File::Parquet => "data.parquet",
+            File::Xlsx => "data.xlsx",
         }
     }
 
@@ -48,6 +51,7 @@ impl File {
             File::Csv => "CSV",
             File::Jsonl => "JSONL",
             File::Parquet => "Parquet",
+            File::Xlsx => "XLSX",
         }
     }
 
@@ -57,6 +61,7 @@ impl File {
             File::Csv => "text/csv; charset=utf-8",
             File::Jsonl => "application/jsonl; charset=utf-8",
             File::Parquet => "application/vnd.apache.parquet",
+            File::Xlsx => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         }
     }
 
@@ -68,7 +73,7 @@ impl File {
                 ApiError::new(
                     StatusCode::NOT_FOUND,
                     "not_found",
-                    format!("no file {name:?}: data.csv, data.jsonl or data.parquet"),
+                    format!("no file {name:?}: data.csv, data.jsonl, data.parquet or data.xlsx"),
                 )
             })
     }
@@ -190,6 +195,26 @@ async fn send(
             let chunks = pubdata_query::open::stream(table, format)
                 .await
                 .map_err(ApiError::internal)?;
+            let body = Body::from_stream(futures::StreamExt::map(chunks, |c| {
+                c.map_err(|e| std::io::Error::other(e.to_string()))
+            }));
+            (StatusCode::OK, body).into_response()
+        }
+        File::Xlsx => {
+            if r.rows > pubdata_query::open::XLSX_MAX_ROWS {
+                return Err(ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "too_large",
+                    format!(
+                        "release {} has {} rows; an XLSX sheet holds {}: download CSV or Parquet",
+                        r.number,
+                        r.rows,
+                        pubdata_query::open::XLSX_MAX_ROWS
+                    ),
+                ));
+            }
+            let table = release_table(s, r).await?;
+            let chunks = pubdata_query::open::xlsx(table, s.datasets.scratch().to_path_buf());
             let body = Body::from_stream(futures::StreamExt::map(chunks, |c| {
                 c.map_err(|e| std::io::Error::other(e.to_string()))
             }));
