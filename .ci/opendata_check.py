@@ -63,6 +63,11 @@ check(
     "fq organization/res_format",
 )
 
+groups = {g["name"]: g for g in action("group_list", all_fields=True)}
+check(groups.get("utilities", {}).get("package_count", 0) >= 3, f"groups: {groups.get('utilities')}")
+in_group = action("package_search", fq="groups:utilities", rows=100)["results"]
+check(any(d["name"] == water[0]["name"] for d in in_group), "fq=groups:utilities misses the water usage")
+
 # ckanapi dump datasets --all: one package_show per name, the same dicts.
 dumped = [json.loads(l) for l in ckanapi("dump", "datasets", "--all", "-q").splitlines()]
 check([d["name"] for d in dumped] == names, "dump datasets --all != package_list, in order")

@@ -3,7 +3,7 @@
 //! so the portal, the CKAN adapter and DCAT can be measured at 10,000 datasets without
 //! publishing 10,000 files. Titles and attributes are deterministic.
 
-use crate::catalog::{CatalogEntry, OpenAttribute, UpdateCycle};
+use crate::catalog::{CatalogEntry, OpenAttribute, Theme, UpdateCycle};
 use crate::opening::{ReleaseColumn, ReleasePlan, Treatment};
 use crate::store::{NewRelease, Release, Store, StoreError};
 
@@ -98,6 +98,7 @@ pub async fn synthetic_catalog(
             sharing_reason: source.entry.sharing_reason.clone(),
             open: OpenAttribute::Unconditional,
             open_reason: None,
+            theme: Some(Theme::ALL[(i as usize / CITIES.len()) % Theme::ALL.len()]),
         };
         let stored = store.create_entry(&entry, "bulk").await?;
         for part in &version.parts {

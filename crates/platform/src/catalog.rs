@@ -205,6 +205,110 @@ impl OpenAttribute {
     }
 }
 
+/// The domain an entry's data belongs to (数据领域), as open-data portals group datasets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Theme {
+    /// 经济建设.
+    Economy,
+    /// 资源环境.
+    Environment,
+    /// 教育科技.
+    Education,
+    /// 道路交通.
+    Transport,
+    /// 卫生健康.
+    Health,
+    /// 社保就业.
+    SocialSecurity,
+    /// 公共安全.
+    PublicSafety,
+    /// 城建住房.
+    Urban,
+    /// 农业农村.
+    Agriculture,
+    /// 文化休闲.
+    Culture,
+    /// 市场监管.
+    Market,
+    /// 信用服务.
+    Credit,
+    /// 财税金融.
+    Finance,
+    /// 公共事业.
+    Utilities,
+    /// 机构团体.
+    Government,
+    /// 地理空间.
+    Geography,
+}
+
+impl Theme {
+    /// Every theme.
+    pub const ALL: [Theme; 16] = [
+        Theme::Economy,
+        Theme::Environment,
+        Theme::Education,
+        Theme::Transport,
+        Theme::Health,
+        Theme::SocialSecurity,
+        Theme::PublicSafety,
+        Theme::Urban,
+        Theme::Agriculture,
+        Theme::Culture,
+        Theme::Market,
+        Theme::Credit,
+        Theme::Finance,
+        Theme::Utilities,
+        Theme::Government,
+        Theme::Geography,
+    ];
+
+    /// The snake_case name used in the API and the database.
+    pub fn name(self) -> &'static str {
+        match self {
+            Theme::Economy => "economy",
+            Theme::Environment => "environment",
+            Theme::Education => "education",
+            Theme::Transport => "transport",
+            Theme::Health => "health",
+            Theme::SocialSecurity => "social_security",
+            Theme::PublicSafety => "public_safety",
+            Theme::Urban => "urban",
+            Theme::Agriculture => "agriculture",
+            Theme::Culture => "culture",
+            Theme::Market => "market",
+            Theme::Credit => "credit",
+            Theme::Finance => "finance",
+            Theme::Utilities => "utilities",
+            Theme::Government => "government",
+            Theme::Geography => "geography",
+        }
+    }
+
+    /// The closest theme of the EU's data-theme vocabulary (DCAT-AP's `dcat:theme`), by its code.
+    pub fn eu_theme(self) -> &'static str {
+        match self {
+            Theme::Economy => "ECON",
+            Theme::Environment => "ENVI",
+            Theme::Education => "EDUC",
+            Theme::Transport => "TRAN",
+            Theme::Health => "HEAL",
+            Theme::SocialSecurity => "SOCI",
+            Theme::PublicSafety => "JUST",
+            Theme::Urban => "REGI",
+            Theme::Agriculture => "AGRI",
+            Theme::Culture => "EDUC",
+            Theme::Market => "ECON",
+            Theme::Credit => "ECON",
+            Theme::Finance => "ECON",
+            Theme::Utilities => "ENER",
+            Theme::Government => "GOVE",
+            Theme::Geography => "REGI",
+        }
+    }
+}
+
 /// A field of a catalog entry (数据项).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DataItem {
@@ -260,6 +364,9 @@ pub struct CatalogEntry {
     /// Why opening is limited (required unless unconditional).
     #[serde(default)]
     pub open_reason: Option<String>,
+    /// The domain its data belongs to, if set.
+    #[serde(default)]
+    pub theme: Option<Theme>,
 }
 
 /// One broken rule, naming the field.
@@ -455,6 +562,7 @@ mod tests {
             sharing_reason: None,
             open,
             open_reason: None,
+            theme: None,
         }
     }
 
@@ -637,5 +745,6 @@ mod names {
         same(&JobState::ALL, JobState::as_str);
         same(&Outcome::ALL, Outcome::name);
         same(&Reason::ALL, Reason::name);
+        same(&Theme::ALL, Theme::name);
     }
 }

@@ -5,7 +5,8 @@
 use pubdata_detect::PiiType;
 
 use crate::catalog::{
-    CatalogEntry, DataItem, DataType, OpenAttribute, SecurityGrade, SharingAttribute, UpdateCycle,
+    CatalogEntry, DataItem, DataType, OpenAttribute, SecurityGrade, SharingAttribute, Theme,
+    UpdateCycle,
 };
 use crate::ingest::{IngestError, Mode, Upload, ingest};
 use crate::org::{AdminLevel, OrganizationKind, Role};
@@ -138,7 +139,30 @@ fn item(
     }
 }
 
+/// The demo entries' themes, by title.
+const THEMES: &[(&str, Theme)] = &[
+    ("居民生活用水量（按街道汇总）", Theme::Utilities),
+    ("居民用水户档案", Theme::Utilities),
+    ("全市用电负荷（小时）", Theme::Utilities),
+    ("管道燃气用户数（按区县）", Theme::Utilities),
+    ("公交线路与站点", Theme::Transport),
+    ("门诊就诊记录", Theme::Health),
+    ("企业登记信息", Theme::Market),
+    ("中小学学校名录", Theme::Education),
+];
+
 fn entries() -> Vec<CatalogEntry> {
+    let mut all = listed();
+    for e in &mut all {
+        e.theme = THEMES
+            .iter()
+            .find(|(t, _)| *t == e.title)
+            .map(|(_, th)| *th);
+    }
+    all
+}
+
+fn listed() -> Vec<CatalogEntry> {
     use DataType::*;
     use SecurityGrade::*;
     let entry = |title: &str, owner: &str, description: &str, items: Vec<DataItem>| CatalogEntry {
@@ -151,6 +175,7 @@ fn entries() -> Vec<CatalogEntry> {
         sharing_reason: None,
         open: OpenAttribute::Unconditional,
         open_reason: None,
+        theme: None,
     };
     let restricted = |mut e: CatalogEntry, why: &str| {
         e.sharing = SharingAttribute::Conditional;
@@ -411,6 +436,7 @@ mod tests {
     fn every_demo_entry_keeps_the_catalog_rules_and_names_a_demo_organization() {
         for e in entries() {
             assert_eq!(e.check(), Ok(()), "{}", e.title);
+            assert!(e.theme.is_some(), "{} has a theme", e.title);
             assert!(ORGS.iter().any(|o| o.0 == e.owner), "{}", e.owner);
         }
         assert!(ORGS.len() >= 12, "a dozen holders");

@@ -375,6 +375,7 @@ mod tests {
             sharing_reason: None,
             open: OpenAttribute::Unconditional,
             open_reason: None,
+            theme: None,
         }
     }
 

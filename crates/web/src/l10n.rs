@@ -221,7 +221,7 @@ macro_rules! labelled {
 
 use pubdata_platform::audit::Outcome;
 use pubdata_platform::catalog::{
-    DataType, OpenAttribute, PiiType, SecurityGrade, SharingAttribute, UpdateCycle,
+    DataType, OpenAttribute, PiiType, SecurityGrade, SharingAttribute, Theme, UpdateCycle,
 };
 use pubdata_platform::org::Role;
 use pubdata_platform::quality::Reason;
@@ -239,6 +239,7 @@ labelled! {
     JobKind => "job-kind" by JobKind::as_str,
     JobState => "job-state" by JobState::as_str,
     Role => "role" by Role::name,
+    Theme => "theme" by Theme::name,
 }
 
 /// The language a request reads in: the remembered choice, else the best of `Accept-Language`

@@ -74,6 +74,7 @@ async fn personal_entry(p: &Platform) -> String {
         sharing_reason: Some("含个人信息".into()),
         open: OpenAttribute::Prohibited,
         open_reason: Some("含个人信息".into()),
+        theme: None,
     };
     let stored = p.store.create_entry(&entry, "setup").await.expect("entry");
     let mut csv = String::from("person,mobile,note,usage_m3\n");

@@ -79,6 +79,7 @@ fn entry(title: &str, open: OpenAttribute) -> CatalogEntry {
         sharing: SharingAttribute::Conditional,
         sharing_reason: Some("含个人信息".into()),
         open_reason: (open != OpenAttribute::Unconditional).then(|| "含个人信息".into()),
+        theme: None,
         open,
     }
 }
@@ -804,4 +805,119 @@ async fn an_officer_publishes_and_withdraws_from_the_entry_page() {
         .send("GET", &format!("/catalog/{id}"), &cookie, None)
         .await;
     assert!(page.contains("区县代码有误"), "{page}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ckan_adapter_answers_in_ckans_envelope_and_errors() {
+    let (p, id, policy) = setup().await;
+    published(&p, &id, &policy).await;
+    let call = |path: String| {
+        let p = &p;
+        async move {
+            let (status, body) = p.json("GET", &path, &Auth::None, None).await;
+            (status.as_u16(), body)
+        }
+    };
+    let (status, body) = call("/api/3/action/package_show?id=e-none".into()).await;
+    assert_eq!(status, 404);
+    assert_eq!(body["success"], false);
+    assert_eq!(body["error"]["__type"], "Not Found Error");
+    assert!(
+        body["help"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("help_show?name=package_show")
+    );
+    let (status, body) = call("/api/3/action/package_show".into()).await;
+    assert_eq!(
+        (status, &body["error"]["id"]),
+        (409, &json!(["Missing value"]))
+    );
+    assert_eq!(body["error"]["__type"], "Validation Error");
+    let (status, body) = call("/api/3/action/package_search?rows=many".into()).await;
+    assert_eq!(
+        (status, &body["error"]["rows"]),
+        (409, &json!(["Invalid integer"]))
+    );
+    let (status, body) = call("/api/3/action/package_search?fq=colour:red".into()).await;
+    assert_eq!(
+        (status, body["error"]["__type"].as_str()),
+        (400, Some("Search Query Error"))
+    );
+    let (status, body) = call("/api/3/action/package_delete".into()).await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        body,
+        json!("Bad request - Action name not known: package_delete")
+    );
+    // POST with a JSON body, as ckanapi sends, numbers as strings.
+    let (status, body) = p
+        .json(
+            "POST",
+            "/api/action/package_search",
+            &Auth::None,
+            Some(json!({"q": "用水", "rows": "5", "facet.field": "[\"organization\", \"res_format\"]"})),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+    assert_eq!(body["result"]["count"], 1);
+    assert_eq!(body["result"]["results"][0]["name"], id.as_str());
+    let formats = &body["result"]["search_facets"]["res_format"]["items"];
+    assert_eq!(formats.as_array().map(Vec::len), Some(4), "{formats}");
+    // datastore_search: filters, q, fields, sort, limits and formats.
+    let (_, show) = call(format!("/api/3/action/package_show?id={id}")).await;
+    let resource = show["result"]["resources"][0]["id"]
+        .as_str()
+        .expect("resource")
+        .to_string();
+    let (status, body) = p
+        .json(
+            "POST",
+            "/api/action/datastore_search",
+            &Auth::None,
+            Some(
+                json!({"resource_id": resource, "filters": {"district": "330105"},
+                        "fields": ["district", "usage_m3"], "sort": "usage_m3 desc"}),
+            ),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 200, "{body}");
+    let r = &body["result"];
+    assert_eq!(r["total"], 2);
+    assert_eq!(
+        r["records"],
+        json!([{"district": "330105", "usage_m3": 30.0}, {"district": "330105", "usage_m3": 3.25}])
+    );
+    assert_eq!(
+        r["fields"],
+        json!([{"id": "district", "type": "text"}, {"id": "usage_m3", "type": "numeric"}])
+    );
+    let (_, body) = call(format!(
+        "/api/3/action/datastore_search?resource_id={resource}&limit=1&offset=1&records_format=lists&include_total=false"
+    ))
+    .await;
+    assert_eq!(body["result"]["records"].as_array().map(Vec::len), Some(1));
+    assert!(body["result"].get("total").is_none());
+    assert!(
+        body["result"]["_links"]["next"]
+            .as_str()
+            .unwrap_or("")
+            .contains("offset=2")
+    );
+    let (status, body) = call(format!(
+        "/api/3/action/datastore_search?resource_id={resource}&filters=%7B%22meter%22%3A%22M-0001%22%7D"
+    ))
+    .await;
+    assert_eq!(status, 409, "a closed item is not a field: {body}");
+    assert!(
+        body["error"]["filters"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("meter")
+    );
+    let (status, _) = call("/api/3/action/datastore_search?resource_id=r-none-csv".into()).await;
+    assert_eq!(status, 404);
+    // Counted as API calls of the dataset.
+    let d = p.store.open_dataset(&id).await.expect("dataset");
+    assert!(d.counts.api_calls >= 3, "{:?}", d.counts);
 }

@@ -210,6 +210,7 @@ mod tests {
             sharing_reason: None,
             open,
             open_reason: None,
+            theme: None,
         }
     }
 

@@ -12,6 +12,8 @@ use crate::store::OpenDataset;
 pub enum Facet {
     /// The holding organization's code.
     Organization,
+    /// The domain (数据领域), CKAN's groups.
+    Theme,
     /// The formats a download is offered in.
     Format,
     /// The open attribute (`unconditional`, `restricted`).
@@ -30,8 +32,9 @@ pub enum Facet {
 
 impl Facet {
     /// Every facet.
-    pub const ALL: [Facet; 8] = [
+    pub const ALL: [Facet; 9] = [
         Facet::Organization,
+        Facet::Theme,
         Facet::Format,
         Facet::Open,
         Facet::Grade,
@@ -45,6 +48,7 @@ impl Facet {
     pub fn name(self) -> &'static str {
         match self {
             Facet::Organization => "organization",
+            Facet::Theme => "groups",
             Facet::Format => "res_format",
             Facet::Open => "open",
             Facet::Grade => "grade",
@@ -75,6 +79,7 @@ pub fn values(d: &OpenDataset, facet: Facet) -> Vec<String> {
     let e = &d.entry.entry;
     match facet {
         Facet::Organization => vec![e.owner.clone()],
+        Facet::Theme => e.theme.map(|t| t.name().to_string()).into_iter().collect(),
         Facet::Format if d.latest.is_some() => FORMATS.iter().map(|f| f.to_string()).collect(),
         Facet::Format => Vec::new(),
         Facet::Open => vec![e.open.name().to_string()],

@@ -140,5 +140,6 @@ pub fn entry(title: &str) -> CatalogEntry {
         sharing_reason: None,
         open: OpenAttribute::Unconditional,
         open_reason: None,
+        theme: None,
     }
 }

@@ -289,3 +289,24 @@ publish-as-catalogued = As catalogued (open items kept, closed items left out)
 publish-help = The values are scanned first: a column holding direct identifiers or core data must be transformed or left out by the policy, or the release is refused. Restricted data must be de-identified, and where quasi-identifiers stay, anonymized with its requirements met.
 publish-submit = Publish
 job-release = See the release
+
+# Themes (数据领域)
+field-theme = Theme
+field-theme-none = Not set
+open-facet-theme = Theme
+theme-economy = Economy
+theme-environment = Resources and environment
+theme-education = Education and science
+theme-transport = Transport
+theme-health = Health
+theme-social-security = Social security and employment
+theme-public-safety = Public safety
+theme-urban = Urban construction and housing
+theme-agriculture = Agriculture and rural affairs
+theme-culture = Culture and leisure
+theme-market = Market regulation
+theme-credit = Credit
+theme-finance = Finance and taxation
+theme-utilities = Public utilities
+theme-government = Public bodies
+theme-geography = Geography

@@ -288,3 +288,24 @@ publish-as-catalogued = 按目录原样（保留开放数据项，不开放的�
 publish-help = 发布前会扫描数据内容：含直接标识符或核心数据的列必须经策略变换或删除，否则拒绝发布。受限开放的数据必须经去标识化，含准标识符时须经通过要求的匿名化。
 publish-submit = 发布
 job-release = 查看发布记录
+
+# Themes (数据领域)
+field-theme = 数据领域
+field-theme-none = 未设置
+open-facet-theme = 数据领域
+theme-economy = 经济建设
+theme-environment = 资源环境
+theme-education = 教育科技
+theme-transport = 道路交通
+theme-health = 卫生健康
+theme-social-security = 社保就业
+theme-public-safety = 公共安全
+theme-urban = 城建住房
+theme-agriculture = 农业农村
+theme-culture = 文化休闲
+theme-market = 市场监管
+theme-credit = 信用服务
+theme-finance = 财税金融
+theme-utilities = 公共事业
+theme-government = 机构团体
+theme-geography = 地理空间

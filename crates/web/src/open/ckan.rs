@@ -12,6 +12,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use pubdata_platform::catalog::Theme;
 use pubdata_platform::opening::search::{Facet, Search, Sort, license, search, values};
 use pubdata_platform::store::{OpenCount, OpenDataset, Organization, Release};
 use pubdata_query::open::{DatastoreError, DatastoreQuery};
@@ -178,7 +179,8 @@ async fn run(s: &AppState, site: &str, name: &str, p: &Map<String, Value>) -> An
         }
         "organization_list" => organization_list(s, site, p).await,
         "organization_show" => organization_show(s, site, p).await,
-        "group_list" => Ok(json!([])),
+        "group_list" => group_list(s, p).await,
+        "group_show" => group_show(s, site, p).await,
         "tag_list" => tag_list(s, p).await,
         "datastore_search" => datastore_search(s, p).await,
         other => Err(Failure::UnknownAction(other.to_string())),
@@ -302,6 +304,20 @@ fn organization(o: &Organization, package_count: Option<usize>) -> Value {
     v
 }
 
+/// A theme as a CKAN group.
+fn group(t: Theme, package_count: Option<usize>) -> Value {
+    let title = crate::l10n::Texts::new(crate::l10n::Lang::Zh, chrono_tz::UTC, "/").label(t);
+    let mut v = json!({
+        "id": t.name(), "name": t.name(), "title": title, "display_name": title,
+        "description": "", "image_url": "", "image_display_url": "", "type": "group",
+        "state": "active", "is_organization": false, "approval_status": "approved",
+    });
+    if let Some(n) = package_count {
+        v["package_count"] = json!(n);
+    }
+    v
+}
+
 fn license_title(id: &str) -> &'static str {
     if id == pubdata_platform::opening::search::OPEN_LICENSE {
         "Other (Open)"
@@ -393,7 +409,7 @@ fn package(d: &OpenDataset, orgs: &BTreeMap<String, Organization>, site: &str) -
         "metadata_modified": ckan_time(d.modified()),
         "owner_org": e.owner,
         "organization": orgs.get(&e.owner).map(|o| organization(o, None)),
-        "groups": [],
+        "groups": e.theme.map(|t| vec![group(t, None)]).unwrap_or_default(),
         "num_tags": tags.len(),
         "tags": tags,
         "extras": extras.iter().map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
@@ -488,6 +504,7 @@ fn filters(q: &mut Search, fq: &str) -> Result<(), Failure> {
         }
         let facet = match field {
             "organization" | "owner_org" => Facet::Organization,
+            "groups" => Facet::Theme,
             "tags" => Facet::Tag,
             "res_format" => Facet::Format,
             "license_id" => Facet::License,
@@ -590,6 +607,12 @@ async fn package_search(s: &AppState, site: &str, p: &Map<String, Value>) -> Ans
             .map(|(v, n)| {
                 let display = match f {
                     Facet::Organization => orgs.get(v).map_or(v.clone(), |o| o.name.clone()),
+                    Facet::Theme => Theme::ALL
+                        .into_iter()
+                        .find(|t| t.name() == v)
+                        .map_or(v.clone(), |t| {
+                            group(t, None)["title"].as_str().unwrap_or("").to_string()
+                        }),
                     Facet::License => license_title(v).to_string(),
                     _ => v.clone(),
                 };
@@ -692,6 +715,51 @@ async fn organization_show(s: &AppState, site: &str, p: &Map<String, Value>) -> 
     if boolean(p, "include_datasets", false)? {
         v["packages"] = json!(
             datasets
+                .iter()
+                .map(|d| package(d, &orgs, site))
+                .collect::<Vec<_>>()
+        );
+    }
+    Ok(v)
+}
+
+async fn group_list(s: &AppState, p: &Map<String, Value>) -> Answer {
+    let all_fields = boolean(p, "all_fields", false)?;
+    let datasets = s.store.open_datasets().await?;
+    let count = |t: Theme| {
+        datasets
+            .iter()
+            .filter(|d| d.entry.entry.theme == Some(t))
+            .count()
+    };
+    Ok(json!(
+        Theme::ALL
+            .into_iter()
+            .map(|t| if all_fields {
+                group(t, Some(count(t)))
+            } else {
+                json!(t.name())
+            })
+            .collect::<Vec<_>>()
+    ))
+}
+
+async fn group_show(s: &AppState, site: &str, p: &Map<String, Value>) -> Answer {
+    let id = required(p, "id")?;
+    let theme = Theme::ALL
+        .into_iter()
+        .find(|t| t.name() == id)
+        .ok_or_else(|| Failure::NotFound(format!("group {id}")))?;
+    let all = s.store.open_datasets().await?;
+    let members: Vec<&OpenDataset> = all
+        .iter()
+        .filter(|d| d.entry.entry.theme == Some(theme))
+        .collect();
+    let mut v = group(theme, Some(members.len()));
+    if boolean(p, "include_datasets", false)? {
+        let orgs = orgs(s).await?;
+        v["packages"] = json!(
+            members
                 .iter()
                 .map(|d| package(d, &orgs, site))
                 .collect::<Vec<_>>()

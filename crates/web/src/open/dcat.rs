@@ -108,6 +108,16 @@ fn describe(
     for tag in values(d, Facet::Tag) {
         g.text(&node, "dcat:keyword", &tag, Some("zh"));
     }
+    if let Some(theme) = e.theme {
+        g.add(
+            node.clone(),
+            "dcat:theme",
+            NamedNode::new_unchecked(format!(
+                "http://publications.europa.eu/resource/authority/data-theme/{}",
+                theme.eu_theme()
+            )),
+        );
+    }
     if let Some(o) = orgs.get(&e.owner) {
         let publisher = agent(g, site, o)?;
         g.add(node.clone(), "dct:publisher", publisher);

@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use pubdata_platform::access::Action;
 use pubdata_platform::catalog::{
     CatalogEntry, DataItem, DataType, MAX_ITEMS, OpenAttribute, PiiType, SecurityGrade,
-    SharingAttribute, UpdateCycle,
+    SharingAttribute, Theme, UpdateCycle,
 };
 use pubdata_platform::store::StoreError;
 
@@ -58,6 +58,7 @@ pub(super) struct EntryForm {
     sharing_reason: String,
     open: String,
     open_reason: String,
+    theme: String,
     items: Vec<ItemRow>,
     /// "Add a row" was pressed: show the form again with one more row, save nothing.
     more: bool,
@@ -88,6 +89,7 @@ impl EntryForm {
                 "description" => f.description = v,
                 "owner" => f.owner = v,
                 "update_cycle" => f.update_cycle = v,
+                "theme" => f.theme = v,
                 "sharing" => f.sharing = v,
                 "sharing_reason" => f.sharing_reason = v,
                 "open" => f.open = v,
@@ -151,8 +153,16 @@ impl EntryForm {
         let open = by_name(&OpenAttribute::ALL, OpenAttribute::name, &self.open)
             .map_err(|e| errors.push(format!("open: {e}")))
             .ok();
-        let entry = match (update_cycle, sharing, open) {
-            (Some(update_cycle), Some(sharing), Some(open)) => Some(CatalogEntry {
+        let theme = if blank(&self.theme) {
+            Some(None)
+        } else {
+            by_name(&Theme::ALL, Theme::name, &self.theme)
+                .map(Some)
+                .map_err(|e| errors.push(format!("theme: {e}")))
+                .ok()
+        };
+        let entry = match (update_cycle, sharing, open, theme) {
+            (Some(update_cycle), Some(sharing), Some(open), Some(theme)) => Some(CatalogEntry {
                 title: self.title.clone(),
                 description: self.description.clone(),
                 owner: self.owner.clone(),
@@ -162,6 +172,7 @@ impl EntryForm {
                 sharing_reason: reason(&self.sharing_reason),
                 open,
                 open_reason: reason(&self.open_reason),
+                theme,
             }),
             _ => None,
         };
@@ -179,6 +190,7 @@ impl EntryForm {
             sharing_reason: e.sharing_reason.clone().unwrap_or_default(),
             open: e.open.name().to_string(),
             open_reason: e.open_reason.clone().unwrap_or_default(),
+            theme: e.theme.map(|t| t.name().to_string()).unwrap_or_default(),
             items: e
                 .items
                 .iter()
@@ -351,6 +363,8 @@ fn entry_form(
                     option value=(code) selected[*code == values.owner] { (name) " (" (code) ")" }
                 }
             }
+            label for="theme" { (t.t("field-theme")) }
+            (select(t, "theme", &Theme::ALL, Theme::name, &values.theme, Some(t.t("field-theme-none"))))
             label for="update_cycle" { (t.t("form-update-cycle")) }
             (select(t, "update_cycle", &UpdateCycle::ALL, UpdateCycle::name, &values.update_cycle, None))
             label for="sharing" { (t.t("form-sharing")) }

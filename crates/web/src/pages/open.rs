@@ -23,8 +23,9 @@ const PER_PAGE: usize = 20;
 /// Rows a dataset page previews.
 pub(crate) const PREVIEW_ROWS: usize = 50;
 /// The facets the portal offers, in the order shown.
-const FACETS: [Facet; 6] = [
+const FACETS: [Facet; 7] = [
     Facet::Organization,
+    Facet::Theme,
     Facet::Open,
     Facet::Format,
     Facet::Grade,
@@ -38,6 +39,7 @@ const FACETS: [Facet; 6] = [
 pub(super) struct PortalQuery {
     q: String,
     organization: String,
+    groups: String,
     open: String,
     res_format: String,
     grade: String,
@@ -51,6 +53,7 @@ impl PortalQuery {
     fn filter(&self, f: Facet) -> &str {
         match f {
             Facet::Organization => &self.organization,
+            Facet::Theme => &self.groups,
             Facet::Open => &self.open,
             Facet::Format => &self.res_format,
             Facet::Grade => &self.grade,
@@ -91,9 +94,13 @@ impl PortalQuery {
 
 /// How a facet's value is shown: an organization by name, an enum in the visitor's language.
 fn facet_label(t: &Texts, f: Facet, v: &str, names: &BTreeMap<String, String>) -> String {
-    use pubdata_platform::catalog::{SecurityGrade, UpdateCycle};
+    use pubdata_platform::catalog::{SecurityGrade, Theme, UpdateCycle};
     match f {
         Facet::Organization => names.get(v).cloned().unwrap_or_else(|| v.to_string()),
+        Facet::Theme => Theme::ALL
+            .into_iter()
+            .find(|o| o.name() == v)
+            .map_or_else(|| v.to_string(), |o| t.label(o)),
         Facet::Open => OpenAttribute::ALL
             .into_iter()
             .find(|o| o.name() == v)
@@ -113,6 +120,7 @@ fn facet_label(t: &Texts, f: Facet, v: &str, names: &BTreeMap<String, String>) -
 fn facet_title(t: &Texts, f: Facet) -> String {
     match f {
         Facet::Organization => t.t("open-facet-organization"),
+        Facet::Theme => t.t("open-facet-theme"),
         Facet::Open => t.t("open-facet-open"),
         Facet::Format => t.t("open-facet-format"),
         Facet::Grade => t.t("open-facet-grade"),
@@ -228,6 +236,7 @@ fn result(t: &Texts, d: &OpenDataset) -> Markup {
             h2 { a href={ "/open/" (d.entry.id) } { (e.title) } }
             p.muted {
                 (d.organization) " · " (t.label(e.open)) " · " (t.label(e.update_cycle))
+                @if let Some(theme) = e.theme { " · " (t.label(theme)) }
                 @if d.latest.is_some() {
                     " · " @for f in File::ALL { span.format { (f.format()) } " " }
                 }

@@ -75,6 +75,7 @@ pub fn entry(owner: &str, title: &str) -> CatalogEntry {
         sharing_reason: None,
         open: OpenAttribute::Unconditional,
         open_reason: None,
+        theme: None,
     }
 }
 
