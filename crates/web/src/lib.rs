@@ -25,7 +25,7 @@ use pubdata_platform::storage::DatasetStorage;
 use pubdata_platform::store::Store;
 
 pub use auth::SESSION_COOKIE;
-pub use limits::AnonymousRate;
+pub use limits::Rate;
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -43,7 +43,9 @@ pub struct AppState {
     /// Who runs the portal, as every page's footer says.
     pub site: std::sync::Arc<SiteInfo>,
     /// The per-address limit on anonymous requests.
-    pub anonymous_rate: AnonymousRate,
+    pub anonymous_rate: Rate,
+    /// The per-user limit on signed-in requests (tokens and sessions).
+    pub signed_in_rate: Rate,
     /// What the authority's SQL may take, and the runtime it runs on.
     pub sql: SqlSettings,
     /// Proxies whose `X-Forwarded-For` names the client (the TLS proxy in front of the portal):
@@ -147,7 +149,8 @@ impl AppState {
             secure_cookies: false,
             time_zone: chrono_tz::Asia::Shanghai,
             site: Default::default(),
-            anonymous_rate: AnonymousRate::default(),
+            anonymous_rate: Rate::ANONYMOUS,
+            signed_in_rate: Rate::SIGNED_IN,
             sql: SqlSettings::new().expect("a runtime for SQL queries"),
             trusted_proxies: Vec::new(),
             workers: None,
@@ -169,7 +172,7 @@ impl AppState {
 
 /// The whole application: API and pages.
 pub fn app(state: AppState) -> Router {
-    let limiter = limits::Limiter::new(state.anonymous_rate);
+    let limiter = limits::Limiter::new(state.anonymous_rate, state.signed_in_rate);
     let state_for_limits = state.clone();
     Router::new()
         .merge(axum::Router::from(openapi::router()))

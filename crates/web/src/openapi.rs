@@ -85,7 +85,7 @@ impl Refusals {
             ),
             (
                 "429",
-                "Too many requests or sign-in attempts; see Retry-After.",
+                "Too many requests (per address without signing in, per user when signed in) or sign-in attempts; see Retry-After.",
             ),
         ];
         if has_id || operation.request_body.is_some() {

@@ -80,7 +80,37 @@ async fn one_address_without_credentials_is_rate_limited_and_others_are_not() {
     assert_eq!(
         get_from(&p.app, "/api/v1/users", [198, 51, 100, 7], Some(&admin)).await,
         StatusCode::OK,
-        "a signed-in caller from the same address is not limited here"
+        "a signed-in caller from the same address is not limited by the address's limit"
+    );
+}
+
+#[tokio::test]
+async fn a_signed_in_user_has_a_limit_of_their_own_wherever_they_call_from() {
+    let mut p = platform().await;
+    let datasets = pubdata_platform::ingest::local_storage(&p.data_dir).expect("datasets");
+    p.app = pubdata_web::app(pubdata_web::AppState {
+        signed_in_rate: pubdata_web::Rate {
+            per_second: 1,
+            burst: 20,
+        },
+        ..pubdata_web::AppState::new(p.store.clone(), datasets)
+    });
+    let admin = bearer(&p, "admin");
+    let mut limited = 0;
+    // From many addresses: the limit follows the user, not the address.
+    for i in 0..60u8 {
+        if get_from(&p.app, "/api/v1/users", [10, 1, 0, i], Some(&admin)).await
+            == StatusCode::TOO_MANY_REQUESTS
+        {
+            limited += 1;
+        }
+    }
+    assert!(limited >= 30, "{limited} of 60 limited");
+    let auditor = bearer(&p, "auditor");
+    assert_eq!(
+        get_from(&p.app, "/api/v1/users", [10, 1, 0, 1], Some(&auditor)).await,
+        StatusCode::FORBIDDEN,
+        "another user is served (and refused for their role, not their rate)"
     );
 }
 

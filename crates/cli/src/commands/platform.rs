@@ -158,6 +158,12 @@ pub struct ServeArgs {
     /// Requests one address may make at once without signing in, above the sustained rate.
     #[arg(long, default_value_t = 200, value_name = "N")]
     pub anonymous_burst: u32,
+    /// Requests per second one signed-in user (token or session) may make (sustained).
+    #[arg(long, default_value_t = 200, value_name = "N")]
+    pub signed_in_rate: u32,
+    /// Requests one signed-in user may make at once, above the sustained rate.
+    #[arg(long, default_value_t = 1000, value_name = "N")]
+    pub signed_in_burst: u32,
     /// A proxy in front of the portal (its address, repeatable) whose `X-Forwarded-For` names
     /// the client; without it every client behind the proxy shares one address's limits.
     #[arg(long = "trusted-proxy", value_name = "IP")]
@@ -287,9 +293,13 @@ pub fn serve(args: ServeArgs) -> anyhow::Result<()> {
                 contact: args.contact.clone(),
                 terms_url: args.terms_url.clone(),
             }),
-            anonymous_rate: pubdata_web::AnonymousRate {
+            anonymous_rate: pubdata_web::Rate {
                 per_second: args.anonymous_rate,
                 burst: args.anonymous_burst,
+            },
+            signed_in_rate: pubdata_web::Rate {
+                per_second: args.signed_in_rate,
+                burst: args.signed_in_burst,
             },
             ..pubdata_web::AppState::new(store.clone(), datasets)
         }
