@@ -436,6 +436,8 @@ mod tests {
                     "number",
                     "page",
                     "pages",
+                    "read",
+                    "rejected",
                 ] {
                     args.set(name, "x");
                 }

@@ -596,6 +596,10 @@ async fn the_portal_searches_facets_and_counts_views() {
         "{page}"
     );
     assert!(page.contains("data.parquet") && page.contains("id=\"citation\""));
+    assert!(
+        page.contains("id=\"quality\"") && page.contains("读入 4 行"),
+        "{page}"
+    );
     let (_, stats) = p.json("GET", "/api/v1/stats", &p.auth("admin"), None).await;
     assert_eq!(stats["open_datasets"], 1, "{stats}");
     assert_eq!(stats["open_data_items"], 4, "{stats}");

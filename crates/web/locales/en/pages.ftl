@@ -310,3 +310,6 @@ theme-finance = Finance and taxation
 theme-utilities = Public utilities
 theme-government = Public bodies
 theme-geography = Geography
+open-quality = Quality
+open-quality-rows = The source version read { $read } rows and rejected { $rejected }.
+open-quality-nulls = Empty values

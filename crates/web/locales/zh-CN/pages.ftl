@@ -309,3 +309,6 @@ theme-finance = 财税金融
 theme-utilities = 公共事业
 theme-government = 机构团体
 theme-geography = 地理空间
+open-quality = 数据质量
+open-quality-rows = 来源版本读入 { $read } 行，拒收 { $rejected } 行。
+open-quality-nulls = 空值率

@@ -275,6 +275,27 @@ pub(super) async fn dataset(
         }
         None => None,
     };
+    // The quality of the version the newest release was made from: counts and null rates of
+    // the released columns (aggregates, never a value).
+    let quality = match &d.latest {
+        Some(r) => s
+            .store
+            .versions(&id)
+            .await?
+            .into_iter()
+            .find(|v| v.version == r.version)
+            .and_then(|v| v.quality_report().ok())
+            .map(|q| {
+                let nulls: Vec<(String, f64)> = q
+                    .items
+                    .iter()
+                    .filter(|i| r.columns.contains(&i.item))
+                    .map(|i| (i.item.clone(), i.null_rate))
+                    .collect();
+                (q.rows_read, q.rows_rejected, nulls)
+            }),
+        None => None,
+    };
     let e = &d.entry.entry;
     let api = format!("/api/3/action/package_show?id={}", d.entry.id);
     let body = html! {
@@ -318,6 +339,18 @@ pub(super) async fn dataset(
                 tr { th { (t.t("item-name")) } th { (t.t("item-label")) } th { (t.t("item-type")) } th { (t.t("item-grade")) } }
                 @for i in e.items.iter().filter(|i| i.open) {
                     tr { td { code { (i.name) } } td { (i.label) } td { (t.label(i.data_type)) } td { (t.label(i.grade)) } }
+                }
+            }
+        }
+        @if let Some((read, rejected, nulls)) = &quality {
+            section #quality {
+                h2 { (t.t("open-quality")) }
+                p { (t.tf("open-quality-rows", &[("read", (*read).into()), ("rejected", (*rejected).into())])) }
+                table {
+                    tr { th { (t.t("item-name")) } th { (t.t("open-quality-nulls")) } }
+                    @for (item, rate) in nulls {
+                        tr { td { code { (item) } } td { (format!("{:.1}%", rate * 100.0)) } }
+                    }
                 }
             }
         }
