@@ -89,7 +89,7 @@ result = json.loads(ckanapi("action", "datastore_search", f"resource_id={csv_res
 check(len(result["records"]) == 5, f"limit=5 gave {len(result['records'])} records")
 check(result["total"] == 120, f"total {result['total']} (12 streets x 10 months)")
 check(
-    [f["id"] for f in result["fields"]] == ["street_code", "month", "usage_m3"],
+    [f["id"] for f in result["fields"]] == ["_id", "street_code", "month", "usage_m3"],
     f"fields {result['fields']}",
 )
 one_street = json.loads(

@@ -300,13 +300,24 @@ pub async fn datastore_search(
 ) -> Result<DatastoreAnswer, DatastoreError> {
     let name = table.name.clone();
     let ctx = context(&[table], MEMORY)?;
-    let mut frame: DataFrame = ctx.table(name.as_str()).await?;
-    let columns: Vec<String> = frame
+    let frame: DataFrame = ctx.table(name.as_str()).await?;
+    let mut columns: Vec<String> = frame
         .schema()
         .fields()
         .iter()
         .map(|f| f.name().clone())
         .collect();
+    // `_id`: the row's number in the release (one object, read in order), as CKAN numbers its
+    // records; the default order and the last key of every order, so pages never overlap.
+    let numbered = frame.window(vec![
+        datafusion::functions_window::expr_fn::row_number().alias("_id"),
+    ])?;
+    let mut frame = numbered.select(
+        std::iter::once(column("_id"))
+            .chain(columns.iter().map(|c| column(c)))
+            .collect::<Vec<_>>(),
+    )?;
+    columns.insert(0, "_id".to_string());
     let known = |param: &'static str, c: &str| {
         if columns.iter().any(|x| x == c) {
             Ok(())
@@ -331,6 +342,7 @@ pub async fn datastore_search(
         let pattern = lit(format!("%{escaped}%"));
         let any = columns
             .iter()
+            .filter(|c| c.as_str() != "_id")
             .map(|c| {
                 Expr::Like(Like::new(
                     false,
@@ -345,14 +357,15 @@ pub async fn datastore_search(
             frame = frame.filter(any)?;
         }
     }
-    if !query.sort.is_empty() {
-        let mut order = Vec::new();
-        for (c, descending) in &query.sort {
-            known("sort", c)?;
-            order.push(column(c).sort(!descending, *descending));
-        }
-        frame = frame.sort(order)?;
+    let mut order = Vec::new();
+    for (c, descending) in &query.sort {
+        known("sort", c)?;
+        order.push(column(c).sort(!descending, *descending));
     }
+    if !query.sort.iter().any(|(c, _)| c == "_id") {
+        order.push(column("_id").sort(true, false));
+    }
+    frame = frame.sort(order)?;
     let total = if query.include_total {
         Some(frame.clone().count().await? as u64)
     } else {

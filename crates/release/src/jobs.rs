@@ -302,6 +302,12 @@ fn execute(
             };
             let (input_sha256, output_sha256) = report.hashes();
             control.check()?;
+            let written = shared.handle.block_on(Input::version(
+                &shared.storage,
+                "the release",
+                std::slice::from_ref(&key),
+            ))?;
+            crate::publish::verify_output(&entry.entry, &written, control)?;
             let text = serde_json::to_string(&report).map_err(ReleaseError::invalid)?;
             // Recorded in the submitter's name; the store checks the rules once more against
             // the entry as it is now.

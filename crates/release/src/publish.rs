@@ -117,11 +117,16 @@ pub fn prepare_anonymized(
     output.format()?;
     let scanned = scan(input, control)?;
     let parsed = crate::anonymize::parse_policy(policy)?;
-    let release_plan = plan_anonymized(&scanned, &parsed);
-    check_release(entry, &release_plan).map_err(|refused| {
+    let refuse = |refused: pubdata_platform::opening::Refusals| {
         ReleaseError::invalid(format!("{}: not publishable: {refused}", input.label()))
-    })?;
+    };
+    // First as if every quasi-identifier were generalized, so that what no anonymization can
+    // help (an identifier kept, a closed item) is refused before the search.
+    check_release(entry, &plan_anonymized(&scanned, &parsed, None)).map_err(refuse)?;
     let report = crate::anonymize::anonymize(policy, input, output, None, control)?;
+    // Then as it came out: a quasi-identifier left at level 0 is published as it is.
+    let release_plan = plan_anonymized(&scanned, &parsed, Some(&report));
+    check_release(entry, &release_plan).map_err(refuse)?;
     Ok((
         release_plan.clone(),
         PublishReport {
@@ -131,16 +136,34 @@ pub fn prepare_anonymized(
     ))
 }
 
-/// The plan of an anonymization that passed its requirements: quasi-identifiers transformed,
-/// dropped columns left out, the sensitive column and kept ones in the clear.
-fn plan_anonymized(scanned: &[ColumnReport], policy: &AnonymizePolicy) -> ReleasePlan {
+/// Whether an anonymization's requirements protect anyone: classes of at least two records, by
+/// `k` or by a prosecutor-risk limit. Without one the search may keep every value as it is.
+fn protects(policy: &AnonymizePolicy) -> bool {
+    let r = &policy.requirements;
+    r.k.unwrap_or(0) >= 2 || r.k_for_risk().unwrap_or(0) >= 2
+}
+
+/// The plan of an anonymization: quasi-identifiers transformed (or, once `report` says which
+/// levels were chosen, in the clear where left at level 0), dropped columns left out, the
+/// sensitive column and kept ones in the clear. It counts as an anonymization that passed only
+/// if its requirements protect anyone ([`protects`]).
+fn plan_anonymized(
+    scanned: &[ColumnReport],
+    policy: &AnonymizePolicy,
+    report: Option<&AnonymizeReport>,
+) -> ReleasePlan {
     let columns = scanned
         .iter()
         .map(|c| {
-            let treatment = if policy.quasi_identifiers.iter().any(|q| q.column == c.name) {
-                Treatment::Transformed
-            } else if policy.drop.contains(&c.name) {
+            let kept_as_is = report.is_some_and(|r| {
+                r.quasi_identifiers
+                    .iter()
+                    .any(|q| q.column == c.name && q.level == 0)
+            });
+            let treatment = if policy.drop.contains(&c.name) {
                 Treatment::Dropped
+            } else if !kept_as_is && policy.quasi_identifiers.iter().any(|q| q.column == c.name) {
+                Treatment::Transformed
             } else {
                 Treatment::Clear
             };
@@ -154,7 +177,7 @@ fn plan_anonymized(scanned: &[ColumnReport], policy: &AnonymizePolicy) -> Releas
     ReleasePlan {
         columns,
         deidentified: true,
-        anonymization: Some(true),
+        anonymization: Some(protects(policy)),
     }
 }
 
@@ -172,6 +195,38 @@ fn column_plans(release_plan: &ReleasePlan) -> Vec<ColumnPlan> {
             },
         })
         .collect()
+}
+
+/// Scans what a release wrote before it is recorded: a release for the public whose output still
+/// shows a direct identifier in some column (a mask that kept every digit, a redaction told to
+/// look for other types, an encryption that keeps identifiers valid) is refused, whatever the
+/// policy said it would do. The rules judged the policy; this judges the rows.
+pub fn verify_output(
+    entry: &CatalogEntry,
+    written: &Input,
+    control: &Control,
+) -> Result<(), ReleaseError> {
+    if entry.open != pubdata_platform::catalog::OpenAttribute::Unconditional {
+        return Ok(());
+    }
+    control.report("checking the output", 0);
+    let still: Vec<String> = scan(written, control)?
+        .iter()
+        .filter_map(|c| {
+            found(c)
+                .filter(|t| t.is_direct_identifier())
+                .map(|t| format!("{:?} ({})", c.name, t.name()))
+        })
+        .collect();
+    if still.is_empty() {
+        Ok(())
+    } else {
+        Err(ReleaseError::invalid(format!(
+            "not publishable: after the policy, column {} still holds direct identifiers; \
+             the release was not recorded",
+            still.join(", ")
+        )))
+    }
 }
 
 /// Every column of the input scanned as `pubdata scan` does, over the whole stream.
@@ -218,7 +273,10 @@ pub async fn catalogued_policy(
     let text = as_catalogued_policy(entry);
     let digest = crate::hex_sha256(text.as_bytes());
     let name = format!("{entry_id} as catalogued {}", &digest[..12]);
-    if let Some(p) = store.policies().await?.into_iter().find(|p| p.name == name) {
+    // Names are global: a policy someone else stored under this name is not this one.
+    if let Some(p) = store.policies().await?.into_iter().find(|p| {
+        p.name == name && p.owner == entry.owner && p.kind == JobKind::Deid && p.sha256 == digest
+    }) {
         return Ok(p);
     }
     store
@@ -267,7 +325,7 @@ pub fn plan(
     policy: Option<&Policy>,
     anonymization: Option<bool>,
 ) -> ReleasePlan {
-    let columns = scanned
+    let columns: Vec<ReleaseColumn> = scanned
         .iter()
         .map(|c| {
             let rule = policy.and_then(|p| p.columns.iter().find(|r| r.name == c.name));
@@ -285,9 +343,15 @@ pub fn plan(
             }
         })
         .collect();
+    // A policy that keeps every column as it is de-identifies nothing (the as-catalogued one, for
+    // a restricted entry whose items are all open).
+    let deidentified = policy.is_some()
+        && columns
+            .iter()
+            .any(|c: &ReleaseColumn| c.treatment != Treatment::Clear);
     ReleasePlan {
         columns,
-        deidentified: policy.is_some(),
+        deidentified,
         anonymization,
     }
 }

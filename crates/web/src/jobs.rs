@@ -158,6 +158,17 @@ async fn submit(
 ) -> Result<(StatusCode, Json<Job>), ApiError> {
     caller.check_csrf_header(&headers)?;
     let b = json(body)?;
+    if b.kind == JobKind::Publish {
+        // Publishing has its own door, which refuses what it can before queuing.
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            format!(
+                "kind: publish a release with POST /api/v1/catalog/{}/releases",
+                b.entry
+            ),
+        ));
+    }
     let entry = s.store.entry(&b.entry).await?;
     let owner = entry.entry.owner.clone();
     caller
@@ -182,6 +193,7 @@ async fn submit(
     };
     let policy = s.store.policy(&b.policy).await?;
     policy.fits(b.kind)?;
+    policy.belongs_to(&owner)?;
     let job = s
         .store
         .submit_job(

@@ -438,6 +438,7 @@ mod tests {
                     "pages",
                     "read",
                     "rejected",
+                    "holder",
                 ] {
                     args.set(name, "x");
                 }

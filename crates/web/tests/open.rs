@@ -529,6 +529,18 @@ async fn a_withdrawn_release_is_no_longer_served_but_stays_in_the_record() {
             None,
         )
         .await;
+    assert_eq!(
+        list[0]["withdrawn"]["by"], "hz-water",
+        "the public sees the holder, not the officer: {list}"
+    );
+    let (_, list) = p
+        .json(
+            "GET",
+            &format!("/api/v1/catalog/{id}/releases"),
+            &p.auth("auditor"),
+            None,
+        )
+        .await;
     assert_eq!(list[0]["withdrawn"]["by"], "water", "{list}");
 }
 
@@ -768,9 +780,10 @@ async fn an_officer_publishes_and_withdraws_from_the_entry_page() {
     let (_, _, page) = p.send("GET", &job_page, &cookie, None).await;
     assert!(page.contains(&format!("/open/{id}/releases/1")), "{page}");
 
-    // The release's page: policy, each column's treatment, the hashes; never a raw value.
+    // The release's page: to the holder, the policy, each column's treatment and the hashes;
+    // to the public, the record and the hashes. Never a raw value.
     let (status, _, page) = p
-        .send("GET", &format!("/open/{id}/releases/1"), &Auth::None, None)
+        .send("GET", &format!("/open/{id}/releases/1"), &cookie, None)
         .await;
     assert_eq!(status.as_u16(), 200);
     let (_, list) = p
@@ -790,8 +803,17 @@ async fn an_officer_publishes_and_withdraws_from_the_entry_page() {
         page.contains("cn_mobile"),
         "the scan's finding is shown: {page}"
     );
+    let (status, _, public) = p
+        .send("GET", &format!("/open/{id}/releases/1"), &Auth::None, None)
+        .await;
+    assert_eq!(status.as_u16(), 200);
+    assert!(public.contains(&sha), "{public}");
+    assert!(
+        !public.contains("op = &quot;mask&quot;") && !public.contains("cn_mobile"),
+        "the policy and the scan are the holder's: {public}"
+    );
     for raw in raw_values() {
-        assert!(!page.contains(raw), "{raw}");
+        assert!(!page.contains(raw) && !public.contains(raw), "{raw}");
     }
 
     // Withdrawn from the page, with a reason.
@@ -924,4 +946,122 @@ async fn the_ckan_adapter_answers_in_ckans_envelope_and_errors() {
     // Counted as API calls of the dataset.
     let d = p.store.open_dataset(&id).await.expect("dataset");
     assert!(d.counts.api_calls >= 3, "{:?}", d.counts);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_policy_claims_is_checked_against_what_it_wrote_and_the_catalog_as_it_is_now() {
+    let (p, id, policy) = setup().await;
+    // A redaction told to look for e-mail addresses only transforms nothing in a column of phone
+    // numbers: the written rows still hold them, and the release is refused and not recorded.
+    let no_mask = POLICY.replace(
+        "[columns.contact]\nop = \"mask\"\nkeep_first = 3\nkeep_last = 0",
+        "[columns.contact]\nop = \"redact\"\ntypes = [\"email\"]",
+    );
+    assert_ne!(no_mask, POLICY);
+    let lazy = store_policy(&p, "masks nothing", "deid", &no_mask).await;
+    let (_, job) = publish(&p, "water", &id, json!({"policy": lazy})).await;
+    let job = wait_for_end(&p, job["id"].as_str().expect("id")).await;
+    assert_eq!(job["state"], "failed", "{job}");
+    assert!(
+        job["error"]
+            .as_str()
+            .unwrap_or("")
+            .contains("still holds direct identifiers"),
+        "{job}"
+    );
+    let (_, list) = p
+        .json(
+            "GET",
+            &format!("/api/v1/catalog/{id}/releases"),
+            &Auth::None,
+            None,
+        )
+        .await;
+    assert_eq!(list, json!([]));
+
+    // Another organization's policy is not this holder's to use, by either door.
+    let (status, body) = p
+        .json(
+            "POST",
+            "/api/v1/policies",
+            &p.auth("power"),
+            Some(json!({"name": "power's", "kind": "deid", "text": POLICY, "owner": "hz-power"})),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{body}");
+    let (status, body) = publish(&p, "water", &id, json!({"policy": body["id"]})).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["message"].as_str().unwrap_or("").contains("hz-power"),
+        "{body}"
+    );
+    // Publishing has one door.
+    let (status, body) = p
+        .json(
+            "POST",
+            "/api/v1/jobs",
+            &p.auth("water"),
+            Some(json!({"kind": "publish", "entry": id, "policy": policy})),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 422, "{body}");
+
+    // Published; then the holder closes an item the release shows: off the portal at once.
+    published(&p, &id, &policy).await;
+    let (status, _, _) = p.bytes("GET", &format!("/open/{id}/data.csv"), &[]).await;
+    assert_eq!(status.as_u16(), 200);
+    let stored = p.store.entry(&id).await.expect("entry");
+    let mut edited = stored.entry.clone();
+    edited.items[3].open = false;
+    p.store
+        .update_entry(&id, stored.revision, &edited, "water")
+        .await
+        .expect("edit");
+    for route in [
+        format!("/open/{id}/data.csv"),
+        format!("/open/{id}/releases/1/data.parquet"),
+        format!("/open/{id}"),
+        format!("/api/3/action/package_show?id={id}"),
+    ] {
+        let (status, _, _) = p.bytes("GET", &route, &[]).await;
+        assert_eq!(status.as_u16(), 404, "{route} after the item was closed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_anonymization_without_requirements_or_keeping_an_identifier_does_not_open_data() {
+    let (p, _, _) = setup().await;
+    let mut e = entry("用水户分区记录", OpenAttribute::Restricted);
+    e.items[3].personal_info = Some(pubdata_detect::PiiType::Address);
+    let e = p.store.create_entry(&e, "setup").await.expect("entry");
+    upload(&p, &e.id).await;
+    let no_requirement = "[anonymize]\ndrop = [\"meter\", \"contact\", \"remarks\"]\nkeep = [\"usage_m3\"]\n\
+                          quasi_identifiers = [{ column = \"district\", hierarchy = { masking = [4, 2] } }]\n";
+    // The contact kept as a "quasi-identifier" and left as it is by a search bound by nothing.
+    let identifier_kept = "[anonymize]\ndrop = [\"meter\", \"remarks\"]\nkeep = [\"usage_m3\"]\n\
+                           quasi_identifiers = [{ column = \"district\", hierarchy = { masking = [4, 2] } }, \
+                           { column = \"contact\", hierarchy = { masking = [] } }]\n\
+                           [anonymize.requirements]\nk = 1\n";
+    for (name, text, says) in [
+        ("nothing required", no_requirement, "anonymization"),
+        ("contact kept", identifier_kept, "\"contact\""),
+    ] {
+        let policy = store_policy(&p, name, "anonymize", text).await;
+        let (_, job) = publish(&p, "water", &e.id, json!({"policy": policy})).await;
+        let job = wait_for_end(&p, job["id"].as_str().expect("id")).await;
+        assert_eq!(job["state"], "failed", "{name}: {job}");
+        assert!(
+            job["error"].as_str().unwrap_or("").contains(says),
+            "{name}: {job}"
+        );
+    }
+    let (_, list) = p
+        .json(
+            "GET",
+            &format!("/api/v1/catalog/{}/releases", e.id),
+            &Auth::None,
+            None,
+        )
+        .await;
+    assert_eq!(list, json!([]));
 }

@@ -13,7 +13,8 @@ pub mod search;
 use crate::catalog::{CatalogEntry, OpenAttribute, PiiType, SecurityGrade};
 
 /// What a release does to one column of the version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Treatment {
     /// Published as it is.
     Clear,
@@ -24,7 +25,7 @@ pub enum Treatment {
 }
 
 /// One column of the version, as the release would publish it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReleaseColumn {
     /// The column's name (a data item's name).
     pub name: String,
@@ -35,7 +36,7 @@ pub struct ReleaseColumn {
 }
 
 /// What is known of a release before it is made.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ReleasePlan {
     /// Every column of the version.
     pub columns: Vec<ReleaseColumn>,
@@ -79,6 +80,14 @@ pub enum Refusal {
         /// The column.
         column: String,
     },
+    /// The column names no data item of the entry as it is now.
+    #[error(
+        "column {column:?} is no data item of the entry: the catalog must describe what is opened"
+    )]
+    NotInCatalog {
+        /// The column.
+        column: String,
+    },
     /// Quasi-identifiers stay, and no anonymization's requirements passed.
     #[error(
         "columns {columns:?} are quasi-identifiers kept in the clear: restricted data needs an anonymization whose requirements passed"
@@ -112,11 +121,21 @@ impl Audience {
     }
 }
 
-/// Whether a stored release may leave the platform for a visitor without a grant: only a live
-/// release made for the public. This is the one egress decision every public door (pages,
-/// downloads, the CKAN and DCAT adapters) takes before serving a row.
-pub fn servable_to_public(audience: &str, withdrawn: bool) -> bool {
-    audience == Audience::Public.name() && !withdrawn
+/// Whether a stored release may leave the platform for a visitor without a grant: a live
+/// release made for the public, of an entry still open to the public, whose plan the opening
+/// rules still pass against the entry as it is now (an item since closed, graded L4 or declared
+/// personal information takes the release off the portal). This is the one egress decision every
+/// public door (pages, downloads, the CKAN and DCAT adapters) takes before serving a row.
+pub fn servable_to_public(
+    entry: &CatalogEntry,
+    audience: &str,
+    withdrawn: bool,
+    plan: &ReleasePlan,
+) -> bool {
+    audience == Audience::Public.name()
+        && !withdrawn
+        && entry.open == OpenAttribute::Unconditional
+        && check_release(entry, plan) == Ok(Audience::Public)
 }
 
 /// Whether `plan` may be released from `entry`, and for whom; otherwise every reason it may not.
@@ -137,6 +156,12 @@ pub fn check_release(entry: &CatalogEntry, plan: &ReleasePlan) -> Result<Audienc
         .filter(|c| c.treatment != Treatment::Dropped)
     {
         let item = entry.items.iter().find(|i| i.name == c.name);
+        if item.is_none() {
+            refusals.push(Refusal::NotInCatalog {
+                column: c.name.clone(),
+            });
+            continue;
+        }
         if item.is_some_and(|i| !i.open) {
             refusals.push(Refusal::NotOpen {
                 column: c.name.clone(),
@@ -250,6 +275,7 @@ mod tests {
                         Refusal::InTheClear { column, .. } => format!("clear:{column}"),
                         Refusal::NeedsDeidentification => "needs-deid".to_string(),
                         Refusal::NotOpen { column } => format!("not-open:{column}"),
+                        Refusal::NotInCatalog { column } => format!("not-in-catalog:{column}"),
                         Refusal::NeedsAnonymization { columns } => {
                             format!("needs-anon:{}", columns.join(","))
                         }
@@ -318,11 +344,56 @@ mod tests {
     }
 
     #[test]
-    fn only_a_live_public_release_is_servable_without_a_grant() {
-        assert!(servable_to_public("public", false));
-        assert!(!servable_to_public("public", true));
-        assert!(!servable_to_public("grants", false));
-        assert!(!servable_to_public("", false));
+    fn only_a_live_public_release_the_entry_still_allows_is_servable_without_a_grant() {
+        let e = entry(OpenAttribute::Unconditional);
+        let p = plan(
+            Treatment::Transformed,
+            Treatment::Clear,
+            Treatment::Transformed,
+            true,
+            None,
+        );
+        assert!(servable_to_public(&e, "public", false, &p));
+        assert!(!servable_to_public(&e, "public", true, &p));
+        assert!(!servable_to_public(&e, "grants", false, &p));
+        assert!(!servable_to_public(&e, "", false, &p));
+        // The entry became restricted, or an item published in the clear was closed or graded
+        // core since: the release is no longer served.
+        assert!(!servable_to_public(
+            &entry(OpenAttribute::Restricted),
+            "public",
+            false,
+            &p
+        ));
+        let mut closed = e.clone();
+        closed.items[2].open = false;
+        assert!(!servable_to_public(&closed, "public", false, &p));
+        let mut core = e.clone();
+        core.items[2].grade = SecurityGrade::L4;
+        assert!(!servable_to_public(&core, "public", false, &p));
+        let mut declared = e;
+        declared.items[2].personal_info = Some(PiiType::CnMobile);
+        assert!(!servable_to_public(&declared, "public", false, &p));
+    }
+
+    #[test]
+    fn a_column_the_catalog_does_not_describe_is_refused_unless_dropped() {
+        let e = entry(OpenAttribute::Unconditional);
+        let mut p = plan(
+            Treatment::Dropped,
+            Treatment::Clear,
+            Treatment::Dropped,
+            true,
+            None,
+        );
+        p.columns.push(ReleaseColumn {
+            name: "legacy".into(),
+            detected: None,
+            treatment: Treatment::Clear,
+        });
+        assert_eq!(names(&check_release(&e, &p)), ["not-in-catalog:legacy"]);
+        p.columns[5].treatment = Treatment::Dropped;
+        assert_eq!(names(&check_release(&e, &p)), ["Public"]);
     }
 
     #[test]

@@ -96,14 +96,13 @@ pub fn values(d: &OpenDataset, facet: Facet) -> Vec<String> {
             .into_iter()
             .collect(),
         Facet::Tag => {
-            let mut tags: Vec<String> = e
+            let tags: std::collections::BTreeSet<String> = e
                 .items
                 .iter()
                 .filter(|i| i.open && !i.label.trim().is_empty())
                 .map(|i| i.label.trim().to_string())
                 .collect();
-            tags.dedup();
-            tags
+            tags.into_iter().collect()
         }
         Facet::License => vec![license(d).to_string()],
     }

@@ -153,6 +153,20 @@ impl StoredPolicy {
     }
 }
 
+impl StoredPolicy {
+    /// Refuses a policy of another organization than the data's holder: each holder decides how
+    /// its own data is released.
+    pub fn belongs_to(&self, owner: &str) -> Result<(), StoreError> {
+        if self.owner == owner {
+            return Ok(());
+        }
+        Err(StoreError::Invalid(format!(
+            "policy: {:?} belongs to {}, not to {owner}, which holds the data",
+            self.name, self.owner
+        )))
+    }
+}
+
 /// A job to submit.
 #[derive(Debug, Clone)]
 pub struct NewJob {

@@ -62,6 +62,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "open_counts",
         include_str!("../../migrations/0005_open_counts.sql"),
     ),
+    (
+        6,
+        "release_plans",
+        include_str!("../../migrations/0006_release_plans.sql"),
+    ),
 ];
 
 /// What can go wrong in the store.

@@ -131,7 +131,9 @@ impl Store {
             let history = releases.remove(&entry.id).unwrap_or_default();
             let latest = history
                 .iter()
-                .find(|r| servable_to_public(&r.audience, r.withdrawn.is_some()))
+                .find(|r| {
+                    servable_to_public(&entry.entry, &r.audience, r.withdrawn.is_some(), &r.plan)
+                })
                 .cloned();
             // An entry open to the public is found once it has something to serve; a
             // restricted one is found by its metadata (with the way to apply).

@@ -8,7 +8,7 @@ use sqlx::Row;
 use super::audit_log::append;
 use super::{Store, StoreError, int, new_id, now, text};
 use crate::audit::Outcome;
-use crate::opening::{ReleasePlan, Treatment, check_release};
+use crate::opening::{ReleaseColumn, ReleasePlan, Treatment, check_release};
 
 /// A release to publish: what was made from which version, and how.
 #[derive(Debug, Clone)]
@@ -67,6 +67,10 @@ pub struct Release {
     /// Who withdrew it, when and why, if it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub withdrawn: Option<Withdrawal>,
+    /// Each column with what the scan found and what the release did: the opening rules judge
+    /// it again against the entry as it is now before the release is served.
+    #[serde(skip)]
+    pub plan: ReleasePlan,
 }
 
 /// A release's withdrawal.
@@ -89,7 +93,7 @@ impl Release {
 
 const COLUMNS: &str = "id, entry_id, number, version, audience, object, rows_released, \
      columns_released, policy_id, input_sha256, output_sha256, published_by, published_at, \
-     withdrawn_by, withdrawn_at, withdrawn_reason";
+     withdrawn_by, withdrawn_at, withdrawn_reason, plan";
 
 fn release(row: &sqlx::any::AnyRow) -> Result<Release, StoreError> {
     let columns: Vec<String> =
@@ -98,6 +102,27 @@ fn release(row: &sqlx::any::AnyRow) -> Result<Release, StoreError> {
             message: e.to_string(),
         })?;
     let withdrawn_at = text(row, "withdrawn_at")?;
+    let plan_text = text(row, "plan")?;
+    let plan = if plan_text.is_empty() {
+        // Recorded before plans were kept: its columns as published, found to hold nothing.
+        ReleasePlan {
+            columns: columns
+                .iter()
+                .map(|c| ReleaseColumn {
+                    name: c.clone(),
+                    detected: None,
+                    treatment: Treatment::Clear,
+                })
+                .collect(),
+            deidentified: false,
+            anonymization: None,
+        }
+    } else {
+        serde_json::from_str(&plan_text).map_err(|e| StoreError::Corrupt {
+            what: "release plan",
+            message: e.to_string(),
+        })?
+    };
     Ok(Release {
         id: text(row, "id")?,
         entry_id: text(row, "entry_id")?,
@@ -121,6 +146,7 @@ fn release(row: &sqlx::any::AnyRow) -> Result<Release, StoreError> {
                 reason: text(row, "withdrawn_reason")?,
             })
         },
+        plan,
     })
 }
 
@@ -135,6 +161,9 @@ impl Store {
         new: &NewRelease,
         actor: &str,
     ) -> Result<Release, StoreError> {
+        // The rules are judged with the writers' turn held, so no catalog edit commits between
+        // the check and the release.
+        let (mut tx, turn) = self.begin_write().await?;
         let entry = self.entry(&new.entry_id).await?;
         if !self
             .versions(&new.entry_id)
@@ -151,7 +180,6 @@ impl Store {
         let audience = match check_release(&entry.entry, &new.plan) {
             Ok(a) => a,
             Err(refusals) => {
-                let (mut tx, _turn) = self.begin_write().await?;
                 append(
                     &mut tx,
                     actor,
@@ -162,6 +190,7 @@ impl Store {
                 )
                 .await?;
                 tx.commit().await?;
+                drop(turn);
                 return Err(refusals.into());
             }
         };
@@ -174,9 +203,10 @@ impl Store {
             .collect();
         let columns_json =
             serde_json::to_string(&columns).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let plan_json =
+            serde_json::to_string(&new.plan).map_err(|e| StoreError::Invalid(e.to_string()))?;
         let id = new_id("r-");
         let at = now();
-        let (mut tx, _turn) = self.begin_write().await?;
         // Numbers are taken inside the write turn, so two publishers never share one.
         let last: Option<i64> =
             sqlx::query("SELECT MAX(number) AS n FROM releases WHERE entry_id = $1")
@@ -188,8 +218,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO releases
                (id, entry_id, number, version, audience, object, rows_released, columns_released,
-                policy_id, report, input_sha256, output_sha256, published_by, published_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+                policy_id, report, input_sha256, output_sha256, published_by, published_at, plan)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
         )
         .bind(&id)
         .bind(&new.entry_id)
@@ -205,6 +235,7 @@ impl Store {
         .bind(&new.output_sha256)
         .bind(actor)
         .bind(&at)
+        .bind(&plan_json)
         .execute(&mut *tx)
         .await?;
         append(
@@ -224,6 +255,7 @@ impl Store {
         )
         .await?;
         tx.commit().await?;
+        drop(turn);
         self.release(&id).await
     }
 

@@ -313,3 +313,6 @@ theme-geography = Geography
 open-quality = Quality
 open-quality-rows = The source version read { $read } rows and rejected { $rejected }.
 open-quality-nulls = Empty values
+publish-version-rows = { $rows } rows
+open-none = No dataset matches.
+open-apply-holder = Applications to use restricted data go to the holder ({ $holder }); approved applicants receive de-identified data under an agreement.

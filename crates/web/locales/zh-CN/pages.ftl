@@ -312,3 +312,6 @@ theme-geography = 地理空间
 open-quality = 数据质量
 open-quality-rows = 来源版本读入 { $read } 行，拒收 { $rejected } 行。
 open-quality-nulls = 空值率
+publish-version-rows = { $rows } 行
+open-none = 没有找到符合条件的数据集。
+open-apply-holder = 受限开放数据的使用申请由数据提供单位（{ $holder }）受理，经审核并签订协议后获得去标识化数据。

@@ -22,6 +22,49 @@ use crate::AppState;
 use crate::error::ApiError;
 use crate::open::data::{File, count, file_url, release_table};
 
+/// The actions served, each with what `help_show` says of it.
+const HELP: &[(&str, &str)] = &[
+    ("help_show", "The help text of an action (name)."),
+    (
+        "status_show",
+        "The site's title, address, CKAN version and extensions.",
+    ),
+    (
+        "package_list",
+        "The ids of the open datasets, by id (limit, offset).",
+    ),
+    (
+        "package_search",
+        "Search the open datasets: q, fq (organization:, groups:, tags:, res_format:, license_id:, metadata_modified:[FROM TO TO]), rows (at most 1000), start, sort (score desc, metadata_modified desc, id asc, title_string asc), facet.field, facet.limit, facet.mincount.",
+    ),
+    (
+        "package_show",
+        "One dataset (id): its metadata and the files of its newest public release.",
+    ),
+    (
+        "resource_show",
+        "One file of a dataset's newest public release (id).",
+    ),
+    (
+        "organization_list",
+        "The organizations (all_fields, sort, limit, offset).",
+    ),
+    (
+        "organization_show",
+        "One organization (id, include_datasets).",
+    ),
+    ("group_list", "The themes (all_fields)."),
+    ("group_show", "One theme (id, include_datasets)."),
+    (
+        "tag_list",
+        "The keywords of the open datasets (query, all_fields).",
+    ),
+    (
+        "datastore_search",
+        "Rows of a resource's release: resource_id, filters, q, fields, sort, limit (at most 32000), offset, include_total, records_format (objects, lists, csv, tsv).",
+    ),
+];
+
 /// What `package_search` returns at most per page, as CKAN caps `rows`.
 const MAX_ROWS: usize = 1000;
 /// What `datastore_search` returns at most, as CKAN caps `limit`.
@@ -114,8 +157,15 @@ pub(crate) async fn action_get(
     RawQuery(query): RawQuery,
 ) -> Response {
     let site = super::site(&s, &headers);
-    let pairs: Vec<(String, String)> =
-        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let Ok(pairs) =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(query.as_deref().unwrap_or(""))
+    else {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!("Bad request - the query string is not URL-encoded")),
+        )
+            .into_response();
+    };
     let mut params = Map::new();
     for (k, v) in pairs {
         match params.get_mut(&k) {
@@ -165,6 +215,13 @@ async fn run(s: &AppState, site: &str, name: &str, p: &Map<String, Value>) -> An
             "error_emails_to": null, "locale_default": "zh_Hans_CN",
             "extensions": ["datastore", "dcat"], "ckan_version": CKAN_VERSION,
         })),
+        "help_show" => {
+            let name = required(p, "name")?;
+            HELP.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, h)| json!(h))
+                .ok_or_else(|| Failure::NotFound(format!("action {name}")))
+        }
         "package_list" => package_list(s, p).await,
         "package_search" => package_search(s, site, p).await,
         "package_show" => {
@@ -488,18 +545,30 @@ fn filters(q: &mut Search, fq: &str) -> Result<(), Failure> {
                         "date math (NOW) is not supported".into(),
                     ));
                 }
+                // Compared as text with stored times, so written the way they are.
                 chrono::DateTime::parse_from_rfc3339(b)
                     .map(|t| {
                         Some(
                             t.with_timezone(&chrono::Utc)
-                                .format("%Y-%m-%dT%H:%M:%S%.6fZ")
-                                .to_string(),
+                                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                         )
                     })
                     .map_err(|_| Failure::SearchQuery(format!("{b:?} is not a time")))
             };
             q.modified_from = bound(from)?;
             q.modified_to = bound(to)?;
+            continue;
+        }
+        // What every dataset here is (a public, active dataset): harvesters send these.
+        if let Some(always) = match field {
+            "dataset_type" | "type" => Some("dataset"),
+            "capacity" => Some("public"),
+            "state" => Some("active"),
+            _ => None,
+        } {
+            if value != always {
+                q.filters.push((Facet::Open, "no such value".into()));
+            }
             continue;
         }
         let facet = match field {
@@ -852,7 +921,7 @@ async fn datastore_search(s: &AppState, p: &Map<String, Value>) -> Answer {
         };
         query.sort.push((field, descending));
     }
-    let table = release_table(s, &r).await.map_err(Failure::from)?;
+    let table = release_table(s, &d, &r).await.map_err(Failure::from)?;
     let answer = match pubdata_query::open::datastore_search(table, &query).await {
         Ok(a) => a,
         Err(DatastoreError::UnknownField { param, column }) => {
@@ -885,9 +954,15 @@ async fn datastore_search(s: &AppState, p: &Map<String, Value>) -> Answer {
                 let cells: Vec<String> = row
                     .iter()
                     .map(|v| match v {
-                        Value::String(s) if sep == "," && s.contains([',', '"', '\n']) => {
+                        Value::String(s) if sep == "," && s.contains([',', '"', '\n', '\r']) => {
                             format!("\"{}\"", s.replace('"', "\"\""))
                         }
+                        // As PostgreSQL's text format writes them.
+                        Value::String(s) if sep == "\t" => s
+                            .replace('\\', "\\\\")
+                            .replace('\t', "\\t")
+                            .replace('\n', "\\n")
+                            .replace('\r', "\\r"),
                         Value::String(s) => s.clone(),
                         Value::Null => String::new(),
                         other => other.to_string(),
@@ -915,19 +990,30 @@ async fn datastore_search(s: &AppState, p: &Map<String, Value>) -> Answer {
         ),
     );
     result.insert("records".into(), records);
-    let path = "/api/action/datastore_search";
-    let next = format!(
-        "{path}?resource_id={id}&offset={}&limit={}",
-        query.offset + query.limit,
-        query.limit
-    );
-    let mut links = json!({"start": path, "next": next});
+    // Every argument of the request but the offset, so that following `next` continues the
+    // same search.
+    let path = "/api/3/action/datastore_search";
+    let link = |offset: usize| {
+        let mut pairs: Vec<(String, String)> = p
+            .iter()
+            .filter(|(k, _)| k.as_str() != "offset")
+            .map(|(k, v)| {
+                let v = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), v)
+            })
+            .collect();
+        pairs.push(("offset".into(), offset.to_string()));
+        format!(
+            "{path}?{}",
+            serde_urlencoded::to_string(&pairs).unwrap_or_default()
+        )
+    };
+    let mut links = json!({"start": link(0), "next": link(query.offset + query.limit)});
     if query.offset > 0 {
-        links["prev"] = json!(format!(
-            "{path}?resource_id={id}&offset={}&limit={}",
-            query.offset.saturating_sub(query.limit),
-            query.limit
-        ));
+        links["prev"] = json!(link(query.offset.saturating_sub(query.limit)));
     }
     result.insert("_links".into(), links);
     if let Some(total) = answer.total {

@@ -6,7 +6,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use object_store::{GetOptions, GetRange, ObjectStoreExt};
 use pubdata_platform::opening::servable_to_public;
@@ -95,7 +95,7 @@ pub(crate) fn servable(d: &OpenDataset, number: i64) -> Result<&Release, ApiErro
     d.history
         .iter()
         .find(|r| r.number == number)
-        .filter(|r| servable_to_public(&r.audience, r.withdrawn.is_some()))
+        .filter(|r| servable_to_public(&d.entry.entry, &r.audience, r.withdrawn.is_some(), &r.plan))
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
@@ -108,10 +108,17 @@ pub(crate) fn servable(d: &OpenDataset, number: i64) -> Result<&Release, ApiErro
         })
 }
 
-/// The release as a table for a plan, read with the schema its object was written with.
-pub(crate) async fn release_table(s: &AppState, r: &Release) -> Result<DatasetTable, ApiError> {
+/// The release `r` of dataset `d` as a table for a plan, read with the schema its object was
+/// written with.
+pub(crate) async fn release_table(
+    s: &AppState,
+    d: &OpenDataset,
+    r: &Release,
+) -> Result<DatasetTable, ApiError> {
     // The one egress decision, taken again where the object is opened.
-    if !servable_to_public(&r.audience, r.withdrawn.is_some()) {
+    if r.entry_id != d.entry.id
+        || !servable_to_public(&d.entry.entry, &r.audience, r.withdrawn.is_some(), &r.plan)
+    {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
             "not_found",
@@ -143,18 +150,20 @@ pub(crate) async fn count(s: &AppState, entry_id: &str, what: OpenCount) {
 /// Download a file of a dataset's release.
 pub(crate) async fn download(
     State(s): State<AppState>,
+    method: Method,
     Path((id, number, file)): Path<(String, i64, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let file = File::parse(&file)?;
     let d = open_dataset(&s, &id).await?;
     let r = servable(&d, number)?.clone();
-    send(&s, &d, &r, file, &headers).await
+    send(&s, &d, &r, file, &headers, method == Method::GET).await
 }
 
 /// Download a file of a dataset's newest release.
 pub(crate) async fn download_latest(
     State(s): State<AppState>,
+    method: Method,
     Path((id, file)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -167,15 +176,18 @@ pub(crate) async fn download_latest(
             format!("dataset {id} has no release open to the public; apply for it"),
         ));
     };
-    send(&s, &d, &r, file, &headers).await
+    send(&s, &d, &r, file, &headers, method == Method::GET).await
 }
 
+/// Sends `file` of release `r`; `whole` is false for a HEAD request, which learns the headers
+/// without a plan being run or a download counted.
 async fn send(
     s: &AppState,
     d: &OpenDataset,
     r: &Release,
     file: File,
     headers: &HeaderMap,
+    whole: bool,
 ) -> Result<Response, ApiError> {
     let disposition = format!(
         "attachment; filename=\"{}-r{}-{}\"",
@@ -185,8 +197,9 @@ async fn send(
     );
     let response = match file {
         File::Parquet => parquet(s, r, headers).await?,
+        _ if !whole => StatusCode::OK.into_response(),
         File::Csv | File::Jsonl => {
-            let table = release_table(s, r).await?;
+            let table = release_table(s, d, r).await?;
             let format = if file == File::Csv {
                 Streamed::Csv
             } else {
@@ -213,7 +226,7 @@ async fn send(
                     ),
                 ));
             }
-            let table = release_table(s, r).await?;
+            let table = release_table(s, d, r).await?;
             let chunks = pubdata_query::open::xlsx(table, s.datasets.scratch().to_path_buf());
             let body = Body::from_stream(futures::StreamExt::map(chunks, |c| {
                 c.map_err(|e| std::io::Error::other(e.to_string()))
@@ -222,7 +235,7 @@ async fn send(
         }
     };
     // A partial read (a Parquet reader's footer, then its columns) is not a download.
-    if response.status() == StatusCode::OK {
+    if whole && response.status() == StatusCode::OK {
         count(s, &d.entry.id, OpenCount::Download).await;
     }
     let mut response = response;

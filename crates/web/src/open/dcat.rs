@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use oxrdf::vocab::{rdf, xsd};
 use oxrdf::{BlankNode, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
+use pubdata_platform::catalog::UpdateCycle;
 use pubdata_platform::opening::search::{Facet, Search, Sort, search, values};
 use pubdata_platform::org::OrganizationKind;
 use pubdata_platform::store::{OpenCount, OpenDataset, Organization};
@@ -68,9 +69,31 @@ impl Graph {
     }
 }
 
-/// An IRI under the site; names from the store are ids and codes, percent-encoded to be safe.
+/// An IRI under the site: `path`'s characters outside RFC 3987's unreserved ones, `/`, `?`, `=`
+/// and `&` are percent-encoded (an organization code with a space must not fail the catalog).
 fn iri(site: &str, path: &str) -> Result<NamedNode, ApiError> {
-    NamedNode::new(format!("{site}{path}")).map_err(ApiError::internal)
+    let mut encoded = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/?=&".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    NamedNode::new(format!("{site}{encoded}")).map_err(ApiError::internal)
+}
+
+/// The EU frequency vocabulary's code for an update cycle.
+fn frequency(c: UpdateCycle) -> &'static str {
+    match c {
+        UpdateCycle::RealTime => "UPDATE_CONT",
+        UpdateCycle::Daily => "DAILY",
+        UpdateCycle::Weekly => "WEEKLY",
+        UpdateCycle::Monthly => "MONTHLY",
+        UpdateCycle::Quarterly => "QUARTERLY",
+        UpdateCycle::Yearly => "ANNUAL",
+        UpdateCycle::Irregular => "IRREG",
+    }
 }
 
 fn org_iri(site: &str, code: &str) -> Result<NamedNode, ApiError> {
@@ -155,7 +178,23 @@ fn describe(
     g.add(
         node.clone(),
         "dct:accrualPeriodicity",
-        Literal::new_simple_literal(e.update_cycle.name()),
+        NamedNode::new_unchecked(format!(
+            "http://publications.europa.eu/resource/authority/frequency/{}",
+            frequency(e.update_cycle)
+        )),
+    );
+    // Public, or restricted (grants only), in the EU access-right vocabulary.
+    g.add(
+        node.clone(),
+        "dct:accessRights",
+        NamedNode::new_unchecked(format!(
+            "http://publications.europa.eu/resource/authority/access-right/{}",
+            if d.latest.is_some() {
+                "PUBLIC"
+            } else {
+                "RESTRICTED"
+            }
+        )),
     );
     if let Some(r) = &d.latest {
         let first = r.published_at.as_str();

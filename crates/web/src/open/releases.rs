@@ -111,6 +111,7 @@ pub(crate) async fn submit(
         Some(p) => {
             let p = s.store.policy(p).await?;
             p.fits(JobKind::Publish)?;
+            p.belongs_to(&owner)?;
             p
         }
         None => {
@@ -169,7 +170,8 @@ pub(crate) async fn withdraw_for(
 /// An entry's releases, newest first, withdrawn ones included with who withdrew them and why.
 ///
 /// Who may call it: anyone (a release's record is public; its rows are served by the portal
-/// only where they may be).
+/// only where they may be). Who published or withdrew it is named to those who may read the
+/// holder's data; to others it is the holder.
 #[utoipa::path(get, path = "/api/v1/catalog/{id}/releases", tag = "opening",
     params(("id" = String, Path, description = "The catalog entry.")),
     responses((status = 200, description = "The releases.", body = Vec<Release>)))]
@@ -179,8 +181,21 @@ async fn list(
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Release>>, ApiError> {
     caller.may(&s, &Action::ViewCatalog, "catalog").await?;
-    s.store.entry(&id).await?;
-    Ok(Json(s.store.releases(&id).await?))
+    let entry = s.store.entry(&id).await?;
+    let mut list = s.store.releases(&id).await?;
+    // Who published or withdrew is the holder's organization to the public, a person's name
+    // only to those who may read its data.
+    if !caller.permits(&Action::ReadData {
+        owner: entry.entry.owner.clone(),
+    }) {
+        for r in &mut list {
+            r.published_by = entry.entry.owner.clone();
+            if let Some(w) = &mut r.withdrawn {
+                w.by = entry.entry.owner.clone();
+            }
+        }
+    }
+    Ok(Json(list))
 }
 
 /// Why a release is withdrawn.

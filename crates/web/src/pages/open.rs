@@ -131,6 +131,26 @@ fn facet_title(t: &Texts, f: Facet) -> String {
     }
 }
 
+/// The search a portal query asks for, at page `page` (from 1).
+fn search_of(q: &PortalQuery, page: usize) -> Search {
+    Search {
+        text: q.q.chars().take(200).collect(),
+        filters: FACETS
+            .into_iter()
+            .filter(|f| !q.filter(*f).is_empty())
+            .map(|f| (f, q.filter(f).to_string()))
+            .collect(),
+        sort: match q.sort.as_str() {
+            "newest" => Sort::Newest,
+            "downloads" => Sort::Downloads,
+            _ => Sort::Relevance,
+        },
+        start: page.saturating_sub(1).saturating_mul(PER_PAGE),
+        rows: PER_PAGE,
+        ..Default::default()
+    }
+}
+
 /// The portal: datasets by words and facets, sorted by relevance, newest or most downloaded.
 pub(super) async fn portal(
     State(s): State<AppState>,
@@ -144,27 +164,15 @@ pub(super) async fn portal(
         .map(|d| (d.entry.entry.owner.clone(), d.organization.clone()))
         .collect();
     let page_no = q.page.max(1);
-    let found = search(
-        &all,
-        &Search {
-            text: q.q.chars().take(200).collect(),
-            filters: FACETS
-                .into_iter()
-                .filter(|f| !q.filter(*f).is_empty())
-                .map(|f| (f, q.filter(f).to_string()))
-                .collect(),
-            sort: match q.sort.as_str() {
-                "newest" => Sort::Newest,
-                "downloads" => Sort::Downloads,
-                _ => Sort::Relevance,
-            },
-            start: (page_no - 1) * PER_PAGE,
-            rows: PER_PAGE,
-            ..Default::default()
-        },
-        &FACETS,
-    );
+    let mut found = search(&all, &search_of(&q, page_no), &FACETS);
     let pages = found.total.div_ceil(PER_PAGE).max(1);
+    // Past the last page: the last page, not an empty one that links further back.
+    let page_no = if page_no > pages {
+        found = search(&all, &search_of(&q, pages), &FACETS);
+        pages
+    } else {
+        page_no
+    };
     let body = html! {
         h1 { (t.t("open-title")) }
         form method="get" action="/open" #search {
@@ -206,6 +214,9 @@ pub(super) async fn portal(
                 }
             }
             section #results {
+                @if found.page.is_empty() {
+                    p.muted #none { (t.t("open-none")) }
+                }
                 @for d in &found.page {
                     (result(&t, d))
                 }
@@ -261,7 +272,7 @@ pub(super) async fn dataset(
     count(&s, &id, OpenCount::View).await;
     let preview = match &d.latest {
         Some(r) => {
-            let table = release_table(&s, r).await?;
+            let table = release_table(&s, &d, r).await?;
             let limits = pubdata_query::datasets::QueryLimits {
                 rows: PREVIEW_ROWS,
                 ..Default::default()
@@ -320,6 +331,7 @@ pub(super) async fn dataset(
                     h2 { (t.t("open-restricted-heading")) }
                     p { (t.t("open-restricted-text")) }
                     @if let Some(reason) = &e.open_reason { p.muted { (reason) } }
+                    p { (t.tf("open-apply-holder", &[("holder", d.organization.clone().into())])) }
                     @if let Some(contact) = &t.site().contact { p { (t.t("open-apply-contact")) " " (contact) } }
                 }
             }
@@ -337,7 +349,11 @@ pub(super) async fn dataset(
             h2 { (t.t("open-items")) }
             table {
                 tr { th { (t.t("item-name")) } th { (t.t("item-label")) } th { (t.t("item-type")) } th { (t.t("item-grade")) } }
-                @for i in e.items.iter().filter(|i| i.open) {
+                // What the newest release publishes; without one, the items the catalog opens.
+                @for i in e.items.iter().filter(|i| match &d.latest {
+                    Some(r) => r.columns.contains(&i.name),
+                    None => i.open,
+                }) {
                     tr { td { code { (i.name) } } td { (i.label) } td { (t.label(i.data_type)) } td { (t.label(i.grade)) } }
                 }
             }
@@ -367,6 +383,7 @@ pub(super) async fn dataset(
         }
         section #history {
             h2 { (t.t("open-history")) }
+            @if d.history.is_empty() { p.muted { (t.t("releases-none")) } }
             table {
                 tr { th { "#" } th { (t.t("open-history-version")) } th { (t.t("open-history-rows")) } th { (t.t("open-history-published")) } th { (t.t("open-history-state")) } }
                 @for r in &d.history {

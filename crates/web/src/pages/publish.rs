@@ -88,9 +88,12 @@ pub(super) async fn section(
             form #publish method="post" action={ "/catalog/" (e.id) "/publish" } {
                 input type="hidden" name="csrf" value=(csrf);
                 label for="publish-version" { (t.t("publish-version")) }
+                @let newest = versions.iter().map(|v| v.version).max().unwrap_or(0);
                 select #publish-version name="version" {
                     @for v in versions.iter().rev() {
-                        option value=(v.version) { "v" (v.version) " · " (v.rows) " · " (when(t, &v.created_at)) }
+                        option value=(v.version) selected[v.version == newest] {
+                            "v" (v.version) " · " (t.tf("publish-version-rows", &[("rows", v.rows.into())])) " · " (t.time(&v.created_at))
+                        }
                     }
                 }
                 label for="publish-policy" { (t.t("publish-policy")) }
@@ -147,10 +150,10 @@ pub(super) async fn withdraw(
 ) -> Result<Redirect, PageError> {
     super::signed_in(&caller)?;
     caller.check_csrf(f.csrf.as_deref())?;
-    let r = crate::open::releases::withdraw_for(&s, &caller, &rid, &f.reason).await?;
-    if r.entry_id != id {
+    if s.store.release(&rid).await?.entry_id != id {
         return Err(ApiError::bad_request("the release belongs to another entry").into());
     }
+    crate::open::releases::withdraw_for(&s, &caller, &rid, &f.reason).await?;
     Ok(Redirect::to(&format!("/catalog/{id}")))
 }
 
@@ -177,15 +180,30 @@ pub(super) async fn release(
                 format!("entry {id} has no release {number}"),
             )
         })?;
-    let policy = match &r.policy_id {
-        Some(p) => s.store.policy(p).await.ok(),
-        None => None,
+    // The record is public; how the data was treated (what the scan found, the policy, the
+    // run's report) and who did it are for those who may read the holder's data.
+    let insider = caller.permits(&Action::ReadData {
+        owner: e.entry.owner.clone(),
+    });
+    let policy = match (&r.policy_id, insider) {
+        (Some(p), true) => s.store.policy(p).await.ok(),
+        _ => None,
     };
-    let report: Option<serde_json::Value> = s
-        .store
-        .release_report(&r.id)
-        .await?
-        .and_then(|text| serde_json::from_str(&text).ok());
+    let report: Option<serde_json::Value> = if insider {
+        s.store
+            .release_report(&r.id)
+            .await?
+            .and_then(|text| serde_json::from_str(&text).ok())
+    } else {
+        None
+    };
+    let by = |name: &str| {
+        if insider {
+            name.to_string()
+        } else {
+            e.entry.owner.clone()
+        }
+    };
     let columns = report
         .as_ref()
         .and_then(|r| r["columns"].as_array().cloned())
@@ -201,9 +219,9 @@ pub(super) async fn release(
             tr { th { (t.t("release-audience")) } td { (audience(&t, &r)) } }
             tr { th { (t.t("open-history-version")) } td { (r.version) } }
             tr { th { (t.t("open-history-rows")) } td { (r.rows) } }
-            tr { th { (t.t("release-published-by")) } td { (r.published_by) " · " (when(&t, &r.published_at)) } }
+            tr { th { (t.t("release-published-by")) } td { (by(&r.published_by)) " · " (when(&t, &r.published_at)) } }
             @if let Some(w) = &r.withdrawn {
-                tr { th { (t.t("open-withdrawn")) } td { (w.by) " · " (when(&t, &w.at)) ": " (w.reason) } }
+                tr { th { (t.t("open-withdrawn")) } td { (by(&w.by)) " · " (when(&t, &w.at)) ": " (w.reason) } }
             }
             tr { th { (t.t("release-input-sha256")) } td { code { (r.input_sha256) } } }
             tr { th { (t.t("release-output-sha256")) } td { code #output-sha256 { (r.output_sha256) } } }
@@ -211,6 +229,11 @@ pub(super) async fn release(
         @if r.withdrawn.is_none() && r.audience == "public" {
             p { a href={ "/open/" (id) } { (t.t("release-downloads")) } }
         }
+        @if !insider {
+            h2 { (t.t("release-columns")) }
+            p { (r.columns.join(", ")) }
+        }
+        @if insider {
         h2 { (t.t("release-columns")) }
         table #columns {
             tr { th { (t.t("item-name")) } th { (t.t("release-detected")) } th { (t.t("release-treatment")) } }
@@ -238,6 +261,7 @@ pub(super) async fn release(
                 summary { (t.t("release-report")) }
                 pre #report { (serde_json::to_string_pretty(report).unwrap_or_default()) }
             }
+        }
         }
     };
     Ok(page(layout::page(&t, &title, who(&caller), body)))
