@@ -129,6 +129,8 @@ fn jsonl_chunk(batch: &RecordBatch, names: &[String]) -> Result<Vec<u8>, QueryEr
 
 /// Data rows an XLSX worksheet holds (below its header row).
 pub const XLSX_MAX_ROWS: i64 = 1_048_575;
+/// Columns an XLSX worksheet holds.
+pub const XLSX_MAX_COLUMNS: usize = 16_384;
 
 /// Sends what the workbook writes into a channel, a chunk per write: the response body.
 struct ChannelWriter(tokio::sync::mpsc::Sender<Result<Vec<u8>, QueryError>>);
@@ -151,8 +153,9 @@ fn xlsx_error(e: rust_xlsxwriter::XlsxError) -> QueryError {
 
 /// Every row of `table` as an XLSX workbook of one sheet: numbers as numbers, the rest as text,
 /// nulls as empty cells. Rows go to a temporary file in `scratch` as they are read (constant
-/// memory); the workbook is then zipped into the returned stream. The caller checks the row
-/// count against [`XLSX_MAX_ROWS`] first.
+/// memory); the workbook is then zipped into the returned stream, so nothing is sent before every
+/// row was written: a failure (a cell past a sheet's limits) is the stream's first item. The
+/// caller checks the row count against [`XLSX_MAX_ROWS`] first.
 pub fn xlsx(
     table: DatasetTable,
     scratch: std::path::PathBuf,
@@ -173,6 +176,14 @@ pub fn xlsx(
                 let name = table.name.clone();
                 let ctx = context(&[table], MEMORY)?;
                 let frame = ctx.table(name.as_str()).await?;
+                if frame.schema().fields().len() > XLSX_MAX_COLUMNS {
+                    return Err(QueryError::DataFusion(
+                        datafusion::error::DataFusionError::Plan(format!(
+                            "{} columns; an XLSX sheet holds {XLSX_MAX_COLUMNS}: download CSV or Parquet",
+                            frame.schema().fields().len()
+                        )),
+                    ));
+                }
                 for (c, f) in frame.schema().fields().iter().enumerate() {
                     sheet
                         .write_string(0, c as u16, f.name().as_str())
@@ -188,6 +199,16 @@ pub fn xlsx(
                             let col = c as u16;
                             match json_value(column.as_ref(), r, text) {
                                 serde_json::Value::Null => {}
+                                // A spreadsheet's numbers are doubles: an integer past 2^53
+                                // (a code, an account) goes in as text, not rounded.
+                                serde_json::Value::Number(n)
+                                    if n.as_i64().is_some_and(|i| i.unsigned_abs() > 1 << 53)
+                                        || n.as_u64().is_some_and(|u| u > 1 << 53) =>
+                                {
+                                    sheet
+                                        .write_string(row, col, n.to_string())
+                                        .map_err(xlsx_error)?;
+                                }
                                 serde_json::Value::Number(n) => {
                                     sheet
                                         .write_number(row, col, n.as_f64().unwrap_or(f64::NAN))

@@ -343,6 +343,8 @@ impl Store {
     /// Closes the pool, after a last audit checkpoint when one is kept.
     pub async fn close(&self) {
         self.stop_checkpoints().await;
+        // Counts that cannot be written now are lost, like a crash's last second of them.
+        let _ = self.flush_open_counts().await;
         self.pool.close().await;
     }
 }

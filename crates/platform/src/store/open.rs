@@ -76,9 +76,30 @@ const COUNTS_FRESH: Duration = Duration::from_secs(5);
 /// the list.
 type Loaded = (i64, Instant, Arc<Vec<OpenDataset>>);
 
-/// The portal's datasets as last loaded.
+/// How long counts gather in memory before they are written.
+const COUNTS_FLUSH: Duration = Duration::from_secs(1);
+
+/// The portal's datasets as last loaded, and the counts not yet written.
 #[derive(Default)]
-pub(crate) struct OpenCache(Mutex<Option<Loaded>>);
+pub(crate) struct OpenCache {
+    loaded: Mutex<Option<Loaded>>,
+    pending: Mutex<Pending>,
+}
+
+/// Counts gathered since `since`.
+struct Pending {
+    since: Instant,
+    counts: HashMap<String, OpenCounts>,
+}
+
+impl Default for Pending {
+    fn default() -> Self {
+        Pending {
+            since: Instant::now(),
+            counts: HashMap::new(),
+        }
+    }
+}
 
 impl std::fmt::Debug for OpenCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -97,7 +118,11 @@ impl Store {
             int(&row, "n")?
         };
         {
-            let cached = self.open_cache.0.lock().unwrap_or_else(|p| p.into_inner());
+            let cached = self
+                .open_cache
+                .loaded
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
             if let Some((at_head, at, list)) = cached.as_ref()
                 && *at_head == head
                 && at.elapsed() < COUNTS_FRESH
@@ -106,8 +131,11 @@ impl Store {
             }
         }
         let list = Arc::new(self.load_open_datasets().await?);
-        *self.open_cache.0.lock().unwrap_or_else(|p| p.into_inner()) =
-            Some((head, Instant::now(), list.clone()));
+        *self
+            .open_cache
+            .loaded
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some((head, Instant::now(), list.clone()));
         Ok(list)
     }
 
@@ -169,6 +197,7 @@ impl Store {
                 what: "open dataset",
                 id: entry_id.to_string(),
             })?;
+        self.flush_open_counts().await?;
         let row =
             sqlx::query("SELECT views, downloads, api_calls FROM open_counts WHERE entry_id = $1")
                 .bind(entry_id)
@@ -185,25 +214,67 @@ impl Store {
         Ok(d)
     }
 
-    /// Counts one view, download or API call of an entry's open data.
+    /// Counts one view, download or API call of an entry's open data. Counts gather in memory
+    /// and are written together at most once a second (and before any read of them), so that
+    /// a visitor's request is not a database write: a crash loses at most a second of counts.
     pub async fn count_open(&self, entry_id: &str, what: OpenCount) -> Result<(), StoreError> {
-        let column = match what {
-            OpenCount::View => "views",
-            OpenCount::Download => "downloads",
-            OpenCount::ApiCall => "api_calls",
+        let due = {
+            let mut pending = self
+                .open_cache
+                .pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let c = pending.counts.entry(entry_id.to_string()).or_default();
+            match what {
+                OpenCount::View => c.views += 1,
+                OpenCount::Download => c.downloads += 1,
+                OpenCount::ApiCall => c.api_calls += 1,
+            }
+            pending.since.elapsed() >= COUNTS_FLUSH
         };
-        let sql = format!(
-            "INSERT INTO open_counts (entry_id, {column}) VALUES ($1, 1)
-             ON CONFLICT (entry_id) DO UPDATE SET {column} = open_counts.{column} + 1"
-        );
-        sqlx::query(sqlx::AssertSqlSafe(sql))
+        if due {
+            self.flush_open_counts().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the counts gathered in memory, in one transaction.
+    pub async fn flush_open_counts(&self) -> Result<(), StoreError> {
+        let batch = {
+            let mut pending = self
+                .open_cache
+                .pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            pending.since = Instant::now();
+            std::mem::take(&mut pending.counts)
+        };
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool.begin().await?;
+        for (entry_id, c) in &batch {
+            sqlx::query(
+                "INSERT INTO open_counts (entry_id, views, downloads, api_calls)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (entry_id) DO UPDATE SET
+                   views = open_counts.views + $2,
+                   downloads = open_counts.downloads + $3,
+                   api_calls = open_counts.api_calls + $4",
+            )
             .bind(entry_id)
-            .execute(&self.pool)
+            .bind(c.views)
+            .bind(c.downloads)
+            .bind(c.api_calls)
+            .execute(&mut *tx)
             .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 
     async fn open_counts(&self) -> Result<HashMap<String, OpenCounts>, StoreError> {
+        self.flush_open_counts().await?;
         let rows = sqlx::query("SELECT entry_id, views, downloads, api_calls FROM open_counts")
             .fetch_all(&self.pool)
             .await?;

@@ -79,6 +79,13 @@ impl File {
     }
 }
 
+/// XLSX files built at once, server-wide.
+fn xlsx_builds() -> &'static std::sync::Arc<tokio::sync::Semaphore> {
+    static BUILDS: std::sync::OnceLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::OnceLock::new();
+    BUILDS.get_or_init(|| std::sync::Arc::new(tokio::sync::Semaphore::new(2)))
+}
+
 /// The address a release file is downloaded from.
 pub(crate) fn file_url(entry_id: &str, number: i64, file: File) -> String {
     format!("/open/{entry_id}/releases/{number}/{}", file.name())
@@ -226,11 +233,36 @@ async fn send(
                     ),
                 ));
             }
+            // Each build holds a core and a temporary file the size of the sheet; a few at once.
+            let Ok(permit) = xlsx_builds().clone().try_acquire_owned() else {
+                return Err(ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "busy",
+                    "XLSX files are being built for other visitors; try again shortly, or download CSV or Parquet",
+                ));
+            };
             let table = release_table(s, d, r).await?;
-            let chunks = pubdata_query::open::xlsx(table, s.datasets.scratch().to_path_buf());
-            let body = Body::from_stream(futures::StreamExt::map(chunks, |c| {
+            let mut chunks = pubdata_query::open::xlsx(table, s.datasets.scratch().to_path_buf());
+            // Nothing is sent before the sheet is complete, so a failure is still an answer.
+            let first = match futures::StreamExt::next(&mut chunks).await {
+                Some(Ok(bytes)) => bytes,
+                Some(Err(e)) => {
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "too_large",
+                        format!("release {} cannot be written as XLSX: {e}", r.number),
+                    ));
+                }
+                None => Vec::new(),
+            };
+            let rest = futures::StreamExt::map(chunks, move |c| {
+                let _held = &permit;
                 c.map_err(|e| std::io::Error::other(e.to_string()))
-            }));
+            });
+            let body = Body::from_stream(futures::StreamExt::chain(
+                futures::stream::once(async move { Ok::<_, std::io::Error>(first) }),
+                rest,
+            ));
             (StatusCode::OK, body).into_response()
         }
     };
