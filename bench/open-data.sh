@@ -15,7 +15,7 @@ DIR="$(mktemp -d)"
 SERVER=""
 trap '[ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; rm -rf "$DIR"' EXIT
 ENTRIES="${ENTRIES:-10000}"
-BIG_ROWS="${BIG_ROWS:-9000000}"
+BIG_ROWS="${BIG_ROWS:-23000000}"
 
 start() {
   "$BIN" serve --data-dir "$DIR/data" --listen "127.0.0.1:$PORT" --workers 2 \
@@ -26,7 +26,7 @@ start() {
 }
 stop() { kill "$SERVER"; wait "$SERVER" 2>/dev/null || true; SERVER=""; }
 pct() { # wrk --latency output, percentile label ("50%", "99%") -> ms
-  awk -v p=" $1" 'index($0, p) == 1 {v=$2; if (v ~ /us$/) {sub("us","",v); v=v/1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v=v*1000}; print v}'
+  awk -v p="$1" '$1 == p {v=$2; if (v ~ /us$/) {sub("us","",v); v=v/1000} else if (v ~ /ms$/) {sub("ms","",v)} else if (v ~ /s$/) {sub("s","",v); v=v*1000}; print v}'
 }
 load() { # name, path
   wrk -t2 -c16 -d15s --latency "$URL$2" >"$DIR/wrk.txt"

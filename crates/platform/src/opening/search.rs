@@ -167,26 +167,40 @@ pub struct Found<'a> {
     pub facets: BTreeMap<Facet, Vec<(String, usize)>>,
 }
 
-/// How well `d` matches `words` (0: not all words appear).
-fn score(d: &OpenDataset, words: &[String]) -> u32 {
-    let e = &d.entry.entry;
-    let title = e.title.to_lowercase();
-    let description = e.description.to_lowercase();
-    let rest = {
-        let mut s = d.organization.to_lowercase();
-        for i in &e.items {
-            s.push('\n');
-            s.push_str(&i.name.to_lowercase());
-            s.push(' ');
-            s.push_str(&i.label.to_lowercase());
+/// A dataset's text as the search reads it, lowercased once when the portal's list is loaded.
+#[derive(Debug, Clone, Default)]
+pub struct Haystack {
+    title: String,
+    description: String,
+    rest: String,
+}
+
+impl Haystack {
+    /// The searchable text of `entry`, held by `organization`.
+    pub fn of(entry: &crate::catalog::CatalogEntry, organization: &str) -> Haystack {
+        let mut rest = organization.to_lowercase();
+        for i in &entry.items {
+            rest.push('\n');
+            rest.push_str(&i.name.to_lowercase());
+            rest.push(' ');
+            rest.push_str(&i.label.to_lowercase());
         }
-        s
-    };
+        Haystack {
+            title: entry.title.to_lowercase(),
+            description: entry.description.to_lowercase(),
+            rest,
+        }
+    }
+}
+
+/// How well `d` matches `words` (0: not all words appear; 1 when there are no words).
+fn score(d: &OpenDataset, words: &[String]) -> u32 {
+    let h = &d.haystack;
     let mut total = 0;
     for w in words {
-        let here = 3 * u32::from(title.contains(w.as_str()))
-            + u32::from(description.contains(w.as_str()))
-            + u32::from(rest.contains(w.as_str()));
+        let here = 3 * u32::from(h.title.contains(w.as_str()))
+            + u32::from(h.description.contains(w.as_str()))
+            + u32::from(h.rest.contains(w.as_str()));
         if here == 0 {
             return 0;
         }

@@ -17,6 +17,7 @@ use serde::Serialize;
 
 use super::{Release, Store, StoreError, StoredEntry, int, text};
 use crate::catalog::OpenAttribute;
+use crate::opening::search::Haystack;
 use crate::opening::servable_to_public;
 
 /// A dataset of the portal.
@@ -35,6 +36,10 @@ pub struct OpenDataset {
     pub history: Vec<Release>,
     /// How often it was viewed, downloaded and called.
     pub counts: OpenCounts,
+    /// Its text as the search reads it.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub haystack: Haystack,
 }
 
 impl OpenDataset {
@@ -174,6 +179,7 @@ impl Store {
                 .unwrap_or_else(|| (entry.entry.owner.clone(), String::new()));
             out.push(OpenDataset {
                 counts: counts.get(&entry.id).copied().unwrap_or_default(),
+                haystack: Haystack::of(&entry.entry, &organization),
                 entry,
                 organization,
                 region,
