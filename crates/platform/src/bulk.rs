@@ -4,7 +4,7 @@
 //! publishing 10,000 files. Titles and attributes are deterministic.
 
 use crate::catalog::{CatalogEntry, OpenAttribute, Theme, UpdateCycle};
-use crate::opening::{ReleaseColumn, ReleasePlan, Treatment};
+use crate::opening::ReleasePlan;
 use crate::store::{NewRelease, Release, Store, StoreError};
 
 const CITIES: [&str; 11] = [
@@ -71,19 +71,7 @@ pub async fn synthetic_catalog(
             "no organization to hold the entries".into(),
         ));
     }
-    let plan = ReleasePlan {
-        columns: template
-            .columns
-            .iter()
-            .map(|c| ReleaseColumn {
-                name: c.clone(),
-                detected: None,
-                treatment: Treatment::Clear,
-            })
-            .collect(),
-        deidentified: false,
-        anonymization: None,
-    };
+    let plan = ReleasePlan::as_published(&template.columns);
     for i in 0..n {
         let city = CITIES[(i as usize) % CITIES.len()];
         let subject = SUBJECTS[(i as usize / CITIES.len()) % SUBJECTS.len()];

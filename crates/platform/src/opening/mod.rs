@@ -46,6 +46,24 @@ pub struct ReleasePlan {
     pub anonymization: Option<bool>,
 }
 
+impl ReleasePlan {
+    /// `columns` published as they are, with nothing found in them and no policy applied.
+    pub fn as_published(columns: &[String]) -> ReleasePlan {
+        ReleasePlan {
+            columns: columns
+                .iter()
+                .map(|c| ReleaseColumn {
+                    name: c.clone(),
+                    detected: None,
+                    treatment: Treatment::Clear,
+                })
+                .collect(),
+            deidentified: false,
+            anonymization: None,
+        }
+    }
+}
+
 /// Who a release may be served to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Audience {

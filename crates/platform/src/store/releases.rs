@@ -8,7 +8,7 @@ use sqlx::Row;
 use super::audit_log::append;
 use super::{Store, StoreError, int, new_id, now, text};
 use crate::audit::Outcome;
-use crate::opening::{ReleaseColumn, ReleasePlan, Treatment, check_release};
+use crate::opening::{ReleasePlan, Treatment, check_release};
 
 /// A release to publish: what was made from which version, and how.
 #[derive(Debug, Clone)]
@@ -105,18 +105,7 @@ fn release(row: &sqlx::any::AnyRow) -> Result<Release, StoreError> {
     let plan_text = text(row, "plan")?;
     let plan = if plan_text.is_empty() {
         // Recorded before plans were kept: its columns as published, found to hold nothing.
-        ReleasePlan {
-            columns: columns
-                .iter()
-                .map(|c| ReleaseColumn {
-                    name: c.clone(),
-                    detected: None,
-                    treatment: Treatment::Clear,
-                })
-                .collect(),
-            deidentified: false,
-            anonymization: None,
-        }
+        ReleasePlan::as_published(&columns)
     } else {
         serde_json::from_str(&plan_text).map_err(|e| StoreError::Corrupt {
             what: "release plan",
