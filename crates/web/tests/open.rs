@@ -577,10 +577,10 @@ async fn a_restricted_entry_shows_its_metadata_and_never_a_row() {
         .bytes("GET", &format!("/open/{}/data.csv", e.id), &[])
         .await;
     assert_eq!(status.as_u16(), 404);
-    // Without de-identification a restricted release is refused; it is never public anyway.
-    let (_, job) = publish(&p, "water", &e.id, json!({})).await;
-    let job = wait_for_end(&p, job["id"].as_str().expect("id")).await;
-    assert_eq!(job["state"], "failed", "{job}");
+    // Without de-identification a restricted release is refused before anything is queued.
+    let (status, body) = publish(&p, "water", &e.id, json!({})).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["error"], "opening_rules");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

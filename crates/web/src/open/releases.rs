@@ -89,11 +89,19 @@ pub(crate) async fn submit(
             &format!("entry:{id}"),
         )
         .await?;
-    if entry.entry.open == pubdata_platform::catalog::OpenAttribute::Prohibited {
+    use pubdata_platform::catalog::OpenAttribute;
+    use pubdata_platform::opening::Refusal;
+    // What needs no scan to know is refused before anything is queued.
+    let refused = match (entry.entry.open, policy) {
+        (OpenAttribute::Prohibited, _) => Some(Refusal::Prohibited),
+        (OpenAttribute::Restricted, None) => Some(Refusal::NeedsDeidentification),
+        _ => None,
+    };
+    if let Some(r) = refused {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
             "opening_rules",
-            pubdata_platform::opening::Refusal::Prohibited.to_string(),
+            r.to_string(),
         ));
     }
     let Some(version) = pubdata_release::names::resolve_version(&s.store, id, version).await?
