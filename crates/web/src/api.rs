@@ -37,7 +37,8 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(verify_audit))
 }
 
-fn json<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+/// A JSON body, or the refusal in our error shape.
+pub(crate) fn json<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
     body.map(|Json(b)| b)
         .map_err(|r| ApiError::new(r.status(), "bad_request", r.body_text()))
 }

@@ -15,6 +15,7 @@ use pubdata_release::{PolicySource, ReleaseError};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::api::json;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 use utoipa_axum::router::OpenApiRouter;
@@ -27,11 +28,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_job))
         .routes(routes!(cancel))
         .routes(routes!(output))
-}
-
-fn json<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(b)| b)
-        .map_err(|r| ApiError::new(r.status(), "bad_request", r.body_text()))
 }
 
 /// A new stored policy.
@@ -180,17 +176,7 @@ async fn submit(
             &format!("entry:{}", b.entry),
         )
         .await?;
-    let version = pubdata_release::names::resolve_version(&s.store, &b.entry, b.version).await?;
-    let Some(version) = version else {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            match b.version {
-                Some(n) => format!("version: entry {} has no version {n}", b.entry),
-                None => format!("entry: {} has no data yet; upload a version first", b.entry),
-            },
-        ));
-    };
+    let version = version_to_release(&s, &b.entry, b.version).await?;
     let policy = s.store.policy(&b.policy).await?;
     policy.fits(b.kind)?;
     policy.belongs_to(&owner)?;
@@ -211,6 +197,27 @@ async fn submit(
         w.wake();
     }
     Ok((StatusCode::ACCEPTED, Json(job)))
+}
+
+/// The version of entry `id` a job or a release reads (`None`: the current one), or a 422 that
+/// says which is missing.
+pub(crate) async fn version_to_release(
+    s: &AppState,
+    id: &str,
+    version: Option<i64>,
+) -> Result<pubdata_platform::store::VersionInfo, ApiError> {
+    pubdata_release::names::resolve_version(&s.store, id, version)
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                match version {
+                    Some(n) => format!("version: entry {id} has no version {n}"),
+                    None => format!("entry: {id} has no data yet; upload a version first"),
+                },
+            )
+        })
 }
 
 /// A job the caller may read (the same right as reading the entry's data), or the refusal.

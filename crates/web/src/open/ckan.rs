@@ -336,12 +336,7 @@ fn ckan_time(rfc3339: &str) -> String {
 }
 
 async fn orgs(s: &AppState) -> Result<BTreeMap<String, Organization>, Failure> {
-    Ok(s.store
-        .organizations()
-        .await?
-        .into_iter()
-        .map(|o| (o.code.clone(), o))
-        .collect())
+    Ok(super::organizations(s).await?)
 }
 
 async fn dataset(s: &AppState, id: &str) -> Result<OpenDataset, Failure> {

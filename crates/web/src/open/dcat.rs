@@ -257,16 +257,6 @@ fn describe(
     Ok(node)
 }
 
-/// The organizations by code.
-async fn organizations(s: &AppState) -> Result<BTreeMap<String, Organization>, ApiError> {
-    Ok(s.store
-        .organizations()
-        .await?
-        .into_iter()
-        .map(|o| (o.code.clone(), o))
-        .collect())
-}
-
 /// The paging of a catalog page.
 #[derive(Debug, Deserialize, Default)]
 #[serde(default, deny_unknown_fields)]
@@ -302,7 +292,7 @@ async fn catalog_graph(
         ),
     };
     let all = s.store.open_datasets().await?;
-    let orgs = organizations(s).await?;
+    let orgs = super::organizations(s).await?;
     let found = search(
         &all,
         &Search {
@@ -503,7 +493,7 @@ pub(crate) async fn dataset(
     let site = super::site(&s, &headers);
     let d = s.store.open_dataset(id).await?;
     count(&s, id, OpenCount::ApiCall).await;
-    let orgs = organizations(&s).await?;
+    let orgs = super::organizations(&s).await?;
     let mut g = Graph::default();
     describe(&mut g, &site, &d, &orgs, s.site.terms_url.as_deref())?;
     if jsonld_wanted {

@@ -46,3 +46,18 @@ pub(crate) fn site(s: &AppState, headers: &axum::http::HeaderMap) -> String {
     let scheme = if s.secure_cookies { "https" } else { "http" };
     format!("{scheme}://{host}")
 }
+
+/// The organizations by code: who holds each dataset, for CKAN's and DCAT's descriptions.
+pub(crate) async fn organizations(
+    s: &AppState,
+) -> Result<
+    std::collections::BTreeMap<String, pubdata_platform::store::Organization>,
+    pubdata_platform::store::StoreError,
+> {
+    Ok(s.store
+        .organizations()
+        .await?
+        .into_iter()
+        .map(|o| (o.code.clone(), o))
+        .collect())
+}

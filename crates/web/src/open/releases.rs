@@ -14,6 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::AppState;
+use crate::api::json;
 use crate::auth::Caller;
 use crate::error::{ApiError, ErrorBody};
 
@@ -21,11 +22,6 @@ pub(crate) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list, publish))
         .routes(routes!(withdraw))
-}
-
-fn json<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
-    body.map(|Json(b)| b)
-        .map_err(|r| ApiError::new(r.status(), "bad_request", r.body_text()))
 }
 
 /// What to publish.
@@ -104,17 +100,7 @@ pub(crate) async fn submit(
             r.to_string(),
         ));
     }
-    let Some(version) = pubdata_release::names::resolve_version(&s.store, id, version).await?
-    else {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid",
-            match version {
-                Some(n) => format!("version: entry {id} has no version {n}"),
-                None => format!("entry: {id} has no data yet; upload a version first"),
-            },
-        ));
-    };
+    let version = crate::jobs::version_to_release(s, id, version).await?;
     let policy = match policy {
         Some(p) => {
             let p = s.store.policy(p).await?;
